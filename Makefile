@@ -1,0 +1,29 @@
+# The two commands of the README. Each sets up what it needs on a fresh machine.
+#   make demo   one full cycle on the embedded default (SQLite, demo articles, outputs on disk)
+#   make test   the whole test suite (SQLite and PostgreSQL, real SMTP and HTTP on loopback)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test system-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[all,test]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/nashra run --once
+
+# Chromium renders digests for the RTL browser tests; Postfix's smtp-sink/smtp-source serve bench/.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
+
+test: $(BIN)/.installed system-deps
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) data public outbox .pytest_cache

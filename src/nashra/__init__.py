@@ -1,0 +1,3 @@
+"""Nashra: newsletter and social publishing automation for Arabic-language newsrooms."""
+
+__version__ = "0.1.0"

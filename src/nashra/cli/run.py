@@ -1,0 +1,56 @@
+"""`nashra run` and `nashra ingest`: the worker, one cycle, or just the ingest step."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from nashra.cli.app import STATE, app, console
+from nashra.ingest import ingest
+from nashra.model import StageReport
+from nashra.pipeline import run_cycle
+from nashra.worker import serve_forever
+
+
+def print_reports(reports: list[StageReport]) -> None:
+    table = Table(title="Nashra — summary", show_lines=False)
+    table.add_column("stage", style="bold")
+    table.add_column("what happened")
+    table.add_column("outputs")
+    for report in reports:
+        counts = ", ".join(f"{k}={v}" for k, v in report.counts.items()) or "nothing to do"
+        table.add_row(report.stage, counts, "\n".join(report.outputs))
+    console.print(table)
+    problems = [p for r in reports for p in r.problems]
+    if problems:
+        console.print(f"[yellow]{len(problems)} problem(s), each logged; the rest went on:[/]")
+        for problem in problems:
+            console.print(f"  [yellow]•[/] {problem}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="Run one full cycle of every stage, print a summary, exit.")] = False,
+) -> None:
+    """Start the scheduled worker (or one cycle with --once). Ctrl-C finishes the step in progress."""
+    with STATE.runtime() as runtime:
+        settings = runtime.settings
+        if once:
+            console.print(f"[dim]config: {settings.origin or 'built-in defaults (demo content)'}; "
+                          f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}[/]")
+            print_reports(run_cycle(runtime))
+            return
+        console.print("[bold]Nashra worker started[/] — Ctrl-C to stop after the current step.")
+        serve_forever(runtime)
+
+
+@app.command("ingest")
+def ingest_command() -> None:
+    """Read every source once and store new or changed articles."""
+    with STATE.runtime() as runtime:
+        report = ingest(runtime)
+        print_reports([report])
+        if report.counts.get("sources_failed") and not report.counts.get("sources_ok"):
+            raise typer.Exit(1)

@@ -1,0 +1,53 @@
+"""`nashra status`: what the sources last did, what is stored, and when each job runs next."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.table import Table
+
+from nashra.cli.app import STATE, app, console
+from nashra.pipeline import all_jobs
+from nashra.sources.registry import configured_sources
+from nashra.store.articles import count_articles
+from nashra.store.sources import all_states
+
+
+def _ago(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+@app.command()
+def status() -> None:
+    """Show sources (last success and error), article counts and the next scheduled runs."""
+    with STATE.runtime() as runtime:
+        settings = runtime.settings
+        with runtime.store.connect() as conn:
+            states = {s.name: s for s in all_states(conn)}
+            counts = count_articles(conn)
+        sources = Table(title="Sources")
+        for column in ("name", "type", "articles", "last success", "last error"):
+            sources.add_column(column)
+        for _, config in configured_sources(settings):
+            state = states.get(config.name)
+            error = state.last_error if state and state.last_error else ""
+            if error and state:
+                error = f"[red]{error}[/] ({state.consecutive_failures}× since {_ago(state.last_success_at)})"
+            sources.add_row(config.name, config.type, str(counts.get(config.name, 0)),
+                            _ago(state.last_success_at if state else None), error)
+        console.print(sources)
+        jobs = Table(title=f"Schedule ({settings.site.timezone})")
+        jobs.add_column("job")
+        jobs.add_column("next run")
+        now = datetime.now(settings.site.zone)
+        for job in all_jobs(settings):
+            upcoming = job.trigger.get_next_fire_time(None, now)
+            jobs.add_row(job.id, upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never")
+        console.print(jobs)
+        console.print(f"articles stored: {sum(counts.values())}")

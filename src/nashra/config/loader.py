@@ -1,0 +1,82 @@
+"""Find, parse and validate the config file, turning every problem into one readable line."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from nashra.config.locate import line_of
+from nashra.config.settings import Settings
+from nashra.errors import ConfigError
+
+CONFIG_ENV = "NASHRA_CONFIG"
+DEFAULT_NAME = "nashra.toml"
+
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    """--config wins, then $NASHRA_CONFIG, then ./nashra.toml; None means built-in defaults."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError([f"config file {explicit} does not exist"])
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError([f"config file {path} (from ${CONFIG_ENV}) does not exist"])
+        return path
+    local = Path.cwd() / DEFAULT_NAME
+    return local if local.is_file() else None
+
+
+def _format_loc(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _problems(error: ValidationError, text: str, origin: str) -> list[str]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        line = line_of(text, loc)
+        where = f"{origin}:{line}" if line else origin
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see config/nashra.example.toml)"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        problems.append(f"{where}: {_format_loc(loc)}: {message}")
+    return problems
+
+
+def parse_settings(text: str, *, origin: str, base_dir: Path) -> Settings:
+    """Validate TOML text; raises ConfigError listing every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{origin}: not valid TOML: {exc}"]) from None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, text, origin)) from None
+    settings._base_dir = base_dir
+    settings._origin = origin
+    settings._text = text
+    return settings
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Settings from `path` (or the usual places), or the built-in defaults when there is no file."""
+    found = find_config_file(path)
+    if found is None:
+        return Settings()
+    try:
+        text = found.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{found}: cannot read: {exc}"]) from None
+    return parse_settings(text, origin=str(found), base_dir=found.resolve().parent)

@@ -1,0 +1,72 @@
+"""Ingest: read every source, store what is new or changed, remember each source's state.
+
+One failing source never stops the others: its error is recorded against it (shown by `status`)
+and it is simply tried again next round. Each source is committed on its own, so a crash keeps
+everything read before it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from nashra.errors import SourceError
+from nashra.logs import event
+from nashra.model import StageReport
+from nashra.runtime import Runtime
+from nashra.sources import Source, SourceContext, build_sources
+from nashra.store.articles import upsert_articles
+from nashra.store.sources import SourceState, load_state, save_state
+
+log = logging.getLogger(__name__)
+
+
+def _record_failure(runtime: Runtime, source: Source, state: SourceState, message: str, now: datetime) -> None:
+    with runtime.store.begin() as conn:
+        save_state(conn, replace(state, last_attempt_at=now, last_error=message,
+                                 consecutive_failures=state.consecutive_failures + 1))
+
+
+def ingest(runtime: Runtime) -> StageReport:
+    report = StageReport("ingest")
+    sources = build_sources(runtime.settings, SourceContext(runtime.settings, runtime.http))
+    for source in sources:
+        now = datetime.now(UTC)
+        with runtime.store.connect() as conn:
+            state = load_state(conn, source.name, source.kind)
+        try:
+            fetched = source.fetch(state)
+        except SourceError as exc:
+            report.add("sources_failed")
+            report.problems.append(str(exc))
+            event(log, "ingest.source_failed", level=logging.WARNING, source=source.name, error=exc.message)
+            _record_failure(runtime, source, state, exc.message, now)
+            continue
+        for problem in fetched.problems:
+            report.problems.append(problem)
+            event(log, "ingest.item_skipped", level=logging.WARNING, source=source.name, problem=problem)
+        with runtime.store.begin() as conn:
+            result = upsert_articles(conn, fetched.articles, now=now)
+            save_state(conn, replace(
+                state,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                cursor=fetched.cursor,
+                last_attempt_at=now,
+                last_success_at=now,
+                last_error=None,
+                consecutive_failures=0,
+            ))
+        for article, holder in result.duplicates:
+            event(log, "ingest.duplicate", source=source.name, guid=article.guid, url=article.url, same_as=holder)
+        report.add("sources_ok")
+        report.add("new", len(result.new))
+        report.add("updated", len(result.updated))
+        report.add("unchanged", result.unchanged)
+        report.add("duplicates", len(result.duplicates))
+        report.add("skipped", len(fetched.problems))
+        event(log, "ingest.source_done", source=source.name, not_modified=fetched.not_modified,
+              new=len(result.new), updated=len(result.updated), unchanged=result.unchanged,
+              duplicates=len(result.duplicates), skipped=len(fetched.problems))
+    return report

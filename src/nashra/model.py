@@ -1,0 +1,98 @@
+"""Plain typed records shared by every step. No I/O, no behaviour beyond derived identity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    alt: str = ""
+    caption: str = ""
+    mime_type: str | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article as a source delivered it.
+
+    `guid` is the source's own identifier (feed guid, WordPress id, file name); `id` is derived from
+    the source name and guid so it never changes when the article is edited, and is what every
+    downstream record (feed entry, digest item, social post) is keyed on.
+    """
+
+    source: str
+    guid: str
+    url: str
+    title: str
+    published_at: datetime
+    updated_at: datetime | None = None
+    author: str = ""
+    section: str = ""
+    tags: tuple[str, ...] = ()
+    lead: str = ""
+    body_html: str = ""
+    image: Image | None = None
+    language: str = "ar"
+
+    def __post_init__(self) -> None:
+        for name in ("published_at", "updated_at"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"Article.{name} must be timezone-aware (got {value!r})")
+
+    @property
+    def id(self) -> str:
+        return article_id(self.source, self.guid)
+
+    @property
+    def content_hash(self) -> str:
+        """Changes exactly when something a reader could see changes; drives update detection."""
+        payload = asdict(self)
+        for volatile in ("source", "guid"):
+            payload.pop(volatile)
+        payload["published_at"] = self.published_at.isoformat()
+        payload["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=list)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def article_id(source: str, guid: str) -> str:
+    return hashlib.sha256(f"{source}\x00{guid}".encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article as the store knows it: the source's record plus what ingest observed."""
+
+    id: str
+    article: Article
+    first_seen_at: datetime
+    last_changed_at: datetime
+    version: int = 1
+
+    @property
+    def title(self) -> str:
+        return self.article.title
+
+    @property
+    def url(self) -> str:
+        return self.article.url
+
+
+@dataclass(slots=True)
+class StageReport:
+    """What one stage of a cycle did, for the run summary and `status`."""
+
+    stage: str
+    counts: dict[str, int] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n

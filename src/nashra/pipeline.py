@@ -1,0 +1,66 @@
+"""The one registration point for stages: what a cycle runs, in order, and what the worker schedules.
+
+A stage is a function of the Runtime returning a StageReport. It runs
+- in every `nashra run --once` cycle, in the order of STAGES;
+- in the worker, on the timed jobs it declares (`jobs`), and/or
+- right after any ingest that found new or changed articles (`after_ingest`).
+Later features add themselves by appending one Stage to STAGES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from nashra.config import Settings
+from nashra.ingest import ingest
+from nashra.model import StageReport
+from nashra.runtime import Runtime
+
+StageFn = Callable[[Runtime], StageReport]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A timed job: `id` is stable so status and logs can name it."""
+
+    id: str
+    trigger: BaseTrigger
+    run: StageFn
+
+
+def _no_jobs(_settings: Settings) -> Sequence[Job]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: StageFn
+    jobs: Callable[[Settings], Sequence[Job]] = field(default=_no_jobs)
+    after_ingest: bool = False
+
+
+def _ingest_jobs(settings: Settings) -> Sequence[Job]:
+    return (Job("ingest", IntervalTrigger(minutes=settings.ingest.every_minutes, timezone=settings.site.zone), ingest),)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("ingest", ingest, jobs=_ingest_jobs),
+)
+
+
+def run_cycle(runtime: Runtime, *, stages: Sequence[Stage] = STAGES) -> list[StageReport]:
+    """One full pass of every stage, in order: what `nashra run --once` does."""
+    return [stage.run(runtime) for stage in stages]
+
+
+def all_jobs(settings: Settings, *, stages: Sequence[Stage] = STAGES) -> list[Job]:
+    return [job for stage in stages for job in stage.jobs(settings)]
+
+
+def followers_of_ingest(stages: Sequence[Stage] = STAGES) -> list[Stage]:
+    return [stage for stage in stages if stage.after_ingest]

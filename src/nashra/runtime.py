@@ -1,0 +1,46 @@
+"""Everything a step needs for one process: settings, the store, and a shared HTTP client.
+
+Faces (CLI, worker, web) build one Runtime and hand it to the steps; the steps never build
+their own connections, so tests can point a whole run at any database or server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from nashra.config import Settings, load_settings
+from nashra.store import Store, open_store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    http: httpx.Client = field(repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        store = open_store(settings.database_url)
+        http = httpx.Client(
+            timeout=httpx.Timeout(settings.ingest.timeout_seconds),
+            headers={"User-Agent": settings.ingest.user_agent},
+        )
+        return cls(settings=settings, store=store, http=http)
+
+    @classmethod
+    def from_config(cls, path: Path | None = None) -> Runtime:
+        return cls.open(load_settings(path))
+
+    def close(self) -> None:
+        self.http.close()
+        self.store.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | None) -> None:
+        self.close()

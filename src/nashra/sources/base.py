@@ -1,0 +1,55 @@
+"""The protocol every source kind implements, and what it hands back to ingest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from nashra.config import Settings, SourceSettings
+from nashra.model import Article
+from nashra.store.sources import SourceState
+
+
+class SourceOptions(BaseModel):
+    """Base for each kind's own keys; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    """What a source may use: the site settings and a shared HTTP client (timeouts, user agent)."""
+
+    settings: Settings
+    http: httpx.Client
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """Articles read this round, plus the state to keep for the next round.
+
+    `problems` are items that were skipped (a malformed entry, a broken file), each naming where;
+    they do not fail the source. `not_modified` means the server answered 304.
+    """
+
+    articles: list[Article] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: str | None = None
+    not_modified: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+class Source(Protocol):
+    kind: ClassVar[str]
+    Options: ClassVar[type[SourceOptions]]
+    name: str
+
+    def __init__(self, config: SourceSettings, options: SourceOptions, context: SourceContext) -> None: ...
+
+    def fetch(self, state: SourceState) -> FetchResult:
+        """Read what is there now; raise SourceError when the whole source failed this round."""
+        ...

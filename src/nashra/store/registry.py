@@ -1,0 +1,8 @@
+"""Every table of every feature on one `metadata`, for Alembic and for the schema-drift test.
+
+A feature that adds a store module adds its import here; that is the only place that knows them all.
+"""
+
+from nashra.store.schema import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,60 @@
+"""Dates for readers, in the newsroom's time zone and locale.
+
+An article published at 23:30 UTC is "tomorrow" in Algiers; formatting the UTC
+date would print the wrong day. And Arabic locales differ in month names
+(ar: يونيو, ar_DZ: جوان), so the locale is configuration, validated early.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+
+
+def parse_locale(name: str) -> Locale:
+    """Validate a locale name from configuration, accepting "ar_DZ" and BCP 47 "ar-DZ".
+
+    Babel raises its own exception types; config validation wants one
+    ValueError with a message an operator can act on.
+    """
+    try:
+        return Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError) as error:
+        raise ValueError(f"unknown locale {name!r}: use a CLDR locale such as 'ar' or 'ar_DZ'") from error
+
+
+def _zone(tz: str | ZoneInfo) -> ZoneInfo:
+    if isinstance(tz, ZoneInfo):
+        return tz
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {tz!r}: use an IANA name such as 'Africa/Algiers'") from error
+
+
+def _localise(value: datetime, tz: str | ZoneInfo) -> datetime:
+    """Move an aware datetime into the newsroom zone; refuse naive ones rather than guess."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()}: attach a time zone before formatting")
+    return value.astimezone(_zone(tz))
+
+
+def format_date(
+    value: datetime, *, locale: str = "ar", tz: str | ZoneInfo = "UTC", format: str = "long"
+) -> str:
+    """Format the calendar date as seen in the newsroom's zone.
+
+    ``format`` is a Babel style ("short", "medium", "long", "full") or a CLDR
+    pattern. Some Arabic patterns contain RLM (U+200F): do not pass the result
+    through ``clean_text`` if the marks matter for display.
+    """
+    return babel_dates.format_date(_localise(value, tz).date(), format=format, locale=parse_locale(locale))
+
+
+def format_datetime(
+    value: datetime, *, locale: str = "ar", tz: str | ZoneInfo = "UTC", format: str = "long"
+) -> str:
+    """Format date and time as seen in the newsroom's zone (see ``format_date``)."""
+    local = _localise(value, tz)
+    return babel_dates.format_datetime(local, format=format, tzinfo=local.tzinfo, locale=parse_locale(locale))

@@ -1,0 +1,60 @@
+"""Hashtags built from editor keywords, not scraped with ``#\\w+``.
+
+Harakat and ZWNJ are not word characters for most tag parsers, so "#مُحَمَّد"
+is read as "#م"; tatweel and punctuation break tags the same way. Tags are
+therefore rebuilt from keywords with only letters, digits and underscores.
+"""
+
+import unicodedata
+from collections.abc import Iterable
+
+import regex
+
+from nashra.text.clean import strip_harakat
+
+# Combining marks left on Arabic letters once harakat are gone (Quranic
+# annotation signs, honorifics): they split tags just like harakat do. Marks of
+# other scripts stay, because Devanagari or Thai words are unreadable without them.
+_ARABIC_MARKS = regex.compile(
+    r"[\p{M}&&[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]]",
+    flags=regex.VERSION1,
+)
+# Apostrophes vanish ("aujourd'hui" -> "aujourdhui"); any other non-word
+# character separates words, so "العلاقات الجزائرية-الروسية" keeps three readable words.
+_APOSTROPHES = regex.compile(r"['’ʼ]")
+_WORD = regex.compile(r"[\p{L}\p{M}\p{Nd}]+")
+_DIGITS_ONLY = regex.compile(r"[\p{Nd}_]+")
+
+
+def _tag_body(keyword: str) -> str:
+    text = strip_harakat(keyword)
+    text = regex.sub(r"\p{Cf}", "", text)  # ZWNJ/ZWJ and bidi marks sit inside words
+    text = _ARABIC_MARKS.sub("", text)
+    text = _APOSTROPHES.sub("", text)
+    return "_".join(_WORD.findall(text))
+
+
+def hashtags(keywords: Iterable[str], *, limit: int | None = None) -> list[str]:
+    """Turn keywords into tags every platform parses whole, in the editor's order.
+
+    Tags made only of digits are dropped because X and Mastodon do not link
+    them. Duplicates are detected after NFKC and case folding ("Algérie" and
+    "ALGÉRIE" are one tag) but not after Arabic spelling unification, since
+    "أمن" and "آمن" are different words.
+    """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    tags: list[str] = []
+    seen: set[str] = set()
+    for keyword in keywords:
+        body = _tag_body(keyword)
+        if not body or _DIGITS_ONLY.fullmatch(body):
+            continue
+        key = unicodedata.normalize("NFKC", body).casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        tags.append(f"#{body}")
+        if limit is not None and len(tags) >= limit:
+            break
+    return tags

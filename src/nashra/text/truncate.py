@@ -1,0 +1,133 @@
+"""Shorten text to a platform limit without producing something an editor would fix by hand.
+
+A naive ``text[:n]`` splits a shadda from its letter, a flag into two regional
+indicators, leaves «an opened quote, and ignores that X weighs characters
+differently. Here cuts happen between grapheme clusters, preferably between
+words, and the limit is checked with the caller's own measure.
+"""
+
+import unicodedata
+from collections.abc import Callable
+
+from nashra.text.bidi import FSI, LRI, PDI, RLI
+from nashra.text.graphemes import grapheme_len, graphemes
+
+_CLOSER_FOR = {
+    "(": ")",
+    "[": "]",
+    "{": "}",
+    "«": "»",
+    "“": "”",
+    "‘": "’",
+    LRI: PDI,  # a cut inside an isolate would leave the rest of the post isolated
+    RLI: PDI,
+    FSI: PDI,
+}
+_SYMMETRIC_QUOTES = frozenset('"\'')
+_CLOSERS = frozenset(_CLOSER_FOR.values()) | _SYMMETRIC_QUOTES
+
+
+def _opens_quote(previous: str | None) -> bool:
+    """A straight quote opens only at a word start; elsewhere it closes or is an apostrophe ("don't")."""
+    return previous is None or previous.isspace() or previous in _CLOSER_FOR
+
+
+def _first_unmatched_opener(clusters: list[str]) -> int | None:
+    """Index of the earliest cluster that opens a bracket or quote never closed in ``clusters``.
+
+    Closers are matched against the innermost open bracket only; a stray closer
+    ("1) ...") is ignored, since it cannot make the kept text look cut off.
+    """
+    stack: list[tuple[int, str]] = []
+    previous: str | None = None
+    for index, cluster in enumerate(clusters):
+        char = cluster[0]
+        if char in _SYMMETRIC_QUOTES:
+            if stack and stack[-1][1] == char and not _opens_quote(previous):
+                stack.pop()
+            elif _opens_quote(previous):
+                stack.append((index, char))
+        elif char in _CLOSER_FOR:
+            stack.append((index, _CLOSER_FOR[char]))
+        elif stack and stack[-1][1] == char:
+            stack.pop()
+        previous = cluster[-1]
+    return stack[0][0] if stack else None
+
+
+def _is_trimmable(cluster: str) -> bool:
+    """Trailing spaces and punctuation look wrong before an ellipsis, but closers must stay for balance."""
+    char = cluster[0]
+    return char.isspace() or (unicodedata.category(char).startswith("P") and char not in _CLOSERS)
+
+
+def _tidy(clusters: list[str]) -> str:
+    """Cut before any unmatched opener, then drop trailing spaces and punctuation."""
+    unmatched = _first_unmatched_opener(clusters)
+    kept = clusters if unmatched is None else clusters[:unmatched]
+    end = len(kept)
+    while end and _is_trimmable(kept[end - 1]):
+        end -= 1
+    return "".join(kept[:end])
+
+
+def _longest_fitting_prefix(clusters: list[str], fits: Callable[[str], bool]) -> int:
+    """Largest cluster count whose raw prefix fits, found by bisection.
+
+    Bisection assumes the measure grows with the prefix, true for grapheme
+    counts and nearly so for X (a URL growing past its 23 can shrink the count).
+    The result only bounds where candidates are searched; every returned text
+    is measured again, so the limit holds for any measure.
+    """
+    low, high = 0, len(clusters)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits("".join(clusters[:middle])):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def truncate(
+    text: str,
+    limit: int,
+    *,
+    measure: Callable[[str], int] = grapheme_len,
+    ellipsis: str = "…",
+) -> str:
+    """Return ``text`` if it fits, else its longest tidy prefix plus ``ellipsis`` within ``limit``.
+
+    Prefers a cut between words; falls back to a cut between grapheme clusters
+    when no word boundary fits (one long word or URL). The ellipsis is measured
+    too (X weighs "…" as 2). If the ellipsis alone does not fit, the longest
+    tidy prefix that fits is returned without it, possibly "". If the ellipsis
+    fits but no text can be kept without an unmatched opener (a limit that ends
+    inside an opening «quote at the very start), the ellipsis alone is returned.
+    """
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    if measure(text) <= limit:
+        return text
+    clusters = graphemes(text)
+    if measure(ellipsis) > limit:
+        end = _longest_fitting_prefix(clusters, lambda prefix: measure(prefix) <= limit)
+        for count in range(end, 0, -1):
+            kept = _tidy(clusters[:count])
+            if measure(kept) <= limit:
+                return kept
+        return ""
+
+    def fits(prefix: str) -> bool:
+        return measure(prefix + ellipsis) <= limit
+
+    end = _longest_fitting_prefix(clusters, fits)
+    word_cuts = [
+        count for count in range(end, 0, -1) if count < len(clusters) and clusters[count][0].isspace()
+    ]
+    for counts in (word_cuts, range(end, 0, -1)):
+        for count in counts:
+            kept = _tidy(clusters[:count])
+            if kept and fits(kept):
+                return kept + ellipsis
+    return ellipsis

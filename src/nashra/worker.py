@@ -1,0 +1,77 @@
+"""The long-running worker: APScheduler decides *when*; stages decide *what*.
+
+Exactly one scheduler per deployment (APScheduler's job stores must not be shared), with an
+in-memory job store rebuilt from config at start. Jobs coalesce, tolerate misfires of a few
+minutes, and never overlap themselves. SIGINT/SIGTERM let the running step finish, then exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from nashra.errors import NashraError
+from nashra.logs import event
+from nashra.model import StageReport
+from nashra.pipeline import STAGES, Job, Stage, all_jobs, followers_of_ingest
+from nashra.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 300, "max_instances": 1}
+
+
+def _run_job(runtime: Runtime, job: Job, followers: Sequence[Stage]) -> None:
+    """Run one job; after an ingest that changed something, run the stages that follow ingest."""
+    try:
+        report = job.run(runtime)
+        event(log, "job.done", job=job.id, **report.counts)
+        if report.stage == "ingest" and (report.counts.get("new") or report.counts.get("updated")):
+            for stage in followers:
+                follow: StageReport = stage.run(runtime)
+                event(log, "job.done", job=stage.name, after="ingest", **follow.counts)
+    except NashraError as exc:
+        event(log, "job.failed", level=logging.ERROR, job=job.id, error=str(exc))
+    except Exception:
+        log.exception("job.crashed", extra={"job": job.id})
+
+
+def build_scheduler(runtime: Runtime, *, stages: Sequence[Stage] = STAGES) -> BackgroundScheduler:
+    zone = runtime.settings.site.zone
+    scheduler = BackgroundScheduler(
+        timezone=zone,
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        job_defaults=JOB_DEFAULTS,
+    )
+    followers = followers_of_ingest(stages)
+    for job in all_jobs(runtime.settings, stages=stages):
+        # Ingest runs at start so a restarted worker catches up at once; the rest keep their times.
+        start_now = {"next_run_time": datetime.now(zone)} if job.id == "ingest" else {}
+        scheduler.add_job(_run_job, job.trigger, args=(runtime, job, followers), id=job.id, name=job.id, **start_now)
+    return scheduler
+
+
+def serve_forever(runtime: Runtime, *, stop: threading.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set), then wait for running steps and exit."""
+    stop = stop or threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        event(log, "worker.stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+    scheduler = build_scheduler(runtime)
+    scheduler.start()
+    for job in scheduler.get_jobs():
+        event(log, "worker.scheduled", job=job.id, next_run=job.next_run_time.isoformat() if job.next_run_time else "never")
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    event(log, "worker.stopped")
