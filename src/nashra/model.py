@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +56,9 @@ class Article:
         payload = asdict(self)
         for volatile in ("source", "guid"):
             payload.pop(volatile)
-        payload["published_at"] = self.published_at.isoformat()
-        payload["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        # The instant matters, not the offset it was written with (the store keeps UTC).
+        payload["published_at"] = self.published_at.astimezone(UTC).isoformat()
+        payload["updated_at"] = self.updated_at.astimezone(UTC).isoformat() if self.updated_at else None
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=list)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

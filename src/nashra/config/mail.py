@@ -1,10 +1,51 @@
-"""`[mail]` (how digests leave) and `[web]` (where subscribers land)."""
+"""`[mail]` (how digests leave) and `[web]` (where subscribers land).
+
+Secrets are never keys here: `smtp.password_env` and `secret_env` name environment variables.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class SmtpSettings(BaseModel):
+    """`[mail.smtp]`: the relay digests are handed to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "localhost"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str = "NASHRA_SMTP_PASSWORD"
+    connections: Annotated[int, Field(ge=1, le=64)] = 4
+    rate_per_second: Annotated[float, Field(ge=0)] = 0
+    """0 = no limit; otherwise messages per second across all connections."""
+    timeout: Annotated[float, Field(gt=0)] = 30
+    retry_attempts: Annotated[int, Field(ge=1, le=50)] = 5
+    """How many times a 4xx (temporary) reply is retried for one address before it counts as failed."""
+    retry_backoff_seconds: Annotated[float, Field(ge=0)] = 30
+    """First wait after a 4xx; doubles on every further attempt."""
+    pause_seconds: Annotated[float, Field(ge=0)] = 60
+    """How long a send waits before reconnecting when the server is unreachable."""
+    max_pauses: Annotated[int, Field(ge=0)] = 10
+    """After this many failed reconnects in a row the send stops (its place is kept for the next run)."""
+
+
+class DkimSettings(BaseModel):
+    """`[mail.dkim]`: sign every message when `key_path` is set (dkimpy)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    selector: str = "nashra"
+    domain: str | None = None
+    """Default: the domain of mail.from_address."""
+    key_path: Path | None = None
 
 
 class MailSettings(BaseModel):
@@ -12,10 +53,59 @@ class MailSettings(BaseModel):
 
     transport: Literal["file", "smtp"] = "file"
     from_address: str = "نشرة <newsletter@nashra.example>"
+    reply_to: str | None = None
+    list_id: str | None = None
+    """List-Id header value, e.g. "nashra.example"; default: the domain of from_address."""
+    unsubscribe_mailto: str | None = None
+    """Address in the mailto: half of List-Unsubscribe; default unsubscribe@<from domain>."""
+    return_path: str | None = None
+    """Envelope sender (MAIL FROM); default: the address of from_address."""
+    secret_env: str = "NASHRA_SECRET"
+    """Environment variable holding the key that signs confirm/unsubscribe links."""
+    confirm_hours: Annotated[float, Field(gt=0)] = 48
+    unsubscribe_days: Annotated[float, Field(gt=0)] = 365
+    test_subject_prefix: str = "[تجربة] "
+    smtp: SmtpSettings = SmtpSettings()
+    dkim: DkimSettings = DkimSettings()
+
+    @field_validator("from_address", "reply_to")
+    @classmethod
+    def _has_address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in parseaddr(value)[1]:
+            raise ValueError(f"{value!r} is not an email address such as 'Name <news@example.org>'")
+        return value
+
+    @property
+    def sender(self) -> Address:
+        name, addr = parseaddr(self.from_address)
+        local, _, domain = addr.partition("@")
+        return Address(display_name=name, username=local, domain=domain)
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender.domain
+
+    @property
+    def envelope_from(self) -> str:
+        return self.return_path or self.sender.addr_spec
 
 
 class WebSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: Annotated[int, Field(gt=0, lt=65536)] = 8080
+    public_url: str | None = None
+    """Absolute URL where this web app is reachable (subscribe/confirm/unsubscribe links);
+    default: http://<host>:<port>."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL, e.g. https://news.example.org/newsletter")
+        return value.rstrip("/") if value else value
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"

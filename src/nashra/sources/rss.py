@@ -25,7 +25,8 @@ class RssOptions(SourceOptions):
 
 def _time(entry: Any, *keys: str) -> datetime | None:
     for key in keys:
-        parsed = entry.get(f"{key}_parsed")
+        # dict.get: feedparser's own get() maps a missing "updated" to "published" (with a warning).
+        parsed = dict.get(entry, f"{key}_parsed")
         if parsed:
             return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     return None

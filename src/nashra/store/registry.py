@@ -3,6 +3,7 @@
 A feature that adds a store module adds its import here; that is the only place that knows them all.
 """
 
+from nashra.store import digests  # noqa: F401  (registers digest_issues, digest_issue_articles)
 from nashra.store.schema import metadata
 
 __all__ = ["metadata"]

@@ -27,10 +27,12 @@ _BIDI_CONTROLS = regex.compile(f"[{BIDI_CONTROL_CLASS}]")
 # One LTR atom: a URL (taken up to whitespace, then trailing punctuation given
 # back to the sentence), a Latin-script word (internal apostrophes, hyphens,
 # dots and ampersands kept: "l'Algérie", "Jean-Luc", "U.S", "AT&T"), or an
-# ASCII number with its separators ("10:30", "1,500.25", "13/06/2025", "20%").
+# ASCII number with its separators ("10:30", "1,500.25", "13/06/2025", "20%")
+# and a sign when one starts a word ("-5", "+213"), which would otherwise be
+# drawn on the wrong side; in "كوفيد-19" the hyphen is not a sign.
 _URL = r"(?:https?://|www\.)[^\s<>\"«»]*[^\s<>\"«».,:;!?،؛؟)\]}]"
 _WORD = r"\p{Bidi_Class=L}[\p{Bidi_Class=L}\p{M}0-9]*(?:['’\-.&_][\p{Bidi_Class=L}0-9][\p{Bidi_Class=L}\p{M}0-9]*)*"
-_NUMBER = r"[0-9]+(?:[.,:/\-][0-9]+)*%?"
+_NUMBER = r"(?:(?<=^|[\s(\[«])[+\-−])?[0-9]+(?:[.,:/\-][0-9]+)*%?"
 _ATOM = f"(?:{_URL}|{_WORD}|{_NUMBER})"
 # Atoms separated only by spaces or ASCII neutral punctuation form a single run,
 # so "Emmanuel Macron" costs one isolate, not two. Arabic punctuation (، ؛ ؟)
@@ -88,12 +90,12 @@ def isolate_ltr_runs(text: str) -> str:
 
     Rule chosen for where an isolate is needed: a run is wrapped when it comes
     after the first strong RTL character, including a run that ends the text.
-    The end is not exempt because posts are composed later (a URL line, hashtags
-    or a signature get appended) and, on X, the tweet's base direction comes
-    from its first strong character while trailing neutrals still attach to the
-    last run. Numbers *before* the first Arabic letter are left alone: with
-    nothing strong before them they sit at the paragraph start in logical
-    order, so an isolate would only cost 2 without changing the display.
+    A run at the very end renders correctly on its own, but whether it stays
+    at the end is decided later, when the post is composed (hashtags, a URL
+    line or a signature get appended), and an unwrapped run then captures the
+    neutrals that follow it. Numbers *before* the first Arabic letter are left
+    alone: nothing strong precedes them, so they sit at the paragraph start in
+    logical order whatever follows, and an isolate would only cost 2 on X.
 
     LTR texts are returned unchanged, and content already inside an isolate is
     left untouched. Run this after ``clean_text``, which strips bidi controls.

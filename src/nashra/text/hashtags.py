@@ -47,6 +47,8 @@ def hashtags(keywords: Iterable[str], *, limit: int | None = None) -> list[str]:
     tags: list[str] = []
     seen: set[str] = set()
     for keyword in keywords:
+        if limit is not None and len(tags) >= limit:
+            break
         body = _tag_body(keyword)
         if not body or _DIGITS_ONLY.fullmatch(body):
             continue
@@ -55,6 +57,4 @@ def hashtags(keywords: Iterable[str], *, limit: int | None = None) -> list[str]:
             continue
         seen.add(key)
         tags.append(f"#{body}")
-        if limit is not None and len(tags) >= limit:
-            break
     return tags

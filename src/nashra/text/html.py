@@ -17,12 +17,52 @@ from nashra.text.clean import clean_text
 from nashra.text.graphemes import grapheme_len
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote caption dd details div dl dt figcaption figure footer form h1 h2 h3 "
-    "h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot th thead tr ul".split()
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "caption",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
 )
-_DROPPED_TAGS = frozenset("script style noscript template head title iframe object svg math".split())
+_DROPPED_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "svg", "math"})
 # Blocks that are not the story's own prose, wherever they are nested.
-_NOT_PROSE_TAGS = frozenset("h1 h2 h3 h4 h5 h6 blockquote figure figcaption caption".split())
+_NOT_PROSE_TAGS = frozenset(
+    {"h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure", "figcaption", "caption"}
+)
 _NOT_PROSE_CLASSES = ("quote", "caption")
 _MIN_PARAGRAPH_GRAPHEMES = 40
 
@@ -30,7 +70,27 @@ _SPACE_RUN = regex.compile(r"\s+")
 _LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
 
 _SAFE_TAGS = frozenset(
-    "p h2 h3 h4 h5 h6 blockquote figure figcaption img a ul ol li strong em b i br".split()
+    {
+        "p",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "figure",
+        "figcaption",
+        "img",
+        "a",
+        "ul",
+        "ol",
+        "li",
+        "strong",
+        "em",
+        "b",
+        "i",
+        "br",
+    }
 )
 _SAFE_ATTRIBUTES = {
     "a": {"href"},
@@ -113,8 +173,11 @@ def _blocks(html: str) -> list[_Block]:
         document = lxml.html.document_fromstring(cleaned.encode("utf-8"), parser=parser)
     except lxml.etree.ParserError:
         return []
-    collector = _BlockCollector(document.body)
-    collector.walk(document.body)
+    body = document.body
+    if body is None:  # e.g. only a <title>, or a <frameset>
+        return []
+    collector = _BlockCollector(body)
+    collector.walk(body)
     return collector.finish()
 
 

@@ -23,7 +23,7 @@ _CLOSER_FOR = {
     RLI: PDI,
     FSI: PDI,
 }
-_SYMMETRIC_QUOTES = frozenset('"\'')
+_SYMMETRIC_QUOTES = frozenset("\"'")
 _CLOSERS = frozenset(_CLOSER_FOR.values()) | _SYMMETRIC_QUOTES
 
 
@@ -61,19 +61,23 @@ def _is_trimmable(cluster: str) -> bool:
     return char.isspace() or (unicodedata.category(char).startswith("P") and char not in _CLOSERS)
 
 
+def _trimmed(clusters: list[str]) -> list[str]:
+    end = len(clusters)
+    while end and _is_trimmable(clusters[end - 1]):
+        end -= 1
+    return clusters[:end]
+
+
 def _tidy(clusters: list[str]) -> str:
     """Cut before any unmatched opener, then drop trailing spaces and punctuation."""
     unmatched = _first_unmatched_opener(clusters)
-    kept = clusters if unmatched is None else clusters[:unmatched]
-    end = len(kept)
-    while end and _is_trimmable(kept[end - 1]):
-        end -= 1
-    return "".join(kept[:end])
+    return "".join(_trimmed(clusters if unmatched is None else clusters[:unmatched]))
 
 
 def _longest_fitting_prefix(clusters: list[str], fits: Callable[[str], bool]) -> int:
-    """Largest cluster count whose raw prefix fits, found by bisection.
+    """Largest cluster count whose prefix fits once trailing spaces and punctuation are trimmed.
 
+    Trimming before measuring matters: "word، " may not fit raw but "word" does.
     Bisection assumes the measure grows with the prefix, true for grapheme
     counts and nearly so for X (a URL growing past its 23 can shrink the count).
     The result only bounds where candidates are searched; every returned text
@@ -82,7 +86,7 @@ def _longest_fitting_prefix(clusters: list[str], fits: Callable[[str], bool]) ->
     low, high = 0, len(clusters)
     while low < high:
         middle = (low + high + 1) // 2
-        if fits("".join(clusters[:middle])):
+        if fits("".join(_trimmed(clusters[:middle]))):
             low = middle
         else:
             high = middle - 1
@@ -123,7 +127,7 @@ def truncate(
 
     end = _longest_fitting_prefix(clusters, fits)
     word_cuts = [
-        count for count in range(end, 0, -1) if count < len(clusters) and clusters[count][0].isspace()
+        count for count in range(end, 0, -1) if count == len(clusters) or clusters[count][0].isspace()
     ]
     for counts in (word_cuts, range(end, 0, -1)):
         for count in counts:

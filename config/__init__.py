@@ -1,0 +1,1 @@
+"""Example configuration, shipped as package data for `nashra init`."""

@@ -1,0 +1,65 @@
+"""Each platform's own way of counting a post, so nothing is rejected for length after composing.
+
+No hand-written weighting: X through twitter-text-parser (the v3 conformance rules: URLs 23,
+emoji sequences 2, isolates and "…" 2 each, NFC first), Mastodon through Mastodon.py's helper.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import regex
+from twitter_text import parse_tweet
+
+from nashra.text import grapheme_len
+
+X_LIMIT = 280
+MASTODON_LIMIT = 500
+MASTODON_URL_LENGTH = 23  # what Mastodon.get_status_length assumes for every URL
+BLUESKY_GRAPHEMES = 300
+BLUESKY_BYTES = 3000
+TELEGRAM_MESSAGE = 4096
+TELEGRAM_CAPTION = 1024
+
+_TAG = regex.compile(r"<[^<>]*>")
+
+
+def x_length(text: str) -> int:
+    """X's weighted length. A URL counts 23 only if X would link it (its TLD list decides)."""
+    return parse_tweet(text).weightedLength
+
+
+def mastodon_length(text: str, *, characters_reserved_per_url: int = MASTODON_URL_LENGTH) -> int:
+    """Mastodon's count: graphemes, every URL as the server's `characters_reserved_per_url`."""
+    from mastodon import Mastodon
+    from mastodon.utility import url_regex
+
+    length = Mastodon.get_status_length(text)
+    if characters_reserved_per_url != MASTODON_URL_LENGTH:
+        length += (characters_reserved_per_url - MASTODON_URL_LENGTH) * len(url_regex.findall(text))
+    return length
+
+
+def bluesky_length(text: str) -> int:
+    """One number for Bluesky's two limits (300 graphemes AND 3000 UTF-8 bytes), against 300.
+
+    max(graphemes, ceil(bytes / 10)) is <= 300 exactly when both limits hold, so truncation can
+    use a single monotone measure.
+    """
+    return max(grapheme_len(text), math.ceil(len(text.encode("utf-8")) * BLUESKY_GRAPHEMES / BLUESKY_BYTES))
+
+
+def utf16_len(text: str) -> int:
+    """UTF-16 code units: the unit of Telegram's limits and entity offsets."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def telegram_visible_text(html_text: str) -> str:
+    """The text Telegram counts: what is left once the HTML parse mode has removed the markup."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+def telegram_length(html_text: str) -> int:
+    """Telegram's count for a `parse_mode=HTML` message or caption, after parsing the HTML."""
+    return utf16_len(telegram_visible_text(html_text))

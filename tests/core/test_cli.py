@@ -1,0 +1,130 @@
+"""The CLI end to end, as an operator runs it: real processes, real databases, real files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from nashra.store.schema import articles
+
+NASHRA = [sys.executable, "-m", "nashra"]
+
+
+def _run(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
+    env.update(env_extra or {})
+    env["COLUMNS"] = "200"
+    return subprocess.run([*NASHRA, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _count(url: str) -> int:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(articles)).scalar_one()
+    engine.dispose()
+    return count
+
+
+def test_run_once_on_a_fresh_folder_ingests_the_demo(tmp_path: Path, database_url: str) -> None:
+    """No config at all: the demo articles go into the database, a summary is printed."""
+    env = {"NASHRA_DATABASE_URL": database_url}
+    first = _run(["run", "--once"], tmp_path, env)
+    assert first.returncode == 0, first.stderr
+    assert "new=10" in first.stdout and "duplicates=1" in first.stdout
+    assert "built-in defaults (demo content)" in first.stdout
+    assert _count(database_url) == 10
+    second = _run(["ingest"], tmp_path, env)
+    assert second.returncode == 0, second.stderr
+    assert "new=0" in second.stdout and "unchanged=10" in second.stdout
+    assert _count(database_url) == 10
+
+
+def test_default_database_is_sqlite_under_data(tmp_path: Path) -> None:
+    result = _run(["ingest"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "nashra.db").is_file()
+
+
+def test_bad_config_is_one_line_per_problem_and_changes_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "nashra.toml"
+    config.write_text('[site]\ntimezone = "Nowhere/City"\n\n[[sources]]\ntype = "rss"\n', encoding="utf-8")
+    result = _run(["--config", str(config), "run", "--once"], tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        f"config error: {config}:2: site.timezone: unknown time zone 'Nowhere/City'; use an IANA name such as Africa/Algiers",
+        f"config error: {config}:4: sources[0].name: required key is missing",
+    ]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "nashra.toml"
+    config.write_text("[site\n", encoding="utf-8")
+    result = _run(["--debug", "--config", str(config), "status"], tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+
+
+def test_init_then_status(tmp_path: Path) -> None:
+    site = tmp_path / "newsroom"
+    created = _run(["init", str(site)], tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert (site / "nashra.toml").is_file() and (site / "articles").is_dir()
+    again = _run(["init", str(site)], tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stdout
+    (site / "articles" / "one.md").write_text(
+        "---\ntitle: \"افتتاح معرض الكتاب\"\ndate: 2026-11-28T10:00:00+01:00\nsection: ثقافة\n---\n\nنص.\n",
+        encoding="utf-8")
+    ingest = _run(["--config", str(site / "nashra.toml"), "ingest"], tmp_path)
+    assert ingest.returncode == 0 and "new=1" in ingest.stdout
+    status = _run(["--config", str(site / "nashra.toml"), "status"], tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert "local" in status.stdout and "articles stored: 1" in status.stdout
+    assert "ingest" in status.stdout and "Africa/Algiers" in status.stdout
+
+
+def test_status_shows_a_failing_source(tmp_path: Path) -> None:
+    config = tmp_path / "nashra.toml"
+    config.write_text('[[sources]]\ntype = "rss"\nname = "dead"\nurl = "http://127.0.0.1:9/feed"\n'
+                      "[ingest]\ntimeout_seconds = 2\n", encoding="utf-8")
+    ingest = _run(["--config", str(config), "ingest"], tmp_path)
+    assert ingest.returncode == 1
+    assert "cannot fetch http://127.0.0.1:9/feed" in ingest.stdout
+    status = _run(["--config", str(config), "status"], tmp_path)
+    assert "cannot fetch" in status.stdout and "never" in status.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["ingest"], ["status"], ["init"]])
+def test_help_is_useful(tmp_path: Path, command: list[str]) -> None:
+    result = _run([*command, "--help"], tmp_path)
+    assert result.returncode == 0
+    assert "Usage:" in result.stdout and len(result.stdout.splitlines()) > 5
+
+
+def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
+    process = subprocess.Popen([*NASHRA, "run"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "data" / "nashra.db").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "event=worker.stopping signal=SIGTERM" in err
+    assert "event=worker.stopped" in err
+    assert "event=job.done job=ingest" in err

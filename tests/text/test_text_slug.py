@@ -1,0 +1,38 @@
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nashra.text import slugify
+
+
+def test_arabic_stays_readable() -> None:
+    assert slugify("الاقتصادُ الجزائريّ يـــنمو في 2025!") == "الاقتصاد-الجزائري-ينمو-في-2025"
+
+
+def test_arabic_punctuation_is_dropped_and_latin_lowercased() -> None:
+    assert slugify("قمة «Alger» للغاز، هل تنجح؟") == "قمة-alger-للغاز-هل-تنجح"
+
+
+def test_max_length_cuts_at_a_word_boundary() -> None:
+    slug = slugify("مشروع " * 30, max_length=20)
+    assert slug == "مشروع-مشروع-مشروع"
+    assert len(slug) <= 20
+
+
+def test_never_empty_and_stable() -> None:
+    first = slugify("🎉🎉 !!")
+    assert first
+    assert re.fullmatch(r"[0-9a-f]+", first)
+    assert slugify("🎉🎉 !!") == first
+    assert slugify("🎊") != first
+    assert slugify("") != ""
+    assert len(slugify("🎉", max_length=4)) == 4
+
+
+@given(st.text(), st.integers(min_value=1, max_value=100))
+def test_slug_is_url_safe_and_bounded(text: str, max_length: int) -> None:
+    slug = slugify(text, max_length=max_length)
+    assert 0 < len(slug) <= max_length
+    assert not re.search(r"[\s/?#%&]", slug)
+    assert not re.search(r"[\u064b-\u065f\u0670\u0640]", slug)
