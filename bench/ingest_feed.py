@@ -25,20 +25,20 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "core"))
-from feedmaker import rss, rss_item  # noqa: E402
+from feedmaker import rss, rss_item
 
-from nashra.config.loader import parse_settings  # noqa: E402
-from nashra.ingest import ingest  # noqa: E402
-from nashra.runtime import Runtime  # noqa: E402
-from nashra.sources.rss import RssOptions, RssSource  # noqa: E402
-from nashra.sources.base import SourceContext  # noqa: E402
-from nashra.store.schema import articles  # noqa: E402
-from nashra.store.sources import SourceState  # noqa: E402
+from nashra.config.loader import parse_settings
+from nashra.ingest import ingest
+from nashra.runtime import Runtime
+from nashra.sources.base import SourceContext
+from nashra.sources.rss import RssOptions, RssSource
+from nashra.store.schema import articles
+from nashra.store.sources import SourceState
 
 
 def serve(body: bytes) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
 ALGIERS = timezone(timedelta(hours=1))
@@ -38,7 +38,7 @@ def rss(items: list[str]) -> str:
 
 
 def wp_post(n: int, *, title: str | None = None, modified: str | None = None) -> dict[str, object]:
-    date = (START + timedelta(hours=n)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    date = (START + timedelta(hours=n)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return {
         "id": 1000 + n,
         "date_gmt": date,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from feedmaker import rss, rss_item, wp_post
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -16,8 +17,6 @@ from nashra.ingest import ingest
 from nashra.runtime import Runtime
 from nashra.store.articles import list_articles
 from nashra.store.sources import all_states
-
-from feedmaker import rss, rss_item, wp_post
 
 MakeRuntime = Callable[[str], Runtime]
 

@@ -30,7 +30,7 @@ class FolderOptions(SourceOptions):
     pattern: str = "*.md"
 
 
-def _aware(value: Any, where: str, key: str) -> datetime | None:
+def _aware(value: Any, key: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -74,7 +74,7 @@ class FolderSource:
         meta = post.metadata
         if not meta.get("title"):
             raise ValueError("front matter has no title")
-        published = _aware(meta.get("date"), str(path), "date")
+        published = _aware(meta.get("date"), "date")
         if published is None:
             raise ValueError("front matter has no date")
         guid = str(meta.get("id") or path.stem)
@@ -97,7 +97,7 @@ class FolderSource:
             url=url,
             title=clean_text(str(meta["title"])),
             published_at=published,
-            updated_at=_aware(meta.get("updated"), str(path), "updated"),
+            updated_at=_aware(meta.get("updated"), "updated"),
             author=clean_text(str(meta.get("author", ""))),
             section=section,
             tags=tuple(t for t in (clean_text(str(k)) for k in keywords) if t),
