@@ -30,6 +30,7 @@ def _record_failure(runtime: Runtime, source: Source, state: SourceState, messag
 
 def ingest(runtime: Runtime) -> StageReport:
     report = StageReport("ingest")
+    report.outputs.append(f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}")
     sources = build_sources(runtime.settings, SourceContext(runtime.settings, runtime.http))
     for source in sources:
         now = datetime.now(UTC)
