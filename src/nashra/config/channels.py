@@ -14,12 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 def parse_quiet_hours(value: str) -> tuple[time, time]:
-    """"23:00-07:00" -> (23:00, 07:00); a window may wrap past midnight."""
+    """ "23:00-07:00" -> (23:00, 07:00); a window may wrap past midnight."""
     try:
         start_text, end_text = (part.strip() for part in value.split("-"))
         start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
     except ValueError:
-        raise ValueError(f"{value!r} is not a window like \"23:00-07:00\" (HH:MM-HH:MM, site time zone)") from None
+        raise ValueError(
+            f'{value!r} is not a window like "23:00-07:00" (HH:MM-HH:MM, site time zone)'
+        ) from None
     if start == end:
         raise ValueError(f"{value!r} is empty: start and end are the same time")
     return start, end
@@ -45,6 +47,7 @@ class ChannelSettings(BaseModel):
     max_hashtags: Annotated[int, Field(ge=0)] = 3
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 4
     max_wait_seconds: Annotated[float, Field(ge=0)] = 900
+    auth_pause_minutes: Annotated[float, Field(ge=0)] = 60
 
     @field_validator("quiet_hours")
     @classmethod

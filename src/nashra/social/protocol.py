@@ -2,7 +2,9 @@
 
 Shape borrowed from Postiz/Mixpost: `render` a post (pure), `measure` it the platform's way,
 `publish` it and report where it went, and `classify_error` so the posting loop, not the adapter,
-decides whether to wait, retry, give up or count the post as already there.
+decides whether to wait, retry, give up or count the post as already there. An adapter may also
+offer `missing_secrets() -> list[str]` (environment variables it needs that are unset) so the loop
+holds the channel instead of failing posts; `TemplatedChannel` provides it from its `*_env` keys.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class Post:
     summary: str
     hashtags: tuple[str, ...] = ()
     image: Image | None = None
+    published_at: datetime | None = None
+    language: str = "ar"
 
     @property
     def attachments(self) -> list[dict[str, str]]:

@@ -1,0 +1,101 @@
+"""`nashra post`: post pending articles to the social channels, or show exactly what would go out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from nashra.cli.app import STATE, app, console
+from nashra.social.post import PostResult, post_pending
+from nashra.store import posts as records
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _print_table(results: list[PostResult], *, dry_run: bool) -> None:
+    table = Table(title="Social posts — what would be sent" if dry_run else "Social posts", show_lines=True)
+    for column in ("channel", "article", "status", "length / limit", "text" if dry_run else "result"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        post = result.post
+        size = f"{post.length} / {post.limit}" if post else ""
+        detail = (
+            (post.text if post else result.error or "")
+            if dry_run
+            else (result.remote_url or result.remote_id or result.held or result.error or "")
+        )
+        table.add_row(
+            result.channel,
+            result.title,
+            result.held and f"held: {result.held}" or result.status,
+            size,
+            detail,
+        )
+    console.print(table if results else "[dim]nothing pending[/]")
+
+
+@app.command("post")
+def post_command(
+    channel: Annotated[str | None, typer.Option("--channel", help="Only this channel (its `name`).")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render what is pending; send and record nothing.")
+    ] = False,
+    output: Annotated[
+        Format, typer.Option("--format", help="table, or json: exact text, length, limit, attachments.")
+    ] = Format.table,
+    mark_posted: Annotated[
+        int | None,
+        typer.Option(
+            "--mark-posted", metavar="ID", help="An 'unknown' post is on the platform: record it as posted."
+        ),
+    ] = None,
+    send_again: Annotated[
+        int | None,
+        typer.Option(
+            "--send-again",
+            metavar="ID",
+            help="Post an 'unknown' (not on the platform) or 'failed' (cause fixed) post again.",
+        ),
+    ] = None,
+) -> None:
+    """Post new articles to every channel once (or just --channel); --dry-run shows the exact posts."""
+    with STATE.runtime() as runtime:
+        if mark_posted is not None or send_again is not None:
+            record_id = mark_posted if mark_posted is not None else send_again
+            with runtime.store.begin() as conn:
+                done = records.resolve(conn, record_id, posted=mark_posted is not None, now=datetime.now(UTC))
+            if not done:
+                wanted = "'unknown'" if mark_posted is not None else "'unknown' or 'failed'"
+                console.print(f"[red]no post with id {record_id} in status {wanted}[/]")
+                raise typer.Exit(1)
+            console.print(
+                f"post {record_id}: {'posted' if mark_posted is not None else 'will be sent again'}"
+            )
+            return
+        run = post_pending(runtime, channel=channel, dry_run=dry_run)
+        if output is Format.json:
+            typer.echo(json.dumps([r.as_json() for r in run.results], ensure_ascii=False, indent=2))
+        else:
+            _print_table(run.results, dry_run=dry_run)
+            with runtime.store.connect() as conn:
+                unknown = records.list_records(conn, status=records.UNKNOWN, channel=channel)
+            for record in unknown:
+                console.print(
+                    f"[yellow]unknown outcome[/] post {record.id} ({record.channel}, article {record.article_id}): "
+                    f"{record.last_error}; check the platform, then --mark-posted {record.id} "
+                    f"or --send-again {record.id}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        for problem in run.problems:
+            console.print(f"[yellow]•[/] {problem}", highlight=False, soft_wrap=True)
+        if any(r.status in (records.FAILED, records.UNKNOWN) for r in run.results):
+            raise typer.Exit(1)

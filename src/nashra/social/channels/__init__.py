@@ -1,0 +1,1 @@
+"""One module per platform; each registers itself under the `nashra.channels` entry-point group."""

@@ -1,0 +1,155 @@
+"""What most adapters share: rendering through the channel's template, a stable post key, images.
+
+An adapter states its limit, its measure, and (for markup) how plain text becomes what it sends;
+everything else about the text is common, so every platform shortens the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from typing import ClassVar
+
+import httpx
+
+from nashra.config.channels import ChannelSettings
+from nashra.config.secrets import read_secret
+from nashra.errors import ConfigError, DeliveryError
+from nashra.logs import event
+from nashra.model import Image, StoredArticle
+from nashra.social.compose import compose, load_template
+from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Verdict
+
+log = logging.getLogger(__name__)
+
+
+def post_key(article_id: str, channel: str, version: int = 1) -> str:
+    """Stable per (article, channel, version): the idempotency key a platform sees on every attempt.
+
+    The version is part of it so that a repost after an edit (`repost_on_edit`) is a new post and
+    not answered with the old one by Mastodon's idempotency or rewritten in place on Bluesky.
+    """
+    return hashlib.sha256(f"{article_id}\x00{channel}\x00{version}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageData:
+    content: bytes
+    mime_type: str
+    file_name: str
+
+
+def fetch_image(http: httpx.Client, image: Image, *, channel: str, max_bytes: int) -> ImageData | None:
+    """Download the article's image, at most `max_bytes` (the platform's own cap).
+
+    None (logged) when it cannot be had or is too big, so the post goes out without it rather
+    than not at all.
+    """
+    problem = None
+    try:
+        with http.stream("GET", image.url, follow_redirects=True) as response:
+            response.raise_for_status()
+            content = b""
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > max_bytes:
+                    problem = f"larger than {max_bytes} bytes"
+                    break
+            headers = response.headers
+    except httpx.HTTPError as exc:
+        problem = str(exc)
+    if problem is not None:
+        event(
+            log, "social.image_skipped", level=logging.WARNING, channel=channel, url=image.url, reason=problem
+        )
+        return None
+    mime = (image.mime_type or headers.get("content-type", "")).split(";")[0].strip() or "image/jpeg"
+    name = image.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "image"
+    return ImageData(content, mime, name)
+
+
+class TemplatedChannel:
+    """Base for adapters: `render` composes plain text within `limit`, then `finish` turns it into the payload."""
+
+    kind: ClassVar[str]
+    Options: ClassVar[type[ChannelOptions]]
+    dedupes: ClassVar[bool] = False
+
+    def __init__(self, config: ChannelSettings, options: ChannelOptions, context: ChannelContext) -> None:
+        self.name = config.name
+        self.config = config
+        self.options = options
+        self.context = context
+        self.template = load_template(context.settings, config)
+
+    def secret(self, variable: str) -> str:
+        """A credential from the environment variable the config names (read at publish time)."""
+        return read_secret(variable, purpose=f"channel {self.name}")
+
+    def missing_secrets(self) -> list[str]:
+        """Environment variables named by this channel's `*_env` keys that are not set.
+
+        Checked before anything is claimed, so a forgotten variable holds the channel instead of
+        failing an article.
+        """
+        names = [
+            value
+            for key, value in self.options.model_dump().items()
+            if key.endswith("_env") and isinstance(value, str)
+        ]
+        return [name for name in names if not os.environ.get(name)]
+
+    def limit(self, *, with_image: bool) -> int:
+        raise NotImplementedError
+
+    def measure(self, text: str) -> int:
+        raise NotImplementedError
+
+    def finish(self, plain: str) -> str:
+        """Plain post text -> what is sent (Telegram escapes it for HTML). Must not change the count."""
+        return plain
+
+    def render(self, article: StoredArticle) -> Post:
+        image = article.article.image if self.config.attach_image else None
+        limit = self.limit(with_image=image is not None)
+        composed = compose(
+            article,
+            template=self.template,
+            measure=lambda plain: self.measure(self.finish(plain)),
+            limit=limit,
+            max_hashtags=self.config.max_hashtags,
+            site_name=self.context.settings.site.name,
+        )
+        text = self.finish(composed.text)
+        return Post(
+            article_id=article.id,
+            channel=self.name,
+            key=post_key(article.id, self.name, article.version),
+            text=text,
+            length=self.measure(text),
+            limit=limit,
+            url=article.url,
+            title=composed.title,
+            summary=composed.summary,
+            hashtags=composed.hashtags,
+            image=image,
+            published_at=article.article.published_at,
+            language=article.article.language or "ar",
+        )
+
+    def validate(self, post: Post) -> list[str]:
+        problems = []
+        if not post.text.strip():
+            problems.append("empty post")
+        if post.length > post.limit:
+            problems.append(f"measures {post.length}, over the limit of {post.limit}")
+        return problems
+
+    def classify_error(self, error: Exception) -> Verdict | None:
+        if isinstance(error, ConfigError):  # a credential's environment variable is missing
+            return Verdict(ErrorKind.AUTH, str(error))
+        if isinstance(error, DeliveryError):
+            return Verdict(ErrorKind.BAD_REQUEST, str(error))
+        return None

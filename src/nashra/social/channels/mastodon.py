@@ -1,0 +1,145 @@
+"""Mastodon through Mastodon.py, with an Idempotency-Key so a repeated attempt never posts twice.
+
+The server honours the key for about an hour and answers a repeat with the status it already
+made, so a timeout after sending is simply retried. Construction passes `mastodon_version` and
+`version_check_mode="none"` so no request is made before the post itself, and `ratelimit_method=
+"throw"` so the posting loop, not the SDK, decides how long to wait on a 429.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from mastodon import (
+    Mastodon,
+    MastodonAPIError,
+    MastodonIllegalArgumentError,
+    MastodonNetworkError,
+    MastodonNotFoundError,
+    MastodonRatelimitError,
+    MastodonServerError,
+    MastodonUnauthorizedError,
+)
+from mastodon.versions import parse_version_string
+from pydantic import Field, field_validator
+
+from nashra.config.channels import ChannelSettings
+from nashra.social.channels.base import TemplatedChannel, fetch_image
+from nashra.social.counting import MASTODON_LIMIT, MASTODON_URL_LENGTH, mastodon_length
+from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Published, Verdict
+
+IMAGE_MAX_BYTES = 16_000_000  # Mastodon's default image limit
+
+
+class MastodonOptions(ChannelOptions):
+    api_base_url: str = Field(description="the server, e.g. https://mastodon.social")
+    access_token_env: str = "MASTODON_ACCESS_TOKEN"
+    mastodon_version: str = Field(
+        default="4.2.0",
+        pattern=r"^\d+\.\d+\.\d+",
+        description="server version; no version check request is made",
+    )
+    visibility: str = Field(default="public", pattern="^(public|unlisted|private|direct)$")
+    language: str | None = Field(default=None, description="ISO 639 code; default: site.language")
+    max_characters: Annotated[int, Field(gt=0)] = Field(
+        default=MASTODON_LIMIT, description="/api/v2/instance configuration.statuses.max_characters"
+    )
+    characters_reserved_per_url: Annotated[int, Field(gt=0)] = MASTODON_URL_LENGTH
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL, e.g. https://mastodon.social")
+        return value.rstrip("/")
+
+
+def _status_code(error: MastodonAPIError) -> int | None:
+    code = error.args[1] if len(error.args) > 1 else None
+    return code if isinstance(code, int) else None
+
+
+def _message(error: Exception) -> str:
+    args = [str(a) for a in error.args if a is not None and str(a)]
+    return " — ".join(args) or type(error).__name__
+
+
+class MastodonChannel(TemplatedChannel):
+    kind = "mastodon"
+    Options = MastodonOptions
+    dedupes = True
+
+    def __init__(self, config: ChannelSettings, options: MastodonOptions, context: ChannelContext) -> None:
+        super().__init__(config, options, context)
+        self.m_options = options
+        self._api: Mastodon | None = None
+
+    def limit(self, *, with_image: bool) -> int:
+        return self.m_options.max_characters
+
+    def measure(self, text: str) -> int:
+        return mastodon_length(text, characters_reserved_per_url=self.m_options.characters_reserved_per_url)
+
+    def client(self) -> Mastodon:
+        o = self.m_options
+        api = Mastodon(
+            access_token=self.secret(o.access_token_env),
+            api_base_url=o.api_base_url,
+            mastodon_version=o.mastodon_version,
+            version_check_mode="none",
+            ratelimit_method="throw",
+            request_timeout=o.timeout_seconds,
+        )
+        # With version_check_mode="none", Mastodon.py 2.x records the given version as checked but
+        # leaves it unparsed, so version-dependent calls pick legacy endpoints (media_post would use
+        # the deprecated /api/v1/media instead of /api/v2/media): apply it ourselves.
+        api.mastodon_major, api.mastodon_minor, api.mastodon_patch = parse_version_string(o.mastodon_version)
+        return api
+
+    def publish(self, post: Post) -> Published:
+        self._api = api = self.client()
+        media_ids = None
+        image = (
+            fetch_image(self.context.http, post.image, channel=self.name, max_bytes=IMAGE_MAX_BYTES)
+            if post.image
+            else None
+        )
+        if image is not None and post.image is not None:
+            media = api.media_post(
+                image.content,
+                mime_type=image.mime_type,
+                description=post.image.alt or None,
+                file_name=image.file_name,
+            )
+            media_ids = [media["id"]]
+        status = api.status_post(
+            post.text,
+            media_ids=media_ids,
+            visibility=self.m_options.visibility,
+            language=self.m_options.language or self.context.settings.site.language,
+            idempotency_key=post.key,
+        )
+        return Published(remote_id=str(status["id"]), url=status.get("url"))
+
+    def classify_error(self, error: Exception) -> Verdict | None:
+        if isinstance(error, MastodonRatelimitError):
+            reset = self._api.ratelimit_reset if self._api is not None else None
+            retry_at = datetime.fromtimestamp(reset, UTC) if reset else None
+            return Verdict(ErrorKind.RETRY, _message(error), status=429, retry_at=retry_at)
+        if isinstance(error, MastodonUnauthorizedError):
+            return Verdict(ErrorKind.AUTH, _message(error), status=401)
+        if isinstance(error, MastodonServerError):
+            return Verdict(ErrorKind.RETRY, _message(error), status=_status_code(error))
+        if isinstance(error, MastodonNotFoundError):
+            return Verdict(ErrorKind.BAD_REQUEST, _message(error), status=404)
+        if isinstance(error, MastodonAPIError):
+            code = _status_code(error)
+            kind = ErrorKind.AUTH if code == 403 else ErrorKind.BAD_REQUEST
+            return Verdict(kind, _message(error), status=code)
+        if isinstance(error, MastodonNetworkError):
+            return Verdict(ErrorKind.RETRY, _message(error), outcome_unknown=True)
+        if isinstance(error, MastodonIllegalArgumentError):
+            return Verdict(ErrorKind.BAD_REQUEST, _message(error))
+        return super().classify_error(error)

@@ -1,0 +1,118 @@
+"""Telegram Bot API over httpx: sendMessage, or sendPhoto with the post as caption, in HTML mode.
+
+The post is plain text escaped with `html.escape`, so "<", ">" and "&" in a title can never
+become markup, and it is counted as Telegram counts it: after parsing the HTML, in UTF-16 units,
+4096 for a message and 1024 for a caption. Telegram does not deduplicate: a request that timed
+out after sending is recorded as "unknown" for an operator, never silently repeated.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Any
+
+import httpx
+from pydantic import Field
+
+from nashra.config.channels import ChannelSettings
+from nashra.social.channels.base import TemplatedChannel
+from nashra.social.counting import TELEGRAM_CAPTION, TELEGRAM_MESSAGE, telegram_length
+from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Published, Verdict
+
+
+class TelegramOptions(ChannelOptions):
+    chat_id: str = Field(description='"@channelname" or a numeric chat id')
+    bot_token_env: str = "TELEGRAM_BOT_TOKEN"
+    api_base_url: str = "https://api.telegram.org"
+    link_preview: bool = True
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30
+
+
+class TelegramError(Exception):
+    """A Bot API answer with `ok: false`."""
+
+    def __init__(self, status: int, description: str, retry_after: float | None) -> None:
+        super().__init__(f"{status} {description}")
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+class TelegramChannel(TemplatedChannel):
+    kind = "telegram"
+    Options = TelegramOptions
+    dedupes = False
+
+    def __init__(self, config: ChannelSettings, options: TelegramOptions, context: ChannelContext) -> None:
+        super().__init__(config, options, context)
+        self.t_options = options
+
+    def limit(self, *, with_image: bool) -> int:
+        return TELEGRAM_CAPTION if with_image else TELEGRAM_MESSAGE
+
+    def measure(self, text: str) -> int:
+        return telegram_length(text)
+
+    def finish(self, plain: str) -> str:
+        return html.escape(plain, quote=False)
+
+    def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        token = self.secret(self.t_options.bot_token_env)
+        url = f"{self.t_options.api_base_url.rstrip('/')}/bot{token}/{method}"
+        response = self.context.http.post(url, json=payload, timeout=self.t_options.timeout_seconds)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.is_success and body.get("ok"):
+            return dict(body["result"])
+        retry_after = (body.get("parameters") or {}).get("retry_after")
+        description = body.get("description") or response.reason_phrase
+        raise TelegramError(
+            int(body.get("error_code") or response.status_code),
+            str(description),
+            float(retry_after) if retry_after is not None else None,
+        )
+
+    def publish(self, post: Post) -> Published:
+        chat_id = self.t_options.chat_id
+        if post.image is not None:
+            result = self._call(
+                "sendPhoto",
+                {"chat_id": chat_id, "photo": post.image.url, "caption": post.text, "parse_mode": "HTML"},
+            )
+        else:
+            preview = (
+                {"url": post.url, "prefer_large_media": True}
+                if self.t_options.link_preview
+                else {"is_disabled": True}
+            )
+            result = self._call(
+                "sendMessage",
+                {
+                    "chat_id": chat_id,
+                    "text": post.text,
+                    "parse_mode": "HTML",
+                    "link_preview_options": preview,
+                },
+            )
+        message_id = str(result["message_id"])
+        username = (result.get("chat") or {}).get("username")
+        return Published(
+            remote_id=message_id, url=f"https://t.me/{username}/{message_id}" if username else None
+        )
+
+    def classify_error(self, error: Exception) -> Verdict | None:
+        if isinstance(error, TelegramError):
+            if error.status == 429:
+                return Verdict(ErrorKind.RETRY, str(error), status=429, retry_after=error.retry_after)
+            if error.status in (401, 403):
+                return Verdict(ErrorKind.AUTH, str(error), status=error.status)
+            if error.status >= 500:
+                return Verdict(ErrorKind.RETRY, str(error), status=error.status)
+            return Verdict(ErrorKind.BAD_REQUEST, str(error), status=error.status)
+        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+            return Verdict(ErrorKind.RETRY, f"cannot connect: {error}")  # nothing was sent
+        if isinstance(error, httpx.TransportError):
+            return Verdict(ErrorKind.RETRY, f"{type(error).__name__}: {error}", outcome_unknown=True)
+        return super().classify_error(error)

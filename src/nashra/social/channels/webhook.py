@@ -1,0 +1,117 @@
+"""A generic webhook: one JSON POST per post, HMAC-signed, readable by Slack and Discord as is.
+
+The body carries the text twice, as `text` (Slack) and `content` (Discord), plus the article for
+receivers of our own. With `secret_env` set, `X-Nashra-Signature: sha256=<hex>` is the
+HMAC-SHA256 of "<X-Nashra-Timestamp>.<raw body>", so a receiver can check both origin and
+freshness. Receivers rarely deduplicate: a timeout after sending is recorded as "unknown".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Annotated
+
+import httpx
+from pydantic import Field, field_validator
+
+from nashra.config.channels import ChannelSettings
+from nashra.social.channels.base import TemplatedChannel
+from nashra.social.counting import utf16_len
+from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Published, Verdict
+
+SIGNATURE_HEADER = "X-Nashra-Signature"
+TIMESTAMP_HEADER = "X-Nashra-Timestamp"
+
+
+class WebhookOptions(ChannelOptions):
+    url: str = Field(description="receiver URL (Slack/Discord incoming webhook, or your own)")
+    secret_env: str | None = Field(default=None, description="environment variable holding the HMAC secret")
+    max_length: Annotated[int, Field(gt=0)] = Field(default=2000, description="Discord's `content` limit")
+    timeout_seconds: Annotated[float, Field(gt=0)] = 20
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value for `body` sent at `timestamp`."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+class WebhookError(Exception):
+    def __init__(self, status: int, message: str, retry_after: float | None) -> None:
+        super().__init__(f"{status} {message}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+class WebhookChannel(TemplatedChannel):
+    kind = "webhook"
+    Options = WebhookOptions
+    dedupes = False
+
+    def __init__(self, config: ChannelSettings, options: WebhookOptions, context: ChannelContext) -> None:
+        super().__init__(config, options, context)
+        self.w_options = options
+
+    def limit(self, *, with_image: bool) -> int:
+        return self.w_options.max_length
+
+    def measure(self, text: str) -> int:
+        """UTF-16 units: what JavaScript receivers (Discord) count; never less than code points."""
+        return utf16_len(text)
+
+    def publish(self, post: Post) -> Published:
+        payload = {
+            "text": post.text,
+            "content": post.text,
+            "channel": post.channel,
+            "key": post.key,
+            "article": {
+                "id": post.article_id,
+                "url": post.url,
+                "title": post.title,
+                "published_at": post.published_at.isoformat() if post.published_at else None,
+            },
+            "attachments": post.attachments,
+        }
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": post.key}
+        if self.w_options.secret_env:
+            timestamp = str(int(time.time()))
+            headers[TIMESTAMP_HEADER] = timestamp
+            headers[SIGNATURE_HEADER] = sign(self.secret(self.w_options.secret_env), timestamp, body)
+        response = self.context.http.post(
+            self.w_options.url, content=body, headers=headers, timeout=self.w_options.timeout_seconds
+        )
+        if not response.is_success:
+            retry_after = response.headers.get("retry-after")
+            raise WebhookError(
+                response.status_code,
+                response.text[:300] or response.reason_phrase,
+                float(retry_after) if retry_after and retry_after.isdigit() else None,
+            )
+        return Published(remote_id=post.key)
+
+    def classify_error(self, error: Exception) -> Verdict | None:
+        if isinstance(error, WebhookError):
+            if error.status == 429:
+                return Verdict(ErrorKind.RETRY, str(error), status=429, retry_after=error.retry_after)
+            if error.status in (401, 403):
+                return Verdict(ErrorKind.AUTH, str(error), status=error.status)
+            if error.status >= 500:
+                return Verdict(ErrorKind.RETRY, str(error), status=error.status)
+            return Verdict(ErrorKind.BAD_REQUEST, str(error), status=error.status)
+        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+            return Verdict(ErrorKind.RETRY, f"cannot connect: {error}")
+        if isinstance(error, httpx.TransportError):
+            return Verdict(ErrorKind.RETRY, f"{type(error).__name__}: {error}", outcome_unknown=True)
+        return super().classify_error(error)

@@ -1,0 +1,449 @@
+"""The once-only posting loop: which articles go to which channel, when, and what happened.
+
+For each channel: pick the articles it has not posted (its sections/tags, not older than
+`max_age_hours`), hold everything during quiet hours or until `min_spacing_minutes` have passed,
+then for each post record the attempt as "publishing" and commit *before* calling the platform.
+Transient failures are retried with exponential backoff (a 429 waits for the platform's reset
+time); a permanent refusal is recorded with the platform's message and never retried in a loop;
+a request that may have reached a platform without deduplication becomes "unknown".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from nashra.config import Settings
+from nashra.errors import ConfigError, DeliveryError, TemplateError
+from nashra.logs import event
+from nashra.model import StageReport, StoredArticle
+from nashra.runtime import Runtime
+from nashra.social.protocol import Channel, ChannelContext, ErrorKind, Post, Published, Timing, Verdict
+from nashra.social.registry import build_channels, configured_channels
+from nashra.store import posts as records
+from nashra.store.articles import list_articles
+from nashra.store.posts import PostRecord
+
+if TYPE_CHECKING:
+    from nashra.pipeline import Job
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 60.0
+STALE_PUBLISHING = timedelta(minutes=15)
+"""A "publishing" row older than this belongs to a process that died during the platform call."""
+
+
+def system_timing() -> Timing:
+    return Timing(now=lambda: datetime.now(UTC), sleep=time.sleep)
+
+
+@dataclass(slots=True)
+class PostResult:
+    """One (article, channel): planned (`pending`/`held`) or what posting did."""
+
+    channel: str
+    channel_type: str
+    article_id: str
+    title: str
+    status: str
+    post: Post | None = None
+    held: str | None = None
+    error: str | None = None
+    remote_id: str | None = None
+    remote_url: str | None = None
+    attempts: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        post = self.post
+        return {
+            "channel": self.channel,
+            "type": self.channel_type,
+            "article_id": self.article_id,
+            "title": self.title,
+            "status": self.status,
+            "held": self.held,
+            "text": post.text if post else None,
+            "length": post.length if post else None,
+            "limit": post.limit if post else None,
+            "attachments": post.attachments if post else [],
+            "link": post.url if post else None,
+            "hashtags": list(post.hashtags) if post else [],
+            "remote_id": self.remote_id,
+            "remote_url": self.remote_url,
+            "error": self.error,
+            "attempts": self.attempts,
+        }
+
+
+@dataclass(slots=True)
+class _Candidate:
+    article: StoredArticle
+    record: PostRecord | None
+
+
+@dataclass(slots=True)
+class _Attempt:
+    status: str
+    attempts: int
+    published: Published | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    stop_channel: bool = False
+    note: str | None = None
+    error_kind: str | None = None
+
+
+def _matches(channel: Channel, article: StoredArticle) -> bool:
+    config = channel.config
+    in_sections = not config.sections or article.article.section in config.sections
+    has_tag = not config.tags or bool(set(config.tags) & set(article.article.tags))
+    return in_sections and has_tag
+
+
+def _candidates(
+    runtime: Runtime, channel: Channel, now: datetime
+) -> tuple[list[_Candidate], list[PostRecord]]:
+    """(articles to post, stale "publishing" rows of a channel that cannot safely retry)."""
+    cutoff = now - timedelta(hours=channel.config.max_age_hours)
+    with runtime.store.connect() as conn:
+        articles = [
+            a
+            for a in list_articles(conn, seen_since=cutoff)
+            if a.article.published_at >= cutoff and _matches(channel, a)
+        ]
+        existing = records.records_for(conn, channel.name, [a.id for a in articles])
+    articles.sort(key=lambda a: (a.article.published_at, a.id))  # oldest first: the timeline reads in order
+    chosen: list[_Candidate] = []
+    orphaned: list[PostRecord] = []
+    for article in articles:
+        record = existing.get(article.id)
+        if record is None:
+            chosen.append(_Candidate(article, None))
+        elif record.status == records.RETRY and (
+            record.next_attempt_at is None or record.next_attempt_at <= now
+        ):
+            chosen.append(_Candidate(article, record))
+        elif record.status == records.PUBLISHING and record.updated_at < now - STALE_PUBLISHING:
+            if channel.dedupes:
+                chosen.append(_Candidate(article, record))
+            else:
+                orphaned.append(record)
+        elif (
+            record.status == records.POSTED
+            and channel.config.repost_on_edit
+            and article.version > record.article_version
+        ):
+            chosen.append(_Candidate(article, record))
+    return chosen, orphaned
+
+
+def _in_quiet_hours(channel: Channel, runtime: Runtime, now: datetime) -> bool:
+    window = channel.config.quiet_window
+    if window is None:
+        return False
+    start, end = window
+    local = now.astimezone(runtime.settings.site.zone).time().replace(tzinfo=None)
+    return start <= local < end if start < end else (local >= start or local < end)
+
+
+def _hold_reason(channel: Channel, runtime: Runtime, now: datetime) -> str | None:
+    """Why nothing may be posted on this channel now, or None."""
+    if _in_quiet_hours(channel, runtime, now):
+        return f"quiet hours {channel.config.quiet_hours} ({runtime.settings.site.timezone})"
+    with runtime.store.connect() as conn:
+        rate_limited = records.rate_limited_until(conn, channel.name, now)
+        refused = records.last_auth_failure(conn, channel.name)
+        last = records.last_posted_at(conn, channel.name)
+    if rate_limited is not None:
+        return f"rate limited until {rate_limited.isoformat()}"
+    pause = timedelta(minutes=channel.config.auth_pause_minutes)
+    if refused is not None and now < refused.updated_at + pause:
+        return (
+            f"credentials refused ({refused.last_error}); paused until {(refused.updated_at + pause).isoformat()}"
+            f" — fix them, then `nashra post --send-again {refused.id}`"
+        )
+    spacing = timedelta(minutes=channel.config.min_spacing_minutes)
+    if spacing and last is not None and now < last + spacing:
+        return f"spacing: next post after {(last + spacing).isoformat()}"
+    return None
+
+
+def _wait_for(verdict: Verdict, attempt: int, now: datetime) -> float:
+    if verdict.retry_after is not None:
+        return max(verdict.retry_after, 0.0)
+    if verdict.retry_at is not None:
+        return max((verdict.retry_at - now).total_seconds(), 0.0)
+    return min(BACKOFF_BASE_SECONDS * 2 ** (attempt - 1), BACKOFF_CAP_SECONDS)
+
+
+def _publish(channel: Channel, post: Post, timing: Timing, attempts_before: int) -> _Attempt:
+    """Call the platform until it answers for good, within `max_attempts` and `max_wait_seconds`."""
+    config = channel.config
+    attempt = 0
+    while True:
+        attempt += 1
+        total = attempts_before + attempt
+        try:
+            return _Attempt(records.POSTED, total, published=channel.publish(post))
+        except Exception as exc:
+            verdict = channel.classify_error(exc)
+            if verdict is None:
+                log.exception(
+                    "social.publish_crashed", extra={"channel": channel.name, "article": post.article_id}
+                )
+                return _Attempt(
+                    records.UNKNOWN,
+                    total,
+                    error=f"unexpected {type(exc).__name__}: {exc}",
+                    stop_channel=True,
+                    error_kind="crash",
+                )
+        event(
+            log,
+            "social.attempt_failed",
+            level=logging.WARNING,
+            channel=channel.name,
+            article=post.article_id,
+            attempt=attempt,
+            kind=verdict.kind.value,
+            status=verdict.status,
+            error=verdict.message,
+        )
+        if verdict.kind is ErrorKind.DUPLICATE:
+            return _Attempt(records.POSTED, total, published=Published(None), note=verdict.message)
+        if verdict.kind is ErrorKind.AUTH:
+            return _Attempt(
+                records.FAILED, total, error=verdict.message, stop_channel=True, error_kind=records.AUTH
+            )
+        if verdict.kind is ErrorKind.BAD_REQUEST:
+            return _Attempt(records.FAILED, total, error=verdict.message, error_kind=verdict.kind.value)
+        if verdict.outcome_unknown and not channel.dedupes:
+            return _Attempt(records.UNKNOWN, total, error=verdict.message, error_kind="outcome_unknown")
+        now = timing.now()
+        wait = _wait_for(verdict, attempt, now)
+        if attempt >= config.max_attempts or wait > config.max_wait_seconds:
+            rate_limited = verdict.retry_at is not None or verdict.retry_after is not None
+            return _Attempt(
+                records.RETRY,
+                total,
+                error=verdict.message,
+                next_attempt_at=now + timedelta(seconds=wait),
+                stop_channel=rate_limited,
+                error_kind=records.RATE_LIMITED if rate_limited else "transient",
+            )
+        timing.sleep(wait)
+
+
+def _claim(
+    runtime: Runtime, channel: Channel, candidate: _Candidate, post: Post, now: datetime
+) -> int | None:
+    with runtime.store.begin() as conn:
+        if candidate.record is None:
+            return records.claim_new(
+                conn,
+                article_id=candidate.article.id,
+                channel=channel.name,
+                channel_type=channel.kind,
+                version=candidate.article.version,
+                text=post.text,
+                now=now,
+            )
+        won = records.reclaim(
+            conn, candidate.record, version=candidate.article.version, text=post.text, now=now
+        )
+        return candidate.record.id if won else None
+
+
+def _fail_before_sending(
+    runtime: Runtime, channel: Channel, candidate: _Candidate, message: str, now: datetime
+) -> None:
+    """A post that cannot even be composed is recorded as failed, so it is not recomposed every run."""
+    with runtime.store.begin() as conn:
+        record_id = (
+            candidate.record.id
+            if candidate.record
+            else records.claim_new(
+                conn,
+                article_id=candidate.article.id,
+                channel=channel.name,
+                channel_type=channel.kind,
+                version=candidate.article.version,
+                text="",
+                now=now,
+            )
+        )
+        if record_id is not None:
+            records.finish(
+                conn,
+                record_id,
+                status=records.FAILED,
+                now=now,
+                attempts=0,
+                error=message,
+                error_kind=ErrorKind.BAD_REQUEST.value,
+            )
+
+
+def _result(channel: Channel, candidate: _Candidate, status: str, **fields: Any) -> PostResult:
+    return PostResult(
+        channel=channel.name,
+        channel_type=channel.kind,
+        article_id=candidate.article.id,
+        title=candidate.article.title,
+        status=status,
+        **fields,
+    )
+
+
+def post_channel(
+    runtime: Runtime, channel: Channel, *, timing: Timing, dry_run: bool = False
+) -> list[PostResult]:
+    """Post (or with `dry_run`, only render) what is pending for one channel."""
+    now = timing.now()
+    candidates, orphaned = _candidates(runtime, channel, now)
+    results: list[PostResult] = []
+    if orphaned and not dry_run:
+        with runtime.store.begin() as conn:
+            for record in orphaned:
+                records.finish(
+                    conn,
+                    record.id,
+                    status=records.UNKNOWN,
+                    now=now,
+                    attempts=record.attempts,
+                    error="interrupted during the platform call; the platform does not deduplicate",
+                    error_kind="outcome_unknown",
+                )
+    hold = _hold_reason(channel, runtime, now)
+    missing = channel.missing_secrets() if hasattr(channel, "missing_secrets") else []
+    if missing and hold is None:
+        hold = f"environment variable(s) not set: {', '.join(missing)}"
+    spacing = channel.config.min_spacing_minutes > 0
+    for candidate in candidates:
+        try:
+            post = channel.render(candidate.article)
+            problems = channel.validate(post)
+        except DeliveryError as exc:  # e.g. PostTooLong: the link alone does not fit
+            post, problems = None, [exc.message]
+        if problems:
+            message = "; ".join(problems)
+            if not dry_run:
+                _fail_before_sending(runtime, channel, candidate, message, now)
+            results.append(_result(channel, candidate, records.FAILED, post=post, error=message))
+            continue
+        if hold or dry_run:
+            results.append(_result(channel, candidate, "held" if hold else "pending", post=post, held=hold))
+            continue
+        record_id = _claim(runtime, channel, candidate, post, timing.now())
+        if record_id is None:
+            continue  # another worker holds it
+        attempt = _publish(channel, post, timing, candidate.record.attempts if candidate.record else 0)
+        published = attempt.published or Published(None)
+        with runtime.store.begin() as conn:
+            records.finish(
+                conn,
+                record_id,
+                status=attempt.status,
+                now=timing.now(),
+                attempts=attempt.attempts,
+                remote_id=published.remote_id,
+                remote_url=published.url,
+                error=attempt.error,
+                error_kind=attempt.error_kind,
+                next_attempt_at=attempt.next_attempt_at,
+            )
+        event(
+            log,
+            "social.post",
+            channel=channel.name,
+            article=candidate.article.id,
+            status=attempt.status,
+            remote_id=published.remote_id or "",
+            error=attempt.error or attempt.note or "",
+        )
+        results.append(
+            _result(
+                channel,
+                candidate,
+                attempt.status,
+                post=post,
+                error=attempt.error,
+                remote_id=published.remote_id,
+                remote_url=published.url,
+                attempts=attempt.attempts,
+            )
+        )
+        if attempt.stop_channel:
+            break
+        if spacing and attempt.status == records.POSTED:
+            hold = f"spacing: {channel.config.min_spacing_minutes:g} minutes between posts"
+    return results
+
+
+@dataclass(slots=True)
+class SocialRun:
+    results: list[PostResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def post_pending(
+    runtime: Runtime, *, channel: str | None = None, dry_run: bool = False, timing: Timing | None = None
+) -> SocialRun:
+    """Every enabled channel (or just `channel`) once: what `nashra post` and the stage do."""
+    timing = timing or system_timing()
+    run = SocialRun()
+    for adapter in build_channels(
+        runtime.settings, ChannelContext(runtime.settings, runtime.http), only=channel
+    ):
+        try:
+            run.results.extend(post_channel(runtime, adapter, timing=timing, dry_run=dry_run))
+        except TemplateError as exc:
+            run.problems.append(f"channel {adapter.name}: {exc}")
+    return run
+
+
+def social_stage(runtime: Runtime, channel: str | None = None) -> StageReport:
+    """The pipeline stage: post what is pending (on every channel, or one), count outcomes per status."""
+    report = StageReport("social")
+    try:
+        run = post_pending(runtime, channel=channel)
+    except (ConfigError, TemplateError) as exc:  # a bad [[channels]] table must not stop the other stages
+        report.add("config_errors")
+        report.problems.append(str(exc))
+        return report
+    for result in run.results:
+        report.add(result.status)
+        if result.status in (records.FAILED, records.UNKNOWN):
+            report.problems.append(f"{result.channel}: {result.title}: {result.status}: {result.error}")
+    report.problems.extend(run.problems)
+    files = {
+        unquote(urlsplit(r.remote_url).path)
+        for r in run.results
+        if (r.remote_url or "").startswith("file://")
+    }
+    report.outputs.extend(sorted(files))  # where the file channel wrote, for the run summary
+    return report
+
+
+def social_jobs(settings: Settings) -> Sequence[Job]:
+    """One timed job per enabled channel, every `every_minutes` (default 5), so each keeps its own pace."""
+    from nashra.pipeline import Job
+
+    return tuple(
+        Job(
+            f"social:{config.name}",
+            IntervalTrigger(minutes=config.every_minutes, timezone=settings.site.zone),
+            partial(social_stage, channel=config.name),
+        )
+        for _, config in configured_channels(settings)
+    )

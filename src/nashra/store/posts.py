@@ -1,0 +1,229 @@
+"""Social post records: one row per (article, channel), written *before* the platform is called.
+
+The UNIQUE (article_id, channel) constraint is what makes posting once-only: a worker claims a
+post by inserting its row with status "publishing"; a second worker (or a rerun after a crash)
+finds the row and does not post again. Statuses:
+
+- publishing: claimed, platform call in progress (or the process died during it)
+- posted:     the platform has it (remote id/URL when known)
+- retry:      a transient failure; tried again after `next_attempt_at`
+- failed:     the platform refused it for good (credentials, 4xx); `last_error` says why
+- unknown:    the request may or may not have reached a platform that does not deduplicate;
+              an operator decides (`nashra post --mark-posted ID` or `--send-again ID`)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Column, Connection, Index, Integer, String, Table, Text, UniqueConstraint, func, select
+from sqlalchemy.exc import IntegrityError
+
+from nashra.store.schema import metadata
+from nashra.store.types import UTCDateTime
+
+PUBLISHING = "publishing"
+POSTED = "posted"
+RETRY = "retry"
+FAILED = "failed"
+UNKNOWN = "unknown"
+STATUSES = (PUBLISHING, POSTED, RETRY, FAILED, UNKNOWN)
+AUTH = "auth"  # error_kind of a post refused for the channel's credentials
+RATE_LIMITED = "rate_limited"  # error_kind of a post waiting for the platform's rate-limit reset
+
+social_posts = Table(
+    "social_posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(40), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("channel_type", String(50), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("article_version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("remote_id", Text),
+    Column("remote_url", Text),
+    Column("last_error", Text),
+    Column("error_kind", String(20)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("posted_at", UTCDateTime()),
+    Column("next_attempt_at", UTCDateTime()),
+    UniqueConstraint("article_id", "channel"),
+    Index(None, "channel", "status"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostRecord:
+    id: int
+    article_id: str
+    channel: str
+    channel_type: str
+    status: str
+    article_version: int
+    text: str
+    attempts: int
+    remote_id: str | None
+    remote_url: str | None
+    last_error: str | None
+    error_kind: str | None
+    created_at: datetime
+    updated_at: datetime
+    posted_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+def _record(row: object) -> PostRecord:
+    return PostRecord(**row._asdict())  # type: ignore[attr-defined]
+
+
+def records_for(
+    conn: Connection, channel: str, article_ids: Sequence[str] | None = None
+) -> dict[str, PostRecord]:
+    """The channel's records by article id (all of them, or for the given articles)."""
+    query = select(social_posts).where(social_posts.c.channel == channel)
+    if article_ids is not None:
+        query = query.where(social_posts.c.article_id.in_(list(article_ids)))
+    return {row.article_id: _record(row) for row in conn.execute(query)}
+
+
+def get_record(conn: Connection, record_id: int) -> PostRecord | None:
+    row = conn.execute(select(social_posts).where(social_posts.c.id == record_id)).one_or_none()
+    return _record(row) if row else None
+
+
+def list_records(
+    conn: Connection, *, status: str | None = None, channel: str | None = None
+) -> list[PostRecord]:
+    query = select(social_posts).order_by(social_posts.c.id)
+    if status is not None:
+        query = query.where(social_posts.c.status == status)
+    if channel is not None:
+        query = query.where(social_posts.c.channel == channel)
+    return [_record(row) for row in conn.execute(query)]
+
+
+def last_posted_at(conn: Connection, channel: str) -> datetime | None:
+    """When the channel last published anything (for spacing between posts)."""
+    query = (
+        select(social_posts.c.posted_at)
+        .where(social_posts.c.channel == channel, social_posts.c.posted_at.is_not(None))
+        .order_by(social_posts.c.posted_at.desc())
+        .limit(1)
+    )
+    return conn.execute(query).scalar_one_or_none()
+
+
+def rate_limited_until(conn: Connection, channel: str, now: datetime) -> datetime | None:
+    """The platform's reset time when a post of this channel is waiting for it, else None."""
+    query = select(func.max(social_posts.c.next_attempt_at)).where(
+        social_posts.c.channel == channel,
+        social_posts.c.status == RETRY,
+        social_posts.c.error_kind == RATE_LIMITED,
+        social_posts.c.next_attempt_at > now,
+    )
+    return conn.execute(query).scalar_one_or_none()
+
+
+def last_auth_failure(conn: Connection, channel: str) -> PostRecord | None:
+    """The channel's latest post refused for its credentials, if that is its latest outcome at all."""
+    row = conn.execute(
+        select(social_posts)
+        .where(social_posts.c.channel == channel, social_posts.c.status != PUBLISHING)
+        .order_by(social_posts.c.updated_at.desc(), social_posts.c.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return _record(row) if row is not None and row.error_kind == AUTH else None
+
+
+def claim_new(
+    conn: Connection,
+    *,
+    article_id: str,
+    channel: str,
+    channel_type: str,
+    version: int,
+    text: str,
+    now: datetime,
+) -> int | None:
+    """Insert the "publishing" row; None when another worker already holds this (article, channel).
+
+    Runs in a SAVEPOINT so a lost race does not abort the caller's transaction on PostgreSQL.
+    """
+    try:
+        with conn.begin_nested():
+            result = conn.execute(
+                social_posts.insert().values(
+                    article_id=article_id,
+                    channel=channel,
+                    channel_type=channel_type,
+                    status=PUBLISHING,
+                    article_version=version,
+                    text=text,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    except IntegrityError:
+        return None
+    return int(result.inserted_primary_key[0])
+
+
+def reclaim(conn: Connection, record: PostRecord, *, version: int, text: str, now: datetime) -> bool:
+    """Take an existing row back to "publishing" (a retry, or a repost after an edit).
+
+    The WHERE on the status seen makes this a compare-and-set: of two workers, one wins.
+    """
+    result = conn.execute(
+        social_posts.update()
+        .where(social_posts.c.id == record.id, social_posts.c.status == record.status)
+        .values(status=PUBLISHING, article_version=version, text=text, updated_at=now, next_attempt_at=None)
+    )
+    return result.rowcount == 1
+
+
+def finish(
+    conn: Connection,
+    record_id: int,
+    *,
+    status: str,
+    now: datetime,
+    attempts: int,
+    remote_id: str | None = None,
+    remote_url: str | None = None,
+    error: str | None = None,
+    error_kind: str | None = None,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown post status {status!r}")
+    values: dict[str, object] = {
+        "status": status,
+        "updated_at": now,
+        "attempts": attempts,
+        "last_error": error,
+        "error_kind": error_kind,
+        "next_attempt_at": next_attempt_at,
+    }
+    if status == POSTED:
+        values.update(remote_id=remote_id, remote_url=remote_url, posted_at=now)
+    conn.execute(social_posts.update().where(social_posts.c.id == record_id).values(**values))
+
+
+def resolve(conn: Connection, record_id: int, *, posted: bool, now: datetime) -> bool:
+    """The operator's answer for an "unknown" post (it is there: posted; it is not: retry), or a
+    "failed" one to send again once its cause is fixed. False when no such post is in those states."""
+    values: dict[str, object] = {"updated_at": now, "next_attempt_at": None, "error_kind": None}
+    values.update({"status": POSTED, "posted_at": now} if posted else {"status": RETRY})
+    allowed = (UNKNOWN,) if posted else (UNKNOWN, FAILED)
+    result = conn.execute(
+        social_posts.update()
+        .where(social_posts.c.id == record_id, social_posts.c.status.in_(allowed))
+        .values(**values)
+    )
+    return result.rowcount == 1
