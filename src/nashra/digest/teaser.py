@@ -9,7 +9,7 @@ from __future__ import annotations
 import regex
 
 from nashra.model import Article
-from nashra.text import clean_text, first_paragraph, html_to_text, truncate
+from nashra.text import clean_text, first_paragraph, graphemes, html_to_text, truncate
 
 _LOOKS_LIKE_HTML = regex.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|/[a-zA-Z]|!--)")
 
@@ -26,4 +26,16 @@ def teaser_text(article: Article, length: int) -> str:
     source = _plain(article.lead) if article.lead.strip() else ""
     if not source and article.body_html:
         source = clean_text(first_paragraph(article.body_html) or "")
-    return truncate(source, length) if source else ""
+    return shorten(source, length) if source else ""
+
+
+def shorten(text: str, length: int) -> str:
+    """`truncate` to `length` grapheme clusters, fed only the part that can matter.
+
+    The cut depends only on the first length+1 clusters; a long paragraph (or a preheader made
+    of every title) would otherwise be re-segmented at each step of truncate's bisection.
+    """
+    clusters = graphemes(text)
+    if len(clusters) > length + 1:
+        text = "".join(clusters[: length + 1])
+    return truncate(text, length)

@@ -169,6 +169,6 @@ def load_exclusions(conn: Connection, digest: str) -> Exclusions:
     ).all()
     return Exclusions(
         ids=frozenset(r.article_id for r in rows),
-        urls=frozenset(r.url for r in rows),
+        urls=frozenset(r.url for r in rows if r.url),
         title_keys=frozenset(r.title_key for r in rows if r.title_key),
     )

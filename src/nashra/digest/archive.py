@@ -1,0 +1,62 @@
+"""The public web-archive copy of each issue: the same HTML, with no subscriber's links in it.
+
+Its URL is decided before the issue is stored (the footer of the email links to it), so the file
+name carries a key derived from the issue's articles rather than the database id: preparing the
+same issue again after a crash gives the same URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from nashra.config import Settings
+from nashra.config.digests import DigestSettings
+from nashra.digest.placeholders import fill
+from nashra.store.digests import IssueRecord
+from nashra.text import slugify
+
+FOLDER = "digests"
+
+
+def manage_url(settings: Settings, digest: DigestSettings | None) -> str:
+    """Where a reader of a copy with no subscriber in it can manage (or end) a subscription."""
+    if digest is not None and digest.manage_url:
+        return digest.manage_url
+    return f"{settings.site.base_url}/subscribe"
+
+
+def archive_url(settings: Settings, digest: DigestSettings, article_ids: Sequence[str], now: datetime) -> str:
+    key = hashlib.sha256("\n".join([digest.name, *article_ids]).encode()).hexdigest()[:10]
+    day = now.astimezone(settings.site.zone).date().isoformat()
+    return f"{settings.site.base_url}/{FOLDER}/{slugify(digest.name)}/{day}-{key}.html"
+
+
+def archive_path(settings: Settings, url: str) -> Path:
+    """Where under the public folder the copy behind `url` lives (whatever the site's base path)."""
+    path = urlsplit(url).path
+    start = path.find(f"/{FOLDER}/")
+    if start < 0:
+        raise ValueError(f"{url} is not a digest archive URL")
+    relative = Path(path[start + 1 :])
+    if ".." in relative.parts:
+        raise ValueError(f"{url} is not a digest archive URL")
+    return settings.public_dir / relative
+
+
+def public_copy(settings: Settings, html: str, digest: DigestSettings | None = None) -> str:
+    return fill(html, unsubscribe_url=manage_url(settings, digest))
+
+
+def write_archive(settings: Settings, issue: IssueRecord) -> Path:
+    """Write (or rewrite, identically) the archive copy of `issue`; returns its path."""
+    digest = next((d for d in settings.digests if d.name == issue.digest), None)
+    path = archive_path(settings, issue.archive_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".html.tmp")
+    temporary.write_text(public_copy(settings, issue.html, digest), encoding="utf-8")
+    temporary.replace(path)
+    return path

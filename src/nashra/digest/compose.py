@@ -1,0 +1,199 @@
+"""Which articles a digest carries, in which order: a pure function of articles, settings and history.
+
+Nothing here reads the clock, the store or the network, so every rule (window, exclusions,
+duplicates, lead, section order) is tested with plain records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+from nashra.config.digests import DigestSettings
+from nashra.digest.teaser import teaser_text
+from nashra.model import StoredArticle
+from nashra.store.digests import Exclusions
+from nashra.text import clean_text, normalize_for_match
+
+NO_EXCLUSIONS = Exclusions()
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
+
+
+@dataclass(frozen=True, slots=True)
+class Teaser:
+    """One article as the templates show it: plain-text title and excerpt, image with alt text."""
+
+    id: str
+    title: str
+    url: str
+    section: str
+    published_at: datetime
+    excerpt: str
+    image_url: str | None
+    image_alt: str
+    title_key: str
+    lang: str = "ar"
+
+    @property
+    def direction(self) -> str:
+        """A French story in an Arabic digest keeps its own direction; everything else reads RTL."""
+        primary = self.lang.replace("_", "-").split("-")[0].lower()
+        return "ltr" if primary and primary not in RTL_LANGUAGES else "rtl"
+
+    @property
+    def align(self) -> str:
+        return "left" if self.direction == "ltr" else "right"
+
+
+@dataclass(frozen=True, slots=True)
+class SectionGroup:
+    name: str
+    teasers: tuple[Teaser, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    lead: Teaser | None
+    sections: tuple[SectionGroup, ...]
+    dropped: int = 0
+    """Teasers left out to respect the size budget; the template then links to the site instead."""
+
+    @property
+    def teasers(self) -> tuple[Teaser, ...]:
+        """Every item in reading order: the lead, then each section's teasers."""
+        lead = (self.lead,) if self.lead else ()
+        return lead + tuple(t for group in self.sections for t in group.teasers)
+
+    @property
+    def article_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.teasers)
+
+    def keep(self, count: int) -> Composition:
+        """The same digest with only the first `count` section teasers (the lead always stays)."""
+        total = self.section_teaser_count
+        count = max(0, min(count, total))
+        kept: list[SectionGroup] = []
+        left = count
+        for group in self.sections:
+            if left <= 0:
+                break
+            kept.append(replace(group, teasers=group.teasers[:left]))
+            left -= len(group.teasers)
+        return replace(self, sections=tuple(kept), dropped=self.dropped + total - count)
+
+    @property
+    def section_teaser_count(self) -> int:
+        return sum(len(g.teasers) for g in self.sections)
+
+
+def canonical_url(url: str) -> str:
+    """Same page, same key: scheme and host case, fragments and trailing slashes do not matter."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def title_key(title: str) -> str:
+    return normalize_for_match(title)
+
+
+def _teaser(stored: StoredArticle, length: int) -> Teaser:
+    article = stored.article
+    title = clean_text(article.title)
+    image = article.image
+    return Teaser(
+        id=stored.id,
+        title=title,
+        url=article.url,
+        section=article.section,
+        published_at=article.published_at,
+        excerpt=teaser_text(article, length),
+        image_url=image.url if image and image.url else None,
+        # An image without alt text is read out as its file name; the headline is a fair description.
+        image_alt=clean_text(image.alt) if image and image.alt.strip() else title,
+        title_key=title_key(title),
+        lang=article.language or "ar",
+    )
+
+
+def _in_window(stored: StoredArticle, digest: DigestSettings, now: datetime) -> bool:
+    since = now - timedelta(hours=digest.window_hours)
+    if stored.first_seen_at <= since or stored.article.published_at <= since:
+        return False
+    return not digest.sections or stored.article.section in digest.sections
+
+
+def dedupe(items: Iterable[StoredArticle], exclusions: Exclusions = NO_EXCLUSIONS) -> list[StoredArticle]:
+    """Drop repeats by id, canonical URL or normalised title; the earliest published copy wins.
+
+    Whatever an earlier issue carried counts as already seen, so a story re-posted under a new id
+    after being mailed is not mailed again.
+    """
+    ids, urls, titles = set(exclusions.ids), {canonical_url(u) for u in exclusions.urls}, set(exclusions.title_keys)
+    kept: list[StoredArticle] = []
+    for stored in sorted(items, key=lambda s: (s.article.published_at, s.id)):
+        url = canonical_url(stored.article.url)
+        key = title_key(stored.article.title)
+        if stored.id in ids or url in urls or (key and key in titles):
+            continue
+        kept.append(stored)
+        ids.add(stored.id)
+        urls.add(url)
+        if key:
+            titles.add(key)
+    return kept
+
+
+def _newest(items: Sequence[StoredArticle]) -> list[StoredArticle]:
+    return sorted(items, key=lambda s: (s.article.published_at, s.id), reverse=True)
+
+
+def pick_lead(items: Sequence[StoredArticle], digest: DigestSettings) -> StoredArticle | None:
+    """The lead rule: newest (with an image, if asked); articles tagged `lead_tag` are preferred."""
+    if digest.lead == "none" or not items:
+        return None
+    pool = _newest(items)
+    if digest.lead_tag:
+        tagged = [s for s in pool if digest.lead_tag in s.article.tags]
+        pool = tagged or pool
+    if digest.lead == "newest_with_image":
+        with_image = [s for s in pool if s.article.image and s.article.image.url]
+        pool = with_image or pool
+    return pool[0]
+
+
+def _section_order(items: Sequence[StoredArticle], digest: DigestSettings) -> list[str]:
+    """Configured order first; otherwise the section with the freshest story leads; unsectioned last."""
+    present: list[str] = []
+    for stored in _newest(items):
+        if stored.article.section not in present:
+            present.append(stored.article.section)
+    configured = [s for s in digest.sections if s in present]
+    rest = [s for s in present if s not in configured and s]
+    return configured + rest + ([""] if "" in present else [])
+
+
+def compose(
+    articles: Iterable[StoredArticle],
+    digest: DigestSettings,
+    *,
+    now: datetime,
+    exclusions: Exclusions = NO_EXCLUSIONS,
+) -> Composition | None:
+    """The digest that would go out at `now`, or None when there is nothing new (it is not sent)."""
+    eligible = dedupe((s for s in articles if _in_window(s, digest, now)), exclusions)
+    chosen = _newest(eligible)[: digest.max_items]
+    if not chosen:
+        return None
+    lead = pick_lead(chosen, digest)
+    rest = [s for s in chosen if lead is None or s.id != lead.id]
+    groups = []
+    for section in _section_order(rest, digest):
+        members = [s for s in rest if s.article.section == section]
+        groups.append(SectionGroup(section, tuple(_teaser(s, digest.teaser_length) for s in members)))
+    return Composition(
+        lead=_teaser(lead, digest.teaser_length) if lead else None,
+        sections=tuple(groups),
+    )

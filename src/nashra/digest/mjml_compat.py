@@ -1,0 +1,44 @@
+"""mjml-python, and the one way its output differs from what we put in.
+
+mjml-python 1.4.2 (MRML) writes attribute values with Rust's debug escaping: every combining mark,
+format character and non-space separator comes out as a literal `\\u{651}`. In Arabic that breaks
+alt texts with a shadda or a haraka, ZWNJ, NBSP and the isolates in <title>/aria-label. Character
+references survive untouched, so attribute values go in with those characters already written as
+`&#x651;` (the `attr` filter), and anything that still comes out escaped (an operator's template
+that forgot the filter) is repaired and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import regex
+from markupsafe import Markup, escape
+from mjml import mjml2html
+
+from nashra.errors import TemplateError
+from nashra.logs import event
+
+log = logging.getLogger(__name__)
+
+_MANGLED_BY_MRML = regex.compile(r"[[\p{M}\p{C}\p{Z}]--[\x20]]", flags=regex.VERSION1)
+_RUST_ESCAPE = regex.compile(r"\\u\{([0-9a-f]{1,6})\}")
+
+
+def attr(value: object) -> Markup:
+    """Jinja filter for attribute values in MJML: HTML-escaped, marks and controls as references."""
+    escaped = str(escape(value))
+    return Markup(_MANGLED_BY_MRML.sub(lambda m: f"&#x{ord(m.group()):x};", escaped))
+
+
+def compile_mjml(markup: str, *, where: str) -> str:
+    """MJML -> HTML; invalid markup becomes a TemplateError naming the template."""
+    try:
+        html = mjml2html(markup, disable_comments=True, fonts={})
+    except Exception as exc:  # noqa: BLE001 - MRML raises plain exceptions with its parser message
+        raise TemplateError(f"MJML the template produced is invalid: {exc}", where=where) from None
+    if "\\u{" in html and "\\u{" not in markup:
+        html, repaired = _RUST_ESCAPE.subn(lambda m: f"&#x{m.group(1)};", html)
+        event(log, "digest.attribute_escaped", level=logging.WARNING, template=where, repaired=repaired,
+              hint="use the |attr filter on attribute values")
+    return html

@@ -1,0 +1,140 @@
+"""Composition -> email: Jinja2 (autoescaped) -> MJML -> HTML with mjml-python, plus the text part.
+
+Both parts are rendered from the same composition, so when the size budget drops teasers from
+the HTML the text part drops the same ones, and `article_ids` says exactly what readers got.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from nashra.config import Settings
+from nashra.config.digests import DigestSettings
+from nashra.digest import templating
+from nashra.digest.archive import archive_url
+from nashra.digest.compose import Composition
+from nashra.digest.mjml_compat import compile_mjml
+from nashra.digest.placeholders import SUBSCRIBER_EMAIL, UNSUBSCRIBE_URL
+from nashra.digest.size import fit_to_budget
+from nashra.digest.subject import render_preheader, render_subject
+from nashra.text import format_date
+
+HTML_TEMPLATE = "digest.mjml.j2"
+TEXT_TEMPLATE = "digest.txt.j2"
+
+# System fonts with Arabic glyphs on Windows, Apple and Android, ending with Outlook's safe ones.
+# Unquoted (valid CSS for names made of identifiers): the stack is inlined on every text block and
+# an autoescaped quote costs five bytes of the Gmail budget each time.
+FONT_STACK = "Segoe UI, Geeza Pro, Noto Sans Arabic, Tahoma, Arial, sans-serif"
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    digest: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    article_ids: tuple[str, ...]
+    archive_url: str
+
+
+def font_stack(digest: DigestSettings) -> str:
+    if digest.web_font_family:
+        return f"{digest.web_font_family}, {FONT_STACK}"
+    return FONT_STACK
+
+
+def _where(settings: Settings, digest: DigestSettings, key: str) -> str:
+    index = next((i for i, d in enumerate(settings.digests) if d.name == digest.name), None)
+    if index is None:
+        return f"digests.{digest.name}.{key}"
+    return f"{settings.locate(('digests', index, key))}: digests[{index}].{key}"
+
+
+def base_context(settings: Settings, digest: DigestSettings, composition: Composition, now: datetime) -> dict[str, Any]:
+    """What the subject, preheader and both body templates can use."""
+    site = settings.site
+    return {
+        "site": {"name": site.name, "base_url": site.base_url, "description": site.description,
+                 "language": site.language},
+        "digest": {"name": digest.name},
+        "date": format_date(now, locale=site.locale, tz=site.zone, format="full"),
+        "now": now,
+        "lead": composition.lead,
+        "sections": composition.sections,
+        "titles": [t.title for t in composition.teasers],
+        "count": len(composition.teasers),
+    }
+
+
+class DigestRenderer:
+    """Renders one digest's compositions; templates are loaded once per renderer."""
+
+    def __init__(self, settings: Settings, digest: DigestSettings) -> None:
+        self.settings = settings
+        self.digest = digest
+        html_override = settings.resolve(digest.html_template) if digest.html_template else None
+        text_override = settings.resolve(digest.text_template) if digest.text_template else None
+        self.html_template = templating.load(HTML_TEMPLATE, html_override, autoescape=True)
+        self.text_template = templating.load(TEXT_TEMPLATE, text_override, autoescape=False)
+
+    def context(self, composition: Composition, now: datetime, *, subject: str, preheader: str,
+                archive: str) -> dict[str, Any]:
+        digest = self.digest
+        context = base_context(self.settings, digest, composition, now)
+        context.update(
+            subject=subject,
+            preheader=preheader,
+            archive_url=archive,
+            unsubscribe_url=UNSUBSCRIBE_URL,
+            subscriber_email=SUBSCRIBER_EMAIL,
+            dropped=composition.dropped,
+            more_url=self.settings.site.base_url if composition.dropped else None,
+            footer_address=digest.footer_address,
+            footer_legal=digest.footer_legal,
+            font_stack=font_stack(digest),
+            web_font={"family": digest.web_font_family, "url": digest.web_font_url}
+            if digest.web_font_family else None,
+        )
+        return context
+
+    def mjml(self, context: dict[str, Any]) -> str:
+        return templating.render(self.html_template, context)
+
+    def html(self, context: dict[str, Any]) -> str:
+        where = self.html_template.filename or HTML_TEMPLATE
+        return compile_mjml(self.mjml(context), where=where)
+
+    def text(self, context: dict[str, Any]) -> str:
+        return templating.render(self.text_template, context)
+
+    def render(self, composition: Composition, *, now: datetime) -> RenderedDigest:
+        """Subject, preheader, HTML within the size budget, and the matching text part."""
+        settings, digest = self.settings, self.digest
+        context = base_context(settings, digest, composition, now)
+        subject = render_subject(digest.subject, context, where=_where(settings, digest, "subject"))
+        preheader = render_preheader(digest.preheader, context, where=_where(settings, digest, "preheader"))
+
+        def html_of(candidate: Composition) -> str:
+            archive = archive_url(settings, digest, candidate.article_ids, now)
+            return self.html(self.context(candidate, now, subject=subject, preheader=preheader, archive=archive))
+
+        fitted, html = fit_to_budget(composition, html_of, digest.size_budget)
+        archive = archive_url(settings, digest, fitted.article_ids, now)
+        text = self.text(self.context(fitted, now, subject=subject, preheader=preheader, archive=archive))
+        return RenderedDigest(
+            digest=digest.name,
+            subject=subject,
+            preheader=preheader,
+            html=html,
+            text=text,
+            article_ids=fitted.article_ids,
+            archive_url=archive,
+        )
+
+
+def render_digest(settings: Settings, digest: DigestSettings, composition: Composition, *, now: datetime) -> RenderedDigest:
+    return DigestRenderer(settings, digest).render(composition, now=now)

@@ -1,0 +1,28 @@
+"""Subject line and preheader from the digest's one-line templates.
+
+Mail clients show the subject in their own (often left-to-right) UI, where a Latin name or a
+number inside Arabic can jump to the wrong end; each such run is wrapped in LRI…PDI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nashra.text import clean_text, isolate_ltr_runs
+
+PREHEADER_LIMIT = 140
+
+
+def render_subject(source: str, context: Mapping[str, Any], *, where: str) -> str:
+    from nashra.digest.templating import render_string
+
+    return isolate_ltr_runs(clean_text(render_string(source, context, name=where)))
+
+
+def render_preheader(source: str, context: Mapping[str, Any], *, where: str) -> str:
+    """Inbox snippet text: short, so clients do not pad it with the email's first lines."""
+    from nashra.digest.teaser import shorten
+    from nashra.digest.templating import render_string
+
+    return shorten(clean_text(render_string(source, context, name=where)), PREHEADER_LIMIT)

@@ -1,0 +1,131 @@
+"""Load digest templates (bundled defaults or operator overrides) and report their errors by name and line.
+
+Operators edit these templates; a mistake must come back as "digest.mjml.j2:42: 'lead' is undefined",
+not as a traceback. StrictUndefined makes a misspelt variable an error instead of an empty string
+that would go out to every subscriber.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from collections.abc import Callable, Mapping
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from nashra.errors import TemplateError
+
+PACKAGE = "nashra.templates"
+
+
+def _bundled_source(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    resource = files(PACKAGE).joinpath(name)
+    if not resource.is_file():
+        return None
+    # The real path (when there is one) lets errors and tracebacks name the file an operator can open.
+    return resource.read_text(encoding="utf-8"), str(resource), lambda: True
+
+
+def _filters() -> dict[str, Callable[..., Any]]:
+    from nashra.digest.mjml_compat import attr
+    from nashra.text import isolate_ltr_runs
+
+    return {"isolate": isolate_ltr_runs, "attr": attr}
+
+
+@cache
+def _bundled_env(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_bundled_source),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(_filters())
+    return env
+
+
+@cache
+def _file_env(folder: Path, autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=True,
+    )
+    env.filters.update(_filters())
+    return env
+
+
+def _template_frame(exc: BaseException, fallback: str) -> str:
+    """`file:line` of the innermost template frame (Jinja rewrites tracebacks so template frames
+    carry the template's own file name and line), so an error in an included file names that file."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if not frame.filename.endswith(".py") and not frame.filename.startswith("<frozen"):
+            found = f"{frame.filename}:{frame.lineno}"
+    return found or fallback
+
+
+def load(default_name: str, override: Path | None, *, autoescape: bool) -> jinja2.Template:
+    """The operator's template when configured, else the bundled one; syntax errors become TemplateError."""
+    if override is not None:
+        if not override.is_file():
+            raise TemplateError("template file not found", where=str(override),
+                                hint="fix html_template/text_template in [[digests]]")
+        env, name = _file_env(override.parent.resolve(), autoescape), override.name
+    else:
+        env, name = _bundled_env(autoescape), default_name
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
+        raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {exc.name!r} not found", where=name) from None
+
+
+def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """Render, turning any error raised inside the template into TemplateError naming file and line."""
+    try:
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as exc:  # an {% include %} with a syntax error
+        where = f"{exc.filename or exc.name}:{exc.lineno}"
+        raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
+    except Exception as exc:  # noqa: BLE001 - any failure inside a template is the template's
+        where = _template_frame(exc, template.filename or template.name or "template")
+        detail = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+        raise TemplateError(f"template error: {detail}", where=where) from None
+
+
+@cache
+def _string_env() -> jinja2.Environment:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters.update(_filters())
+    return env
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> jinja2.Template:
+    return _string_env().from_string(source)
+
+
+def render_string(source: str, context: Mapping[str, Any], *, name: str) -> str:
+    """A one-line template from config (subject, preheader); `name` says which key it came from."""
+    try:
+        return _compiled(source).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}", where=f"{name}:{exc.lineno}") from None
+    except Exception as exc:  # noqa: BLE001
+        where = _template_frame(exc, name).replace("<template>", name)
+        detail = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+        raise TemplateError(f"template error: {detail}", where=where) from None

@@ -1,0 +1,143 @@
+"""Composition is a pure function: window, history, duplicates, lead rule and order, from plain records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from digest_helpers import ALGIERS, stored
+
+from nashra.config.digests import DigestSettings
+from nashra.digest.compose import compose, dedupe
+from nashra.model import Image
+from nashra.store.digests import Exclusions
+
+NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+DAILY = DigestSettings(name="daily")
+
+
+def _at(day: int, hour: int) -> datetime:
+    return datetime(2026, 11, day, hour, 0, tzinfo=ALGIERS)
+
+
+def test_nothing_new_gives_no_digest() -> None:
+    assert compose([], DAILY, now=NOW) is None
+    old = stored("old", published_at=_at(10, 9))  # outside the 7-day cap of "since_last"
+    assert compose([old], DAILY, now=NOW) is None
+    sent = stored("sent")
+    assert compose([sent], DAILY, now=NOW, exclusions=Exclusions(ids=frozenset({sent.id}))) is None
+
+
+def test_duplicates_by_id_url_and_normalised_title_keep_the_original() -> None:
+    original = stored("original", title="قانون الانتخابات المحلية الجديد.. هل تستعيد البلديات ثقة الناخبين؟",
+                      published_at=_at(24, 8))
+    # The demo's repost: another id, "…" instead of "..", a later date.
+    same_title = stored("repost", title="قانون الانتخابات المحلية الجديد… هل تستعيد البلديات ثقة الناخبين؟",
+                        published_at=_at(29, 18))
+    same_url = stored("mirror", url=original.article.url.replace("news.example", "NEWS.example") + "/#top",
+                      title="عنوان مختلف تمامًا لنفس الصفحة", published_at=_at(28, 8))
+    other = stored("other", title="مهرجان الفيلم القصير يفتتح دورته السادسة", published_at=_at(27, 8))
+    kept = dedupe([same_title, original, same_url, other, original])
+    assert [s.article.guid for s in kept] == ["original", "other"]
+
+
+def test_a_repost_of_an_already_mailed_story_is_not_mailed_again() -> None:
+    mailed = stored("mailed", title="«المدرسة» تفتح أبوابها")
+    repost = stored("repost", title="المدرسه تفتح ابوابها", published_at=_at(29, 20))
+    exclusions = Exclusions(ids=frozenset({mailed.id}), urls=frozenset({mailed.article.url}),
+                            title_keys=frozenset({"المدرسه تفتح ابوابها"}))
+    assert compose([repost], DAILY, now=NOW, exclusions=exclusions) is None
+
+
+def test_sections_in_configured_order_then_newest_first_with_a_lead() -> None:
+    items = [
+        stored("eco-old", section="اقتصاد", published_at=_at(27, 9)),
+        stored("eco-new", section="اقتصاد", published_at=_at(29, 9)),
+        stored("sport", section="رياضة", published_at=_at(28, 9), image=None),
+        stored("pol", section="سياسة", published_at=_at(29, 21), image=None),  # newest, but no image
+        stored("loose", section="", published_at=_at(28, 10)),
+    ]
+    digest = DigestSettings(name="d", sections=["رياضة", "اقتصاد", "سياسة", "ثقافة"])
+    result = compose(items, digest, now=NOW)
+    assert result is not None
+    # "loose" has no section, and sections are filtered: it is not in this digest.
+    assert result.lead is not None and result.lead.id == items[1].id  # newest *with an image*
+    assert [(g.name, [t.id for t in g.teasers]) for g in result.sections] == [
+        ("رياضة", [items[2].id]),
+        ("اقتصاد", [items[0].id]),
+        ("سياسة", [items[3].id]),
+    ]
+    assert result.article_ids == (items[1].id, items[2].id, items[0].id, items[3].id)
+
+    everything = compose(items, DigestSettings(name="all", lead="newest"), now=NOW)
+    assert everything is not None and everything.lead is not None
+    assert everything.lead.id == items[3].id
+    # Without configured order the section with the freshest remaining story comes first; no section last.
+    assert [g.name for g in everything.sections] == ["اقتصاد", "رياضة", ""]
+
+    no_lead = compose(items, DigestSettings(name="plain", lead="none"), now=NOW)
+    assert no_lead is not None and no_lead.lead is None and len(no_lead.teasers) == 5
+
+
+def test_lead_tag_and_max_items_and_hour_window() -> None:
+    items = [stored(str(i), published_at=_at(29, 0) + timedelta(minutes=i)) for i in range(30)]
+    tagged = stored("tagged", published_at=_at(28, 0), tags=("عاجل",))
+    digest = DigestSettings(name="d", max_items=5, lead_tag="عاجل")
+    result = compose([*items, tagged], digest, now=NOW)
+    assert result is not None
+    assert len(result.teasers) == 5
+    # The newest five are chosen first; the tagged story is older, so it is not among them.
+    assert result.lead is not None and result.lead.id == items[29].id
+    result = compose([*items[:3], tagged], digest, now=NOW)
+    assert result is not None and result.lead is not None and result.lead.id == tagged.id
+
+    recent = DigestSettings(name="hourly", window=6)
+    fresh = stored("fresh", published_at=NOW - timedelta(hours=2))
+    stale = stored("stale", published_at=NOW - timedelta(hours=7))
+    seen_late = stored("backfill", published_at=NOW - timedelta(hours=1), seen=NOW - timedelta(hours=9))
+    result = compose([fresh, stale, seen_late], recent, now=NOW)
+    assert result is not None and result.article_ids == (fresh.id,)
+
+
+def test_teaser_fields_and_alt_fallback() -> None:
+    with_alt = stored("a", image=Image(url="https://news.example/a.png", alt="  "))
+    result = compose([with_alt], DAILY, now=NOW)
+    assert result is not None and result.lead is not None
+    assert result.lead.image_alt == with_alt.article.title
+    assert result.lead.excerpt == with_alt.article.lead
+
+
+def test_a_story_in_a_left_to_right_language_keeps_its_direction() -> None:
+    items = [stored("fr", language="fr", title="Le port sec de Sétif entre en service"),
+             stored("dz", language="ar-DZ", published_at=_at(28, 9)), stored("none", language="", published_at=_at(27, 9))]
+    result = compose(items, DigestSettings(name="d", lead="none"), now=NOW)
+    assert result is not None
+    assert {t.id: (t.direction, t.align) for t in result.teasers} == {
+        items[0].id: ("ltr", "left"), items[1].id: ("rtl", "right"), items[2].id: ("rtl", "right")}
+
+
+def test_schedule_is_read_in_the_newsroom_time_zone() -> None:
+    from nashra.config import Settings
+    from nashra.digest.schedule import digest_trigger, job_id
+
+    settings = Settings.model_validate({"site": {"timezone": "Africa/Algiers"},
+                                        "digests": [{"name": "morning", "schedule": "30 6 * * 1-5"}]})
+    digest = settings.digests[0]
+    # Saturday 28 November 2026, 12:00 UTC: the next weekday 06:30 in Algiers is Monday, 05:30 UTC.
+    fire = digest_trigger(settings, digest).get_next_fire_time(None, datetime(2026, 11, 28, 12, tzinfo=UTC))
+    assert fire is not None and fire.astimezone(UTC) == datetime(2026, 11, 30, 5, 30, tzinfo=UTC)
+    assert job_id(digest) == "digest:morning"
+
+
+def test_cron_weekdays_mean_what_cron_means() -> None:
+    from nashra.config.digests import apscheduler_crontab
+
+    assert apscheduler_crontab("0 7 * * *") == "0 7 * * *"
+    assert apscheduler_crontab("0 7 * * 1-5") == "0 7 * * mon,tue,wed,thu,fri"
+    assert apscheduler_crontab("0 7 * * 0,6") == "0 7 * * sun,sat"
+    assert apscheduler_crontab("0 7 * * 7") == "0 7 * * sun"
+    assert apscheduler_crontab("0 7 * * */2") == "0 7 * * sun,tue,thu,sat"
+    assert apscheduler_crontab("0 7 * * sat,sun") == "0 7 * * sat,sun"
+    for bad in ("0 7 * *", "0 7 * * 8", "0 7 * * mon,3", "0 7 * * 5-2"):
+        with pytest.raises(ValueError):
+            apscheduler_crontab(bad)
