@@ -1,0 +1,118 @@
+"""Which feeds exist and which articles each holds, decided in one pass over a light index.
+
+Only ids, sections and tags are read for the whole archive; full articles are then loaded just for
+the ids that made it into some feed (the newest `max_items` of each), so a 10,000-article archive
+does not pull every body into memory. Two spellings with the same slug (with and without harakat,
+say) are one feed, titled with the spelling most articles use.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, select
+
+from nashra.config.feeds import FeedsSettings
+from nashra.model import StoredArticle
+from nashra.store.schema import articles
+from nashra.text import clean_text, slugify
+
+FeedKind = Literal["site", "section", "tag"]
+FEEDS_DIR = "feeds"
+_KIND_DIRS = {"section": "sections", "tag": "tags"}
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    id: str
+    section: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPlan:
+    kind: FeedKind
+    name: str
+    slug: str
+    article_ids: tuple[str, ...]
+    """Newest first, at most `max_items`."""
+
+    @property
+    def folder(self) -> str:
+        """Folder of this feed's three files, relative to the public folder (and to the site URL)."""
+        if self.kind == "site":
+            return FEEDS_DIR
+        return f"{FEEDS_DIR}/{_KIND_DIRS[self.kind]}/{self.slug}"
+
+
+def load_index(conn: Connection) -> list[IndexRow]:
+    """Every article's id, section and tags, newest first (same order as `list_articles`)."""
+    query = select(articles.c.id, articles.c.section, articles.c.tags).order_by(
+        articles.c.published_at.desc(), articles.c.id
+    )
+    return [IndexRow(id_, section or "", tuple(tags or ())) for id_, section, tags in conn.execute(query)]
+
+
+def index_of(stored: Iterable[StoredArticle]) -> list[IndexRow]:
+    """The same index for articles already in memory (the benchmark, tests)."""
+    ordered = sorted(stored, key=lambda s: s.id)
+    ordered.sort(key=lambda s: s.article.published_at, reverse=True)
+    return [IndexRow(s.id, s.article.section, s.article.tags) for s in ordered]
+
+
+class _Grouper:
+    """Articles per slug, capped at `limit`, with every spelling counted for the title."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.ids: dict[str, list[str]] = defaultdict(list)
+        self.spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        self._slugs: dict[str, tuple[str, str]] = {}
+
+    def _slug(self, raw: str) -> tuple[str, str]:
+        known = self._slugs.get(raw)
+        if known is None:
+            name = clean_text(raw)
+            known = self._slugs[raw] = (name, slugify(name) if name else "")
+        return known
+
+    def add(self, article_id: str, raws: Iterable[str]) -> None:
+        seen: set[str] = set()
+        for raw in raws:
+            name, slug = self._slug(raw)
+            if not slug or slug in seen:
+                continue
+            seen.add(slug)
+            self.spellings[slug][name] += 1
+            ids = self.ids[slug]
+            if len(ids) < self.limit:
+                ids.append(article_id)
+
+    def plans(self, kind: FeedKind) -> list[FeedPlan]:
+        result = []
+        for slug in sorted(self.ids):
+            name = min(self.spellings[slug].items(), key=lambda pair: (-pair[1], pair[0]))[0]
+            result.append(FeedPlan(kind, name, slug, tuple(self.ids[slug])))
+        return result
+
+
+def plan_feeds(index: Sequence[IndexRow], settings: FeedsSettings) -> list[FeedPlan]:
+    """The site feed, then one per section and one per tag (as configured); empty archive, no feeds."""
+    if not index:
+        return []
+    limit = settings.max_items
+    plans = [FeedPlan("site", "", "", tuple(row.id for row in index[:limit]))]
+    sections, tags = _Grouper(limit), _Grouper(limit)
+    for row in index:
+        if settings.per_section:
+            sections.add(row.id, (row.section,))
+        if settings.per_tag:
+            tags.add(row.id, row.tags)
+    return plans + sections.plans("section") + tags.plans("tag")
+
+
+def needed_ids(plans: Iterable[FeedPlan]) -> list[str]:
+    return list(dict.fromkeys(i for plan in plans for i in plan.article_ids))

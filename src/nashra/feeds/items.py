@@ -1,0 +1,156 @@
+"""One stored article turned into what every feed format needs, cleaned and sanitised once.
+
+An article sits in the site feed, its section feed and several tag feeds, each in three formats;
+sanitising its body (nh3) and choosing its teaser is the expensive part of a build, so it happens
+here exactly once per article per build. Everything that reaches lxml through feedgen is cleaned
+first: lxml raises ValueError on the first control character, and a bidi control in a title
+reorders it in every reader. What was removed is logged per article so a bad source shows up.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urljoin, urlsplit
+
+from nashra.config import Settings
+from nashra.logs import event
+from nashra.model import StoredArticle
+from nashra.text import clean_text_report, first_paragraph, html_to_text, sanitize_html, truncate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemImage:
+    url: str
+    alt: str
+    caption: str
+    mime_type: str | None
+    length: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    article_id: str
+    guid: str
+    url: str
+    title: str
+    published: datetime
+    updated: datetime
+    changed: datetime
+    """Latest of published, updated and the moment ingest saw the article change: the feed-level date."""
+    author: str
+    categories: tuple[str, ...]
+    summary: str
+    content_html: str
+    image: ItemImage | None
+    language: str
+
+
+# RFC 3986 reserved and unreserved characters plus "%": only what a URI cannot hold gets encoded.
+_URI_SAFE = ";/?:@&=+$,-_.!~*'()#%[]"
+
+
+def iri_to_uri(iri: str) -> str:
+    """Percent-encode non-ASCII (Arabic paths) and unsafe characters; an ASCII URL comes back unchanged.
+
+    RSS and JSON Feed want URLs, and not every aggregator or validator accepts IRIs.
+    """
+    return quote(iri, safe=_URI_SAFE)
+
+
+class _Cleaner:
+    """Cleans fields of one article and remembers how many characters each lost."""
+
+    def __init__(self) -> None:
+        self.removed: dict[str, int] = {}
+
+    def __call__(self, field: str, value: str, *, keep_newlines: bool = False) -> str:
+        text, removed = clean_text_report(value, keep_newlines=keep_newlines)
+        if removed:
+            self.removed[field] = self.removed.get(field, 0) + removed
+        return text
+
+
+def _image(stored: StoredArticle, base_url: str, clean: _Cleaner) -> ItemImage | None:
+    image = stored.article.image
+    if image is None:
+        return None
+    raw = clean("image.url", image.url)
+    if not raw:
+        return None
+    url = urljoin(base_url, iri_to_uri(raw))
+    mime_type = image.mime_type or mimetypes.guess_type(urlsplit(url).path)[0]
+    if mime_type is not None and not mime_type.startswith("image/"):
+        mime_type = None
+    length = image.length if image.length and image.length > 0 else None
+    caption = clean("image.caption", image.caption)
+    return ItemImage(url=url, alt=clean("image.alt", image.alt) or caption, caption=caption, mime_type=mime_type,
+                     length=length)
+
+
+def _content(body: str, image: ItemImage | None, base_url: str) -> str:
+    """Sanitised body with absolute URLs, led by the image as Ghost does (Atom readers drop enclosures)."""
+    figure = ""
+    if image is not None:
+        caption = f"<figcaption>{html.escape(image.caption)}</figcaption>" if image.caption else ""
+        figure = f'<figure><img src="{html.escape(image.url)}" alt="{html.escape(image.alt)}">{caption}</figure>'
+    return sanitize_html(figure + body, base_url=base_url)
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+
+
+def _language(value: str, default: str) -> str:
+    """A BCP 47 tag as feeds require ("ar-DZ", not "ar_DZ"); anything else falls back to the site's."""
+    tag = value.strip().replace("_", "-")
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else default
+
+
+def _dedupe(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def prepare_item(stored: StoredArticle, settings: Settings) -> FeedItem:
+    article = stored.article
+    feeds = settings.feeds
+    zone = settings.site.zone
+    clean = _Cleaner()
+    # Relative links (some CMS exports) are resolved against the site: feed readers have no base.
+    url = urljoin(settings.site.base_url + "/", iri_to_uri(clean("url", article.url)))
+    image = _image(stored, url, clean)
+    body_text = clean("body", article.body_html, keep_newlines=True)
+    teaser = clean("lead", article.lead) or first_paragraph(body_text) or html_to_text(body_text)
+    summary = truncate(" ".join(teaser.split()), feeds.summary_length)
+    title = clean("title", article.title)
+    if not title:
+        # Atom and feedgen require a title; an empty one would drop the item from every feed.
+        title = truncate(summary, 80) or url
+        clean.removed["title.empty"] = 1
+    published = article.published_at.astimezone(zone)
+    updated = (article.updated_at or article.published_at).astimezone(zone)
+    changed = max(published, updated, stored.last_changed_at.astimezone(zone))
+    item = FeedItem(
+        article_id=stored.id,
+        guid=feeds.guid_prefix + stored.id,
+        url=url,
+        title=title,
+        published=published,
+        updated=updated,
+        changed=changed,
+        author=clean("author", article.author),
+        categories=_dedupe([clean("section", article.section), *(clean("tags", t) for t in article.tags)]),
+        summary=summary,
+        content_html=_content(body_text, image, url) if feeds.full_content else "",
+        image=image,
+        language=_language(article.language, settings.site.language),
+    )
+    if clean.removed:
+        event(log, "feeds.cleaned", level=logging.WARNING, article=stored.id, url=url,
+              removed=",".join(f"{k}:{v}" for k, v in sorted(clean.removed.items())))
+    return item
