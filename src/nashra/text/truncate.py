@@ -74,7 +74,7 @@ def _tidy(clusters: list[str]) -> str:
     return "".join(_trimmed(clusters if unmatched is None else clusters[:unmatched]))
 
 
-def _longest_fitting_prefix(clusters: list[str], fits: Callable[[str], bool]) -> int:
+def _longest_fitting_prefix(clusters: list[str], fits: Callable[[list[str]], bool]) -> int:
     """Largest cluster count whose prefix fits once trailing spaces and punctuation are trimmed.
 
     Trimming before measuring matters: "word، " may not fit raw but "word" does.
@@ -86,7 +86,7 @@ def _longest_fitting_prefix(clusters: list[str], fits: Callable[[str], bool]) ->
     low, high = 0, len(clusters)
     while low < high:
         middle = (low + high + 1) // 2
-        if fits("".join(_trimmed(clusters[:middle]))):
+        if fits(_trimmed(clusters[:middle])):
             low = middle
         else:
             high = middle - 1
@@ -111,11 +111,22 @@ def truncate(
     """
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
-    if measure(text) <= limit:
-        return text
+    # The search measures many candidate prefixes; with the default measure a prefix's length is
+    # its cluster count, so the search skips re-segmenting. Every returned text is measured again.
+    counted = measure is grapheme_len
     clusters = graphemes(text)
-    if measure(ellipsis) > limit:
-        end = _longest_fitting_prefix(clusters, lambda prefix: measure(prefix) <= limit)
+    if (len(clusters) if counted else measure(text)) <= limit:
+        return text
+    ellipsis_size = measure(ellipsis)
+
+    def prefix_fits(extra: int) -> Callable[[list[str]], bool]:
+        if counted:
+            return lambda kept: len(kept) + extra <= limit
+        suffix = ellipsis if extra else ""
+        return lambda kept: measure("".join(kept) + suffix) <= limit
+
+    if ellipsis_size > limit:
+        end = _longest_fitting_prefix(clusters, prefix_fits(0))
         for count in range(end, 0, -1):
             kept = _tidy(clusters[:count])
             if measure(kept) <= limit:
@@ -125,7 +136,7 @@ def truncate(
     def fits(prefix: str) -> bool:
         return measure(prefix + ellipsis) <= limit
 
-    end = _longest_fitting_prefix(clusters, fits)
+    end = _longest_fitting_prefix(clusters, prefix_fits(ellipsis_size))
     word_cuts = [
         count for count in range(end, 0, -1) if count == len(clusters) or clusters[count][0].isspace()
     ]
