@@ -16,9 +16,12 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from nashra.config import Settings
+from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest
+from nashra.mail.stage import digest_jobs, digests_stage
 from nashra.model import StageReport
 from nashra.runtime import Runtime
+from nashra.social.post import social_jobs, social_stage
 
 StageFn = Callable[[Runtime], StageReport]
 
@@ -50,6 +53,9 @@ def _ingest_jobs(settings: Settings) -> Sequence[Job]:
 
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", ingest, jobs=_ingest_jobs),
+    Stage("feeds", build_feeds_stage, after_ingest=True),
+    Stage("digests", digests_stage, jobs=digest_jobs),
+    Stage("social", social_stage, jobs=social_jobs, after_ingest=True),
 )
 
 

@@ -1,6 +1,7 @@
 """Command-line face: thin commands that parse, call a step, and print. Each module adds commands."""
 
-from nashra.cli import init, run, status  # noqa: F401  (importing registers the commands)
+# Importing a module registers its commands on `app`.
+from nashra.cli import digest, digest_send, feeds, init, post, run, serve, status, subscribers  # noqa: F401
 from nashra.cli.app import app, main
 
 __all__ = ["app", "main"]

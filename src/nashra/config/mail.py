@@ -23,6 +23,8 @@ class SmtpSettings(BaseModel):
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
     password_env: str = "NASHRA_SMTP_PASSWORD"
+    ca_file: Path | None = None
+    """PEM certificates to trust for this server instead of the system's (a private relay)."""
     connections: Annotated[int, Field(ge=1, le=64)] = 4
     rate_per_second: Annotated[float, Field(ge=0)] = 0
     """0 = no limit; otherwise messages per second across all connections."""

@@ -3,7 +3,11 @@
 A feature that adds a store module adds its import here; that is the only place that knows them all.
 """
 
-from nashra.store import digests  # noqa: F401  (registers digest_issues, digest_issue_articles)
+from nashra.store import (
+    digests,  # noqa: F401  (registers digest_issues, digest_issue_articles)
+    posts,  # noqa: F401  (registers social_posts)
+    subscribers,  # noqa: F401  (registers lists, subscribers, subscriptions, deliveries)
+)
 from nashra.store.schema import metadata
 
 __all__ = ["metadata"]

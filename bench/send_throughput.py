@@ -1,0 +1,199 @@
+"""Personalised digest messages per second against Postfix's smtp-sink, with the naive baseline
+and Postfix's own smtp-source (the ceiling), all in one run against the same sink.
+
+    .venv/bin/python bench/send_throughput.py [--recipients 20000] [--connections 4]
+
+1. Nashra: `send_digest` for the demo digest (ingested from the bundled articles, rendered once)
+   to N subscribers in SQLite, SMTP transport, `--connections` parallel connections. Timed from the
+   call to the end: deliveries queued, claimed, each message personalised (own To, Message-ID,
+   signed unsubscribe token in List-Unsubscribe and in both parts), sent, recorded exactly-once.
+2. Naive: per recipient, one `email.message.EmailMessage` built from the same rendered issue
+   (placeholders replaced, same headers, same token) and `smtplib.SMTP.send_message` over ONE
+   reused connection. Same recipients.
+3. smtp-source: `/usr/sbin/smtp-source -d -s <connections> -m N -l <mean Nashra message size>`,
+   same sink, same number of connections.
+Targets: Nashra >= 10x naive and >= 0.3x smtp-source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from nashra.config.loader import parse_settings
+from nashra.digest import find_digest, open_issue
+from nashra.ingest import ingest
+from nashra.mail.send import UnsubscribeLinks, list_id_for, send_digest
+from nashra.mail.tokens import Tokens
+from nashra.runtime import Runtime
+from nashra.store import subscribers as db
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_sink(port: int) -> int:
+    """Start smtp-sink through the shared helper (installs postfix if missing); returns its pid."""
+    for helper in (Path("/work/shared/tools/smtp-sink"), REPO.parent / "shared" / "tools" / "smtp-sink"):
+        if helper.is_file():
+            out = subprocess.run(["bash", str(helper), str(port)], capture_output=True, text=True, check=True)
+            pid = int(out.stdout.strip().splitlines()[-1])
+            break
+    else:
+        sink = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+        pid = subprocess.Popen([sink, "-u", "nobody", f"127.0.0.1:{port}", "1000"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return pid
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"smtp-sink did not start on port {port}")
+
+
+def populate(runtime: Runtime, count: int) -> None:
+    now = datetime.now(UTC)
+    with runtime.store.begin() as conn:
+        list_id = db.ensure_list(conn, "default", now=now)
+        conn.execute(db.subscribers.insert(), [
+            {"email": f"reader{n:06d}@example.com", "name": f"قارئ {n}" if n % 2 else "", "status": "active",
+             "consent_at": now, "consent_source": "bench", "created_at": now, "updated_at": now}
+            for n in range(count)
+        ])
+        ids = conn.execute(db.subscribers.select().with_only_columns(db.subscribers.c.id)).scalars().all()
+        conn.execute(db.subscriptions.insert(), [
+            {"list_id": list_id, "subscriber_id": i, "digests": "", "created_at": now} for i in ids])
+
+
+def naive(runtime: Runtime, issue_id: int, port: int) -> tuple[float, int]:
+    """One EmailMessage per recipient over one reused smtplib connection."""
+    settings = runtime.settings
+    digest = find_digest(settings, "daily")
+    with runtime.store.connect() as conn:
+        from nashra.digest import load_issue
+
+        issue = load_issue(conn, issue_id)
+        recipients = [(r.id, r.email, r.name) for r in db.iter_subscribers(conn)]
+    links = UnsubscribeLinks(settings, Tokens.from_settings(settings))
+    list_id = list_id_for(settings, digest)
+    smtp = smtplib.SMTP("127.0.0.1", port)
+    started = time.perf_counter()
+    for subscriber_id, email, name in recipients:
+        https, mailto = links(subscriber_id, email)
+        message = EmailMessage()
+        message["From"] = settings.mail.from_address
+        message["To"] = f"{name} <{email}>" if name else email
+        message["Subject"] = issue.subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = f"<naive.{issue_id}.{subscriber_id}@{settings.mail.sender_domain}>"
+        message["List-Id"] = list_id
+        message["List-Unsubscribe"] = f"<{https}>, <{mailto}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_content(issue.text.replace("%%UNSUBSCRIBE_URL%%", https).replace("%%SUBSCRIBER_EMAIL%%", email))
+        message.add_alternative(issue.html.replace("%%UNSUBSCRIBE_URL%%", https)
+                                .replace("%%SUBSCRIBER_EMAIL%%", email), subtype="html")
+        smtp.send_message(message)
+    elapsed = time.perf_counter() - started
+    smtp.quit()
+    return elapsed, len(recipients)
+
+
+def smtp_source(port: int, count: int, size: int, connections: int) -> float:
+    started = time.perf_counter()
+    subprocess.run(["/usr/sbin/smtp-source", "-d", "-s", str(connections), "-m", str(count), "-l", str(size),
+                    "-f", "bench@example.com", "-t", "sink@example.com", f"127.0.0.1:{port}"], check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=20_000)
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    os.environ.setdefault("NASHRA_SECRET", "bench-secret")
+    work = Path(tempfile.mkdtemp(prefix="nashra-bench-"))
+    port = free_port()
+    sink = start_sink(port)
+    try:
+        toml = (f'[database]\nurl = "sqlite:///{work}/bench.db"\n[[digests]]\nname = "daily"\n'
+                '[web]\npublic_url = "https://news.example/newsletter"\n'
+                f'[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+                f"connections = {args.connections}\n")
+        settings = parse_settings(toml, origin="bench", base_dir=work)
+        with Runtime.open(settings) as runtime:
+            ingest(runtime)
+            populate(runtime, args.recipients)
+            digest = find_digest(settings, "daily")
+
+            started = time.perf_counter()
+            summary = send_digest(runtime, digest)
+            ours = time.perf_counter() - started
+            assert summary.sent == args.recipients, summary
+            issue_id = summary.issue_id
+            assert issue_id is not None
+            with runtime.store.connect() as conn:
+                assert open_issue(conn, "daily") is None
+
+            sizes = _sample_sizes(runtime, issue_id)
+            size = int(statistics.mean(sizes))
+            naive_seconds, naive_count = naive(runtime, issue_id, port)
+        source_seconds = smtp_source(port, args.recipients, size, args.connections)
+    finally:
+        os.kill(sink, signal.SIGTERM)
+        shutil.rmtree(work, ignore_errors=True)
+
+    ours_rate = args.recipients / ours
+    naive_rate = naive_count / naive_seconds
+    source_rate = args.recipients / source_seconds
+    print(f"recipients: {args.recipients}, connections: {args.connections}, mean message size: {size:,} bytes "
+          f"(smtp-sink on 127.0.0.1:{port}, {os.cpu_count()} CPUs)")
+    print(f"  nashra send_digest      {ours_rate:9,.0f} msg/s  ({ours:6.2f} s, includes queueing and "
+          "exactly-once bookkeeping)")
+    print(f"  naive EmailMessage      {naive_rate:9,.0f} msg/s  ({naive_seconds:6.2f} s, {naive_count} messages)")
+    print(f"  smtp-source (ceiling)   {source_rate:9,.0f} msg/s  ({source_seconds:6.2f} s)")
+    print(f"  nashra / naive       = {ours_rate / naive_rate:6.1f}x   (target >= 10x)")
+    print(f"  nashra / smtp-source = {ours_rate / source_rate:6.2f}x   (target >= 0.3x)")
+
+
+def _sample_sizes(runtime: Runtime, issue_id: int) -> list[int]:
+    """Sizes of a few personalised messages exactly as sent (rendered again for 200 recipients)."""
+    from nashra.digest import load_issue
+    from nashra.mail.message import MessageTemplate, Personal
+
+    settings = runtime.settings
+    digest = find_digest(settings, "daily")
+    links = UnsubscribeLinks(settings, Tokens.from_settings(settings))
+    with runtime.store.connect() as conn:
+        issue = load_issue(conn, issue_id)
+        people = [s for _, s in zip(range(200), db.iter_subscribers(conn), strict=False)]
+    template = MessageTemplate(settings.mail, subject=issue.subject, html_body=issue.html, text_body=issue.text,
+                               date=datetime.now(UTC), list_id=list_id_for(settings, digest))
+    sizes = []
+    for person in people:
+        https, mailto = links(person.id, person.email)
+        sizes.append(len(template.render(Personal(person.email, person.name, f"{issue_id}.{person.id}", https, mailto))))
+    return sizes
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""`nashra subscribers import|export|add|remove|count`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from nashra.cli.app import STATE, app, console
+from nashra.subscribers.manage import DEFAULT_LIST
+
+subscribers_app = typer.Typer(name="subscribers", help="Subscribers: import, export, add, remove, count.",
+                              no_args_is_help=True)
+app.add_typer(subscribers_app, name="subscribers")
+
+ListOption = Annotated[str, typer.Option("--list", "-l", help="Subscriber list.")]
+
+
+@subscribers_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="CSV with a header row: email[,name,status,digests,consent_at,"
+                                         "consent_source].", exists=True, dir_okay=False)],
+    list_name: ListOption = DEFAULT_LIST,
+) -> None:
+    """Import a CSV: good rows are kept, bad rows are listed by line number; re-importing is harmless."""
+    from nashra.subscribers.addresses import InvalidAddress
+    from nashra.subscribers.csvio import import_csv
+
+    with STATE.runtime() as runtime:
+        try:
+            report = import_csv(runtime.store.begin, file, list_name=list_name, now=datetime.now(UTC))
+        except InvalidAddress as exc:
+            console.print(f"[red]{file}:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    console.print(f"{file}: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+                  f"rejected {len(report.errors)} (list {list_name})", highlight=False)
+    for line, reason in report.errors:
+        console.print(f"  [yellow]{file}:{line}:[/] {reason}", highlight=False, soft_wrap=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@subscribers_app.command("export")
+def export_command(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.",
+                                             show_default=False)] = None,
+    list_name: Annotated[str | None, typer.Option("--list", "-l", help="Only this list (default: everyone).",
+                                                  show_default=False)] = None,
+) -> None:
+    """Write subscribers as CSV (the import format plus their lists)."""
+    from nashra.subscribers.csvio import export_csv
+
+    with STATE.runtime() as runtime, runtime.store.connect() as conn:
+        if out is None:
+            export_csv(conn, sys.stdout, list_name=list_name)
+            return
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            count = export_csv(conn, handle, list_name=list_name)
+    console.print(f"wrote {count} subscriber(s) to {out}", highlight=False)
+
+
+@subscribers_app.command("add")
+def add_command(
+    email: Annotated[str, typer.Argument(help="Address to add (active: you vouch for their consent).")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
+    list_name: ListOption = DEFAULT_LIST,
+    digest: Annotated[list[str] | None, typer.Option("--digest", help="Only these digests (repeatable; default all).",
+                                                     show_default=False)] = None,
+) -> None:
+    """Add one subscriber (or add an existing one to another list)."""
+    from nashra.subscribers.addresses import InvalidAddress
+    from nashra.subscribers.manage import add_subscriber
+
+    with STATE.runtime() as runtime, runtime.store.begin() as conn:
+        try:
+            result = add_subscriber(conn, email, now=datetime.now(UTC), name=name, list_name=list_name,
+                                    digests=digest or (), consent_source="cli")
+        except InvalidAddress as exc:
+            console.print(f"[red]{exc}[/]", highlight=False)
+            raise typer.Exit(1) from None
+    verb = "added" if result.created else "updated" if result.changed else "already there:"
+    console.print(f"{verb} {result.email} (list {list_name})", highlight=False)
+
+
+@subscribers_app.command("remove")
+def remove_command(
+    email: Annotated[str, typer.Argument(help="Address to unsubscribe.")],
+    forget: Annotated[bool, typer.Option("--forget", help="Erase the address and its history instead of keeping "
+                                         "it as unsubscribed (a later import could then add it again).")] = False,
+) -> None:
+    """Unsubscribe an address (kept as unsubscribed so no import brings it back), or erase it."""
+    from nashra.subscribers.addresses import InvalidAddress
+    from nashra.subscribers.manage import remove_subscriber
+
+    with STATE.runtime() as runtime, runtime.store.begin() as conn:
+        try:
+            done = remove_subscriber(conn, email, now=datetime.now(UTC), forget=forget)
+        except InvalidAddress as exc:
+            console.print(f"[red]{exc}[/]", highlight=False)
+            raise typer.Exit(1) from None
+    if not done:
+        console.print(f"{email}: not subscribed (nothing changed)", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"{'erased' if forget else 'unsubscribed'} {email}", highlight=False)
+
+
+@subscribers_app.command("count")
+def count_command(
+    list_name: Annotated[str | None, typer.Option("--list", "-l", help="Only this list (default: everyone).",
+                                                  show_default=False)] = None,
+) -> None:
+    """Subscribers per status."""
+    from nashra.store.subscribers import SUBSCRIBER_STATUSES, count_by_status
+
+    with STATE.runtime() as runtime, runtime.store.connect() as conn:
+        counts = count_by_status(conn, list_name=list_name)
+    table = Table(title=f"subscribers{f' on {list_name}' if list_name else ''}")
+    table.add_column("status")
+    table.add_column("count", justify="right")
+    for status in SUBSCRIBER_STATUSES:
+        table.add_row(status, str(counts.get(status, 0)))
+    table.add_row("[bold]total[/]", f"[bold]{sum(counts.values())}[/]")
+    console.print(table)

@@ -1,0 +1,393 @@
+"""Send a digest issue to its subscribers, exactly once each, fast.
+
+The flow: resume the digest's open issue or prepare and record a new one; queue one delivery row
+per eligible subscriber (one INSERT … SELECT); then claim rows in small keyset-paginated batches
+(committed as "sending"), personalise the message rendered once for the issue
+(nashra.mail.message) and hand them to the transport a batch at a time: one message per parallel
+SMTP connection, all driven in lockstep by this one thread (nashra.mail.transports.smtp).
+
+Exactly once, and the one decision behind it. A batch's deliveries are recorded "sent" in one
+commit *just before* their final "." of SMTP DATA is written (before the rename of the .eml
+files), not after the 250 replies. So after a crash or `kill -9`:
+- a row still "sending" never had its "." written: the server dropped that transaction with the
+  connection, so the row is queued again and sent on restart — never a second copy;
+- a row "sent" had its "." written (or was microseconds from it).
+The price is the opposite, far smaller risk: a kill between that commit and the "." writes (a few
+microseconds per batch, against the server round trip plus the commit if "sent" were written after
+the 250s) loses those messages instead of duplicating them; and a reply other than 250 to the "."
+turns the row back into "deferred"/"failed". Nobody gets a copy twice.
+
+Replies: 4xx -> "deferred" with exponential backoff (retried in this run once due, up to
+`retry_attempts`, then "failed"); 5xx -> "failed", and a hard bounce (550/551/553, 5.1.x) marks
+the subscriber "bounced" so later sends skip it. An unreachable server pauses the whole send
+(claimed rows go back to "queued"), which resumes where it was after `pause_seconds`; after
+`max_pauses` failed reconnects it stops, leaving the issue "sending" for the next run.
+
+Two senders must not work on one issue at the same time (the worker runs a digest job with
+max_instances=1; do not run `nashra digest send` for a digest while the worker is sending it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from nashra.config import Settings
+from nashra.config.digests import DigestSettings
+from nashra.config.mail import SmtpSettings
+from nashra.digest import (
+    IssueRecord,
+    RenderedDigest,
+    load_issue,
+    mark_issue,
+    open_issue,
+    prepare_digest,
+    record_issue,
+    write_archive,
+)
+from nashra.logs import event
+from nashra.mail.message import MessageTemplate, Personal, dkim_signer
+from nashra.mail.tokens import UNSUBSCRIBE, Tokens
+from nashra.mail.transport import Envelope, Outcome, ServerUnavailable, Transport, send_one
+from nashra.mail.transports import make_transport
+from nashra.runtime import Runtime
+from nashra.store import subscribers as db
+from nashra.subscribers.addresses import normalise_email
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 50
+
+
+@dataclass
+class SendSummary:
+    digest: str
+    issue_id: int | None = None
+    status: str = "nothing-new"
+    """nothing-new | no-recipients | sent | paused | test"""
+    total: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    bounced: int = 0
+    skipped: int = 0
+    pauses: int = 0
+    seconds: float = 0.0
+    """Time spent delivering in this run."""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.skipped
+
+
+ProgressFn = Callable[[SendSummary], None]
+
+
+class RateLimiter:
+    """At most `rate` messages per second (0 = unlimited)."""
+
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()
+
+    def wait(self, messages: int) -> None:
+        """Block until `messages` more may go out."""
+        if not self._interval:
+            return
+        now = self._clock()
+        slot = max(self._next, now)
+        self._next = slot + self._interval * messages
+        if slot > now:
+            self._sleep(slot - now)
+
+
+def list_id_for(settings: Settings, digest: DigestSettings) -> str:
+    domain = settings.mail.list_id or settings.mail.sender_domain
+    return f"{settings.site.name} <{digest.name}.{domain}>"
+
+
+class UnsubscribeLinks:
+    """(https one-click URL, mailto URL) per subscriber; the fixed parts worked out once."""
+
+    def __init__(self, settings: Settings, tokens: Tokens) -> None:
+        mailbox = settings.mail.unsubscribe_mailto or f"unsubscribe@{settings.mail.sender_domain}"
+        self._https = f"{settings.web.base_url}/unsubscribe/"
+        self._mailto = f"mailto:{quote(mailbox, safe='@')}?subject=unsubscribe%20"
+        self._tokens = tokens
+
+    def __call__(self, subscriber_id: int, email: str) -> tuple[str, str]:
+        token = self._tokens.make(UNSUBSCRIBE, subscriber_id, email)  # URL-safe alphabet: no quoting
+        return self._https + token, self._mailto + token
+
+
+class Ledger:
+    """The send's database connection: claims rows by keyset and books what happened to them,
+    each step its own short transaction."""
+
+    def __init__(self, runtime: Runtime, issue_id: int, smtp: SmtpSettings) -> None:
+        self._conn = runtime.store.engine.connect()
+        self.issue_id = issue_id
+        self.claim = uuid.uuid4().hex
+        self.cursor = 0
+        self.exhausted = False
+        self._smtp = smtp
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def claim_batch(self, summary: SendSummary, limit: int) -> list[db.Claimed]:
+        """The next rows to send ([] once this pass has seen every row)."""
+        while not self.exhausted:
+            result = db.claim_batch(self._conn, self.issue_id, self.claim, after_id=self.cursor, limit=limit,
+                                    now=datetime.now(UTC))
+            self._conn.commit()
+            summary.skipped += result.skipped
+            if result.last_id is None:
+                self.exhausted = True
+            else:
+                self.cursor = result.last_id
+            if result.claimed:
+                return result.claimed
+        return []
+
+    def mark_sent(self, items: Sequence[db.Claimed]) -> None:
+        db.mark_sent(self._conn, [i.delivery_id for i in items], now=datetime.now(UTC))
+        self._conn.commit()
+
+    def record(self, results: Sequence[tuple[db.Claimed, Outcome]], summary: SendSummary) -> None:
+        """Book the outcomes of a batch (sent ones were booked by mark_sent already)."""
+        now = datetime.now(UTC)
+        refused = False
+        for item, outcome in results:
+            if outcome.kind == "sent":
+                summary.sent += 1
+                continue
+            refused = True
+            counted = 0 if outcome.committed else 1
+            attempts = item.attempts + 1
+            if outcome.kind == "temporary" and attempts < self._smtp.retry_attempts:
+                delay = self._smtp.retry_backoff_seconds * (2 ** (attempts - 1))
+                db.mark_deferred(self._conn, item.delivery_id, outcome.describe(),
+                                 next_attempt_at=now + timedelta(seconds=delay), now=now, counted=counted)
+                summary.retried += 1
+            else:
+                db.mark_failed(self._conn, item.delivery_id, outcome.describe(), now=now, counted=counted)
+                summary.failed += 1
+                if outcome.hard_bounce:
+                    db.set_status(self._conn, item.subscriber_id, "bounced", now=now, reason=outcome.describe())
+                    summary.bounced += 1
+            event(log, "delivery.refused", level=logging.WARNING, issue=self.issue_id, delivery=item.delivery_id,
+                  reply=outcome.describe())
+        if refused:
+            self._conn.commit()
+
+    def give_back(self, items: Sequence[db.Claimed]) -> None:
+        if items:
+            db.requeue(self._conn, [i.delivery_id for i in items], now=datetime.now(UTC))
+            self._conn.commit()
+
+    def rewind(self) -> None:
+        self.cursor = 0
+        self.exhausted = False
+
+
+class Dispatcher:
+    """One pass over an issue's due rows: claim, personalise, send in batches (one per session width)."""
+
+    def __init__(self, settings: Settings, ledger: Ledger, template: MessageTemplate, transport: Transport,
+                 tokens: Tokens, summary: SendSummary, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.template = template
+        self.transport = transport
+        self.links = UnsubscribeLinks(settings, tokens)
+        self.summary = summary
+        rate = settings.mail.smtp.rate_per_second if settings.mail.transport == "smtp" else 0
+        self.limiter = RateLimiter(rate, sleep=sleep)
+        self.again = False
+        """Set when rows were given back during a pass (one connection broke): run another pass."""
+
+    def _message(self, item: db.Claimed) -> tuple[Envelope, bytes]:
+        https, mailto = self.links(item.subscriber_id, item.email)
+        key = f"{self.ledger.issue_id}.{item.subscriber_id}"
+        personal = Personal(email=item.email, name=item.name, message_key=key, unsubscribe_url=https,
+                            unsubscribe_mailto=mailto)
+        envelope = Envelope(self.template.envelope_from, item.email, key.replace(".", "-"), wire_ready=True)
+        return envelope, self.template.render(personal)
+
+    def run_pass(self, progress: ProgressFn | None) -> bool:
+        """Send every due row once; False when the server went away (unsent rows were given back).
+        Rows given back because a single connection broke are sent by a further pass."""
+        self.ledger.rewind()
+        session = self.transport.open()
+        width = max(1, session.width)
+        reported = time.monotonic()
+        try:
+            while claimed := self.ledger.claim_batch(self.summary, max(CLAIM_BATCH, width * 4)):
+                for offset in range(0, len(claimed), width):
+                    batch = claimed[offset:offset + width]
+                    self.limiter.wait(len(batch))
+                    try:
+                        outcomes = session.send_batch([self._message(i) for i in batch],
+                                                      lambda slots, b=batch: self.ledger.mark_sent([b[s] for s in slots]))
+                    except ServerUnavailable as exc:
+                        self.ledger.give_back(claimed[offset:])
+                        self.summary.errors.append(str(exc))
+                        return False
+                    self.ledger.record([(i, o) for i, o in zip(batch, outcomes, strict=True) if o is not None],
+                                       self.summary)
+                    lost = [i for i, o in zip(batch, outcomes, strict=True) if o is None]
+                    if lost:
+                        self.ledger.give_back(lost)
+                        self.again = True
+                    if progress and time.monotonic() - reported > 0.2:
+                        reported = time.monotonic()
+                        progress(self.summary)
+        finally:
+            session.close()
+        if progress:
+            progress(self.summary)
+        return True
+
+
+def _issue_template(runtime: Runtime, digest: DigestSettings, issue: IssueRecord | RenderedDigest, *,
+                    subject_prefix: str = "") -> MessageTemplate:
+    settings = runtime.settings
+    key_path = settings.resolve(settings.mail.dkim.key_path) if settings.mail.dkim.key_path else None
+    return MessageTemplate(
+        settings.mail, subject=subject_prefix + issue.subject, html_body=issue.html, text_body=issue.text,
+        date=datetime.now(UTC), list_id=list_id_for(settings, digest), signer=dkim_signer(settings.mail, key_path),
+    )
+
+
+def send_digest(
+    runtime: Runtime,
+    digest: DigestSettings,
+    *,
+    transport: Transport | None = None,
+    progress: ProgressFn | None = None,
+    now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendSummary:
+    """Send `digest`'s open issue, or a new one if there is something new; resumable at any point."""
+    settings = runtime.settings
+    now = now or datetime.now(UTC)
+    summary = SendSummary(digest=digest.name)
+    if not settings.web.base_url.startswith("https://"):
+        event(log, "send.unsubscribe_not_https", level=logging.WARNING, base=settings.web.base_url,
+              hint="set web.public_url to the https address of `nashra serve`; mailbox providers require "
+                   "https for one-click unsubscribe (RFC 8058)")
+    with runtime.store.begin() as conn:
+        issue = open_issue(conn, digest.name)
+    if issue is None:
+        with runtime.store.connect() as conn:
+            if db.count_eligible(conn, digest.recipients, digest.name) == 0:
+                # Recording an issue nobody receives would use up its articles for the first
+                # subscribers to come; wait until there is someone to send to.
+                summary.status = "no-recipients"
+                return summary
+        rendered = prepare_digest(runtime, digest, now=now)
+        if rendered is None:
+            return summary
+        with runtime.store.begin() as conn:
+            issue_id = record_issue(conn, rendered, now=now)
+            db.create_deliveries(conn, issue_id, digest.recipients, digest.name, now=now)
+            mark_issue(conn, issue_id, "sending", now=now)
+    else:
+        issue_id = issue.id
+        with runtime.store.begin() as conn:
+            if issue.status == "ready":  # recorded, then crashed before its rows were queued
+                db.create_deliveries(conn, issue_id, digest.recipients, digest.name, now=now)
+                mark_issue(conn, issue_id, "sending", now=now)
+            released = db.release_stale_claims(conn, issue_id, now=now)
+        if released:
+            event(log, "send.resumed", issue=issue_id, requeued=released)
+    summary.issue_id = issue_id
+    with runtime.store.connect() as conn:
+        issue = load_issue(conn, issue_id)
+        counts = db.delivery_counts(conn, issue_id)
+    summary.total = sum(counts.values())
+    summary.sent = counts.get("sent", 0)
+    summary.failed = counts.get("failed", 0)
+    summary.skipped = counts.get("skipped", 0)
+    transport = transport or make_transport(settings)
+    ledger = Ledger(runtime, issue_id, settings.mail.smtp)
+    started = time.monotonic()
+    try:
+        dispatcher = Dispatcher(settings, ledger, _issue_template(runtime, digest, issue), transport,
+                                Tokens.from_settings(settings), summary, sleep=sleep)
+        if not _deliver(runtime, dispatcher, ledger, summary, progress, sleep):
+            summary.status = "paused"
+            event(log, "send.paused", level=logging.WARNING, digest=digest.name, issue=issue_id, sent=summary.sent)
+            return summary
+    finally:
+        ledger.close()
+        summary.seconds = time.monotonic() - started
+    with runtime.store.begin() as conn:
+        mark_issue(conn, issue_id, "sent", now=datetime.now(UTC))
+        finished = load_issue(conn, issue_id)
+    write_archive(settings, finished)
+    summary.status = "sent"
+    event(log, "send.done", digest=digest.name, issue=issue_id, sent=summary.sent, failed=summary.failed,
+          retried=summary.retried, skipped=summary.skipped)
+    return summary
+
+
+def _deliver(runtime: Runtime, dispatcher: Dispatcher, ledger: Ledger, summary: SendSummary,
+             progress: ProgressFn | None, sleep: Callable[[float], None]) -> bool:
+    """Passes until nothing is due; waits out deferrals and server outages. False = gave up for now."""
+    smtp = runtime.settings.mail.smtp
+    outages = 0
+    while True:
+        dispatcher.again = False
+        if not dispatcher.run_pass(progress):
+            outages += 1
+            summary.pauses += 1
+            if outages > smtp.max_pauses:
+                return False
+            event(log, "send.server_down", level=logging.WARNING, issue=ledger.issue_id, pause=smtp.pause_seconds,
+                  error=summary.errors[-1] if summary.errors else "")
+            sleep(smtp.pause_seconds)
+            continue
+        outages = 0
+        if dispatcher.again:
+            continue
+        with runtime.store.connect() as conn:
+            due = db.next_due(conn, ledger.issue_id)
+        if due is None:
+            return True
+        sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+
+
+def send_test(runtime: Runtime, digest: DigestSettings, address: str, *, transport: Transport | None = None) -> SendSummary:
+    """Send the digest as it would go out now to one address, subject prefixed; records nothing."""
+    settings = runtime.settings
+    email = normalise_email(address)
+    with runtime.store.connect() as conn:
+        issue = open_issue(conn, digest.name)
+    content = issue or prepare_digest(runtime, digest)
+    summary = SendSummary(digest=digest.name, status="test", total=1)
+    if content is None:
+        summary.status = "nothing-new"
+        return summary
+    template = _issue_template(runtime, digest, content, subject_prefix=settings.mail.test_subject_prefix)
+    tokens = Tokens.from_settings(settings)
+    https, mailto = UnsubscribeLinks(settings, tokens)(0, email)
+    message = template.render(Personal(email, "", f"test.{uuid.uuid4().hex[:12]}", https, mailto))
+    outcome = send_one(transport or make_transport(settings),
+                       Envelope(template.envelope_from, email, f"test-{uuid.uuid4().hex[:12]}"), message)
+    if outcome.kind == "sent":
+        summary.sent = 1
+    else:
+        summary.failed = 1
+        summary.errors.append(outcome.describe())
+    return summary

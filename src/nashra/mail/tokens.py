@@ -1,0 +1,110 @@
+"""Signed, expiring tokens for confirm and unsubscribe links.
+
+A token carries the subscriber id and a short hash of the address (so a token stays bound to the
+mailbox it was made for even if ids were ever reused) and is signed with HMAC by itsdangerous;
+the purpose is the salt, so an unsubscribe token can never confirm and vice versa.
+
+The key comes from the environment variable named by `mail.secret_env` (default NASHRA_SECRET).
+When it is unset — the embedded demo — a random per-install key is created once in
+`<paths.data>/secret.key` (mode 0600) and reused; with several machines (web and worker apart)
+set the variable instead, the same on all of them, or links made by one are refused by the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+
+from nashra.config import Settings
+from nashra.logs import event
+
+log = logging.getLogger(__name__)
+
+CONFIRM = "confirm"
+UNSUBSCRIBE = "unsubscribe"
+
+
+class TokenError(ValueError):
+    """A link that cannot be honoured; `reason` is "expired" or "invalid"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"token {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    subscriber_id: int
+    email_hash: str
+
+    def matches(self, email: str) -> bool:
+        return secrets.compare_digest(self.email_hash, email_digest(email))
+
+
+def email_digest(email: str) -> str:
+    return hashlib.sha256(email.encode("utf-8")).hexdigest()[:12]
+
+
+def load_secret(settings: Settings) -> str:
+    value = os.environ.get(settings.mail.secret_env)
+    if value:
+        return value
+    path = settings.data_dir / "secret.key"
+    if path.is_file():
+        return path.read_text(encoding="ascii").strip()
+    return _create_secret(path, settings.mail.secret_env)
+
+
+def _create_secret(path: Path, variable: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value)
+    event(log, "secret.created", level=logging.WARNING, path=str(path),
+          hint=f"set {variable} to share one key between machines")
+    return value
+
+
+class Tokens:
+    """Makes and checks the two kinds of link token: "<id>.<address hash>.<time>.<HMAC>".
+
+    A bare TimestampSigner (no JSON, no zlib) because every digest message carries one: this is
+    on the per-recipient path, where the serializer's compression would cost more than the rest
+    of the personalisation together."""
+
+    def __init__(self, secret: str, *, confirm_seconds: float, unsubscribe_seconds: float) -> None:
+        self._signers = {
+            CONFIRM: TimestampSigner(secret, salt="nashra.confirm"),
+            UNSUBSCRIBE: TimestampSigner(secret, salt="nashra.unsubscribe"),
+        }
+        self._max_age = {CONFIRM: confirm_seconds, UNSUBSCRIBE: unsubscribe_seconds}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tokens:
+        return cls(load_secret(settings), confirm_seconds=settings.mail.confirm_hours * 3600,
+                   unsubscribe_seconds=settings.mail.unsubscribe_days * 86400)
+
+    def make(self, purpose: str, subscriber_id: int, email: str) -> str:
+        return self._signers[purpose].sign(f"{subscriber_id}.{email_digest(email)}").decode("ascii")
+
+    def read(self, purpose: str, token: str) -> TokenClaims:
+        try:
+            payload = self._signers[purpose].unsign(token, max_age=self._max_age[purpose]).decode("ascii")
+        except SignatureExpired:
+            raise TokenError("expired") from None
+        except (BadSignature, UnicodeError):
+            raise TokenError("invalid") from None
+        number, _, digest = payload.partition(".")
+        if not number.isdigit() or len(digest) != 12:
+            raise TokenError("invalid")
+        return TokenClaims(int(number), digest)

@@ -1,0 +1,80 @@
+"""What a transport is: a session that hands a batch of messages to the next hop and says what
+happened to each.
+
+`send_batch` takes a `commit` callback that it calls once per batch, with the indexes of the
+messages about to become irrevocable, at the last moment before they are (before the final "."
+of SMTP DATA, before the rename of an .eml file). The delivery loop records those rows as "sent"
+in that callback, so a process killed at any other moment leaves each row either provably not
+delivered (retried) or delivered and recorded (never repeated). See nashra.mail.send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from nashra.errors import DeliveryError
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    sender: str
+    recipient: str
+    key: str
+    """Unique per message (issue and subscriber): names files, appears in logs."""
+    wire_ready: bool = False
+    """The message has CRLF line endings and no line starting with "." (no dot-stuffing needed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: Literal["sent", "temporary", "permanent"]
+    code: int = 250
+    detail: str = ""
+    committed: bool = False
+    """Whether `commit` covered this message (its row is already recorded as sent)."""
+
+    @property
+    def hard_bounce(self) -> bool:
+        """The mailbox does not exist or never will: stop mailing it."""
+        return self.kind == "permanent" and (self.code in (550, 551, 553) or self.detail.startswith("5.1."))
+
+    def describe(self) -> str:
+        return f"{self.code} {self.detail}".strip()
+
+
+class ServerUnavailable(DeliveryError):
+    """The next hop cannot be reached or went away before the message was committed; nothing
+    about this message was delivered, so it can be retried as it is once the server is back."""
+
+
+Commit = Callable[[Sequence[int]], None]
+
+
+class MailSession(Protocol):
+    width: int
+    """How many messages one batch may carry (for SMTP: one per parallel connection)."""
+
+    def send_batch(self, batch: Sequence[tuple[Envelope, bytes]], commit: Commit) -> list[Outcome | None]:
+        """One outcome per message; None = not attempted (connection lost before commit; retry it).
+        Raises ServerUnavailable when no message of the batch could even be started."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Transport(Protocol):
+    def open(self) -> MailSession: ...
+
+
+def send_one(transport: Transport, envelope: Envelope, message: bytes) -> Outcome:
+    """A single message outside any delivery record (confirmation mails, test sends)."""
+    session = transport.open()
+    try:
+        outcome = session.send_batch([(envelope, message)], lambda _indexes: None)[0]
+    finally:
+        session.close()
+    if outcome is None:
+        raise ServerUnavailable("connection lost before the message was sent", where=envelope.recipient)
+    return outcome

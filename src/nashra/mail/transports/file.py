@@ -1,0 +1,44 @@
+"""File transport: every message becomes `<outbox>/mail/<key>.eml`, written atomically.
+
+The name is the delivery's key, so a resend after a crash replaces the same file instead of adding
+a second copy; the renames happen after the batch is recorded (the file-system twin of SMTP's
+final ".").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from nashra.mail.transport import Commit, Envelope, Outcome
+
+
+class FileSession:
+    width = 64
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send_batch(self, batch: Sequence[tuple[Envelope, bytes]], commit: Commit) -> list[Outcome | None]:
+        finals = []
+        for envelope, message in batch:
+            final = self.folder / f"{envelope.key}.eml"
+            final.with_suffix(".part").write_bytes(message)
+            finals.append(final)
+        commit(range(len(batch)))
+        for final in finals:
+            os.replace(final.with_suffix(".part"), final)
+        return [Outcome("sent", committed=True) for _ in batch]
+
+    def close(self) -> None:
+        return None
+
+
+class FileTransport:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def open(self) -> FileSession:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return FileSession(self.folder)

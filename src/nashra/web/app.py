@@ -1,0 +1,61 @@
+"""The ASGI app: subscriber pages from this package, plus the feed and digest routes when those
+features are installed. `nashra serve` runs it under uvicorn; tests drive it with TestClient.
+
+One Runtime (store) per app, opened when the app is created and closed at shutdown; the digest
+routes find it on `app.state.runtime`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from nashra.config import Settings
+from nashra.runtime import Runtime
+from nashra.web.subscriptions import Subscriptions
+
+# (module, function) pairs other features provide; each returns a list of routes for the settings.
+OPTIONAL_ROUTES = (("nashra.web.feeds", "feed_routes"), ("nashra.web.digests", "digest_routes"))
+
+
+def _optional_routes(settings: Settings) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for module_name, function in OPTIONAL_ROUTES:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        factory: Callable[[Settings], list[BaseRoute]] = getattr(importlib.import_module(module_name), function)
+        routes.extend(factory(settings))
+    return routes
+
+
+async def _health(_request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
+    """The app for `settings`; pass `runtime` to share an already open store (it is then not closed)."""
+    own = runtime is None
+    active = runtime or Runtime.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if own:
+            active.close()
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", _health, methods=["GET"]),
+        *Subscriptions(active).routes(),
+        *_optional_routes(settings),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = active
+    app.state.settings = settings
+    return app

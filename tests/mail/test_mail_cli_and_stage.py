@@ -1,0 +1,101 @@
+"""`nashra digest send` (dry run, test copy, real send with summary) on the embedded default file
+transport, and the "digests" pipeline stage and its scheduled jobs, with the demo content."""
+
+from __future__ import annotations
+
+import email
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email import policy
+from pathlib import Path
+
+import pytest
+import time_machine
+from apscheduler.triggers.cron import CronTrigger
+from mailkit import populate, record_test_issue
+from typer.testing import CliRunner
+
+from nashra.cli import app
+from nashra.config import Settings
+from nashra.ingest import ingest
+from nashra.mail.stage import digest_jobs, digests_stage
+from nashra.pipeline import STAGES, all_jobs
+from nashra.runtime import Runtime
+from nashra.store import subscribers as db
+
+TOML = '[site]\nname = "نشرة الواحة"\ntimezone = "Africa/Algiers"\n\n[[digests]]\nname = "daily"\nschedule = "30 7 * * *"\n'
+DEMO_NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI points the nashra logger at CliRunner's stream, closed after each invoke."""
+    yield
+    logging.getLogger("nashra").handlers.clear()
+
+
+def _emls(settings: Settings) -> list[Path]:
+    folder = settings.outbox_dir / "mail"
+    return sorted(folder.glob("*.eml")) if folder.is_dir() else []
+
+
+def test_digest_send_dry_run_test_copy_and_send(make_settings: Callable[[str], Settings]) -> None:
+    settings = make_settings(TOML)
+    with Runtime.open(settings) as runtime:
+        populate(runtime, ["a@example.com", "b@example.com", "c@example.com"])
+        issue_id = record_test_issue(runtime)
+    runner = CliRunner()
+    config = ["--config", str(settings.origin)]
+
+    dry = runner.invoke(app, [*config, "digest", "send", "daily", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"resumes issue {issue_id}" in dry.output and "3 active recipient(s)" in dry.output
+    assert _emls(settings) == []
+
+    test = runner.invoke(app, [*config, "digest", "send", "--to", "Editor@Example.org"])
+    assert test.exit_code == 0, test.output
+    [copy] = _emls(settings)
+    message = email.message_from_bytes(copy.read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("[تجربة] نشرة الواحة") and message["To"] == "editor@example.org"
+    copy.unlink()
+
+    sent = runner.invoke(app, [*config, "digest", "send"])
+    assert sent.exit_code == 0, sent.output
+    assert "sent" in sent.output and "3/3" in sent.output
+    assert [p.name for p in _emls(settings)] == [f"{issue_id}-{n}.eml" for n in (1, 2, 3)]
+    with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
+        assert db.delivery_counts(conn, issue_id) == {"sent": 3}
+    again = runner.invoke(app, [*config, "digest", "send"])
+    assert "nothing new" in again.output
+    assert len(_emls(settings)) == 3
+
+
+def test_digests_stage_sends_what_is_new_once_and_schedules_in_site_zone(
+    make_runtime: Callable[[str], Runtime],
+) -> None:
+    runtime = make_runtime(TOML)
+    assert "digests" in [s.name for s in STAGES]
+    with time_machine.travel(DEMO_NOW - timedelta(hours=1), tick=False):
+        ingest(runtime)
+    with time_machine.travel(DEMO_NOW, tick=False):
+        empty = digests_stage(runtime)
+        assert empty.counts == {"no_recipients": 1}  # nothing recorded while nobody would receive it
+        populate(runtime, ["reader@example.com"])
+        first = digests_stage(runtime)
+        second = digests_stage(runtime)
+    assert first.counts == {"issues": 1, "sent": 1, "retried": 0, "failed": 0, "skipped": 0}
+    assert second.counts == {"nothing_new": 1}
+    [eml] = _emls(runtime.settings)
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    https = message["List-Unsubscribe"].split(",")[0].strip(" <>")
+    assert https.startswith("http://127.0.0.1:8080/unsubscribe/1.")
+    assert https in message.get_body(("plain",)).get_content()
+    assert https in message.get_body(("html",)).get_content()
+
+    [job] = digest_jobs(runtime.settings)
+    assert job.id == "digest:daily" and isinstance(job.trigger, CronTrigger)
+    assert str(job.trigger.timezone) == "Africa/Algiers"
+    fire = job.trigger.get_next_fire_time(None, datetime(2026, 12, 1, 0, 0, tzinfo=UTC))
+    assert fire is not None and fire.astimezone(UTC) == datetime(2026, 12, 1, 6, 30, tzinfo=UTC)
+    assert "digest:daily" in [j.id for j in all_jobs(runtime.settings)]

@@ -1,0 +1,91 @@
+"""Store queries behind exactly-once sending, on SQLite and PostgreSQL: who is eligible, idempotent
+queueing, keyset claims, skipping addresses that left after queueing, releasing stale claims."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from nashra.store import Store
+from nashra.store import subscribers as db
+from nashra.subscribers import add_subscriber
+
+NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+def _fill(store: Store) -> dict[str, int]:
+    with store.begin() as conn:
+        ids = {}
+        for address, kwargs in {
+            "all@example.com": {},
+            "weekly-only@example.com": {"digests": ["weekly"]},
+            "both-lists@example.com": {},
+            "pending@example.com": {"status": "pending"},
+            "vip@example.com": {"list_name": "vip"},
+        }.items():
+            ids[address] = add_subscriber(conn, address, now=NOW, **kwargs).subscriber_id  # type: ignore[arg-type]
+        add_subscriber(conn, "both-lists@example.com", now=NOW, list_name="vip")
+    return ids
+
+
+def test_eligibility_and_idempotent_queueing(store: Store) -> None:
+    ids = _fill(store)
+    with store.begin() as conn:
+        assert db.count_eligible(conn, ["default"], "daily") == 2
+        assert db.count_eligible(conn, ["default"], "weekly") == 3
+        assert db.count_eligible(conn, ["default", "vip"], "daily") == 3
+        assert db.create_deliveries(conn, 1, ["default", "vip"], "daily", now=NOW) == 3
+        assert db.create_deliveries(conn, 1, ["default", "vip"], "daily", now=NOW) == 0
+        assert db.delivery_counts(conn, 1) == {"queued": 3}
+        queued = {row.subscriber_id for row in conn.execute(db.deliveries.select())}
+    assert queued == {ids["all@example.com"], ids["both-lists@example.com"], ids["vip@example.com"]}
+
+
+def test_keyset_claims_skip_departed_and_release_stale(store: Store) -> None:
+    with store.begin() as conn:
+        for n in range(7):
+            add_subscriber(conn, f"r{n}@example.com", now=NOW)
+        db.create_deliveries(conn, 9, ["default"], "daily", now=NOW)
+        leaving = db.find_subscriber(conn, "r2@example.com")
+        assert leaving is not None
+        db.set_status(conn, leaving.id, "unsubscribed", now=NOW)
+
+    seen: list[str] = []
+    cursor, skipped = 0, 0
+    with store.connect() as conn:
+        while True:
+            result = db.claim_batch(conn, 9, "run-1", after_id=cursor, limit=3, now=NOW)
+            conn.commit()
+            if result.last_id is None:
+                break
+            cursor = result.last_id
+            skipped += result.skipped
+            seen += [c.email for c in result.claimed]
+        assert seen == [f"r{n}@example.com" for n in range(7) if n != 2]
+        assert skipped == 1
+        assert db.delivery_counts(conn, 9) == {"sending": 6, "skipped": 1}
+        # A second sender finds nothing to claim while the rows are "sending".
+        assert db.claim_batch(conn, 9, "run-2", after_id=0, limit=10, now=NOW).claimed == []
+
+        ids = [row.id for row in conn.execute(db.deliveries.select().order_by(db.deliveries.c.id))]
+        db.mark_sent(conn, ids[:2], now=NOW)
+        db.mark_deferred(conn, ids[3], "451 later", next_attempt_at=NOW + timedelta(minutes=5), now=NOW)
+        conn.commit()
+        assert db.release_stale_claims(conn, 9, now=NOW) == 3
+        conn.commit()
+        assert db.delivery_counts(conn, 9) == {"sent": 2, "queued": 3, "deferred": 1, "skipped": 1}
+        assert db.next_due(conn, 9) == NOW + timedelta(minutes=5)
+        not_yet = db.claim_batch(conn, 9, "run-3", after_id=0, limit=10, now=NOW)
+        assert len(not_yet.claimed) == 3
+        later = db.claim_batch(conn, 9, "run-4", after_id=0, limit=10, now=NOW + timedelta(minutes=6))
+        assert [c.delivery_id for c in later.claimed] == [ids[3]]
+
+
+def test_iter_subscribers_pages_through_everyone(store: Store) -> None:
+    with store.begin() as conn:
+        for n in range(25):
+            add_subscriber(conn, f"p{n:02d}@example.com", now=NOW, list_name="a" if n % 2 else "b")
+    with store.connect() as conn:
+        everyone = [s.email for s in db.iter_subscribers(conn, chunk=4)]
+        only_a = [s.email for s in db.iter_subscribers(conn, list_name="a", chunk=4)]
+    assert everyone == [f"p{n:02d}@example.com" for n in range(25)]
+    assert only_a == [f"p{n:02d}@example.com" for n in range(25) if n % 2]
