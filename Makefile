@@ -13,7 +13,10 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[all,test]'
 	touch $@
 
+# The demo subscribers (fictitious @example addresses) make the digest land in outbox/mail as .eml;
+# importing them again changes nothing.
 demo: $(BIN)/.installed
+	$(BIN)/nashra --quiet subscribers import src/nashra/demo/subscribers.csv
 	$(BIN)/nashra run --once
 
 # Chromium renders digests for the RTL browser tests; Postfix's smtp-sink/smtp-source serve bench/.

@@ -9,43 +9,20 @@ Later features add themselves by appending one Stage to STAGES.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from nashra.config import Settings
 from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest
+from nashra.jobs import Job, Stage
 from nashra.mail.stage import digest_jobs, digests_stage
 from nashra.model import StageReport
 from nashra.runtime import Runtime
 from nashra.social.post import social_jobs, social_stage
 
-StageFn = Callable[[Runtime], StageReport]
-
-
-@dataclass(frozen=True)
-class Job:
-    """A timed job: `id` is stable so status and logs can name it."""
-
-    id: str
-    trigger: BaseTrigger
-    run: StageFn
-
-
-def _no_jobs(_settings: Settings) -> Sequence[Job]:
-    return ()
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    run: StageFn
-    jobs: Callable[[Settings], Sequence[Job]] = field(default=_no_jobs)
-    after_ingest: bool = False
-
+__all__ = ["STAGES", "Job", "Stage", "all_jobs", "followers_of_ingest", "run_cycle"]
 
 def _ingest_jobs(settings: Settings) -> Sequence[Job]:
     return (Job("ingest", IntervalTrigger(minutes=settings.ingest.every_minutes, timezone=settings.site.zone), ingest),)

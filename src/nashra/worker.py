@@ -19,7 +19,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from nashra.errors import NashraError
 from nashra.logs import event
 from nashra.model import StageReport
-from nashra.pipeline import STAGES, Job, Stage, all_jobs, followers_of_ingest
+from nashra.jobs import Job, Stage
+from nashra.pipeline import STAGES, all_jobs, followers_of_ingest
 from nashra.runtime import Runtime
 
 log = logging.getLogger(__name__)

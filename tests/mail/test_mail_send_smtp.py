@@ -45,7 +45,7 @@ def test_headers_and_both_parts_parse_back(make_runtime: Callable[[str], Runtime
     with runtime.store.connect() as conn:
         sub = db.find_subscriber(conn, "samir@example.com")
     assert sub is not None
-    assert message["Message-ID"] == f"<{issue_id}.{sub.id}@oasis.example>"
+    assert re.fullmatch(rf"<{issue_id}\.{sub.id}\.[0-9a-f]{{12}}@oasis\.example>", message["Message-ID"])
     https, mailto = [u.strip(" <>") for u in message["List-Unsubscribe"].split(",")]
     assert https.startswith("http://127.0.0.1:8080/unsubscribe/")
     assert mailto.startswith("mailto:unsubscribe@oasis.example?subject=unsubscribe%20")

@@ -219,7 +219,9 @@ class Dispatcher:
     def _message(self, item: db.Claimed) -> tuple[Envelope, bytes]:
         https, mailto = self.links(item.subscriber_id, item.email)
         key = f"{self.ledger.issue_id}.{item.subscriber_id}"
-        personal = Personal(email=item.email, name=item.name, message_key=key, unsubscribe_url=https,
+        # The claim nonce keeps Message-IDs unique across installs that share a domain.
+        personal = Personal(email=item.email, name=item.name, message_key=f"{key}.{self.ledger.claim[:12]}",
+                            unsubscribe_url=https,
                             unsubscribe_mailto=mailto)
         envelope = Envelope(self.template.envelope_from, item.email, key.replace(".", "-"), wire_ready=True)
         return envelope, self.template.render(personal)

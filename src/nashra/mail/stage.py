@@ -5,33 +5,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.digest import configured_digests
 from nashra.digest.schedule import digest_trigger, job_id
 from nashra.errors import NashraError
+from nashra.jobs import Job
 from nashra.logs import event
 from nashra.mail.send import SendSummary, send_digest
 from nashra.model import StageReport
 from nashra.runtime import Runtime
-
-if TYPE_CHECKING:
-    from nashra.pipeline import Job
 
 log = logging.getLogger(__name__)
 
 STAGE = "digests"
 
 
-def _book(report: StageReport, summary: SendSummary) -> None:
+def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None:
     if summary.status in ("nothing-new", "no-recipients"):
         report.add(summary.status.replace("-", "_"))
         return
     report.add("issues")
     for key in ("sent", "retried", "failed", "skipped"):
         report.add(key, getattr(summary, key))
+    if summary.sent:
+        if settings.mail.transport == "file":
+            report.outputs.append(str(settings.outbox_dir / "mail"))
+        report.outputs.append(str(settings.public_dir / "digests" / summary.digest))
     if summary.status == "paused":
         report.problems.append(f"digest {summary.digest}: mail server unreachable; {summary.sent} of "
                                f"{summary.total} sent, the rest resumes on the next run")
@@ -39,7 +40,7 @@ def _book(report: StageReport, summary: SendSummary) -> None:
 
 def _send_one(runtime: Runtime, digest: DigestSettings, report: StageReport) -> None:
     try:
-        _book(report, send_digest(runtime, digest))
+        _book(report, send_digest(runtime, digest), runtime.settings)
     except NashraError as exc:
         report.problems.append(f"digest {digest.name}: {exc}")
         event(log, "digest.send_failed", level=logging.ERROR, digest=digest.name, error=str(exc))
@@ -55,7 +56,6 @@ def digests_stage(runtime: Runtime) -> StageReport:
 
 def digest_jobs(settings: Settings) -> Sequence[Job]:
     """One cron job per digest, in the site's time zone."""
-    from nashra.pipeline import Job  # pipeline imports this module to list the stage
 
 
     def runner(digest: DigestSettings) -> Callable[[Runtime], StageReport]:

@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from apscheduler.triggers.interval import IntervalTrigger
 
 from nashra.config import Settings
 from nashra.errors import ConfigError, DeliveryError, TemplateError
+from nashra.jobs import Job
 from nashra.logs import event
 from nashra.model import StageReport, StoredArticle
 from nashra.runtime import Runtime
@@ -31,9 +32,6 @@ from nashra.social.registry import build_channels, configured_channels
 from nashra.store import posts as records
 from nashra.store.articles import list_articles
 from nashra.store.posts import PostRecord
-
-if TYPE_CHECKING:
-    from nashra.pipeline import Job
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +435,6 @@ def social_stage(runtime: Runtime, channel: str | None = None) -> StageReport:
 
 def social_jobs(settings: Settings) -> Sequence[Job]:
     """One timed job per enabled channel, every `every_minutes` (default 5), so each keeps its own pace."""
-    from nashra.pipeline import Job
 
     return tuple(
         Job(
