@@ -12,7 +12,7 @@ import typer
 
 from nashra.cli.app import STATE, app, console, errors
 
-digest_app = typer.Typer(name="digest", help="Email digests: preview what would be sent now.", no_args_is_help=True)
+digest_app = typer.Typer(name="digest", help="Email digests: preview what would be sent now, and send it.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
 
 
