@@ -189,5 +189,5 @@ def test_unknown_source_type_and_bad_option_are_config_errors(make_runtime: Make
         ingest(runtime)
     lines = caught.value.problems
     assert any(":5: sources[0].type: unknown source type 'gopher'" in line for line in lines), lines
-    assert any("sources[1] (b).url: Field required" in line for line in lines), lines
+    assert any("sources[1] (b).url: required key is missing" in line for line in lines), lines
     assert any(":11: sources[1] (b).urll: unknown key" in line for line in lines), lines

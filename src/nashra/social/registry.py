@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from importlib.metadata import EntryPoint, entry_points
 
-from pydantic import ValidationError
-
 from nashra.config import Settings
 from nashra.config.channels import ChannelSettings
+from nashra.config.options import validate_options
 from nashra.errors import ConfigError
 from nashra.social.protocol import Channel, ChannelContext
 
@@ -90,20 +89,10 @@ def build_channels(settings: Settings, context: ChannelContext, *, only: str | N
         except ConfigError as exc:
             problems.extend(f"{settings.locate((*loc, 'type'))}: {label}.type: {p}" for p in exc.problems)
             continue
-        try:
-            options = kind.Options.model_validate(config.options)
-        except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                key = ".".join(str(p) for p in err["loc"])
-                where = settings.locate((*loc, *err["loc"]))
-                message = (
-                    "unknown key"
-                    if err["type"] == "extra_forbidden"
-                    else err["msg"].removeprefix("Value error, ")
-                )
-                if err["type"] == "missing":
-                    message = "required key is missing"
-                problems.append(f"{where}: {label} ({config.name}).{key}: {message}")
+        options, bad = validate_options(kind.Options, config.options, settings=settings, loc=loc,
+                                        label=f"{label} ({config.name})")
+        if options is None:
+            problems.extend(bad)
             continue
         try:
             built.append(kind(config, options, context))

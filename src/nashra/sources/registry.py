@@ -7,9 +7,8 @@ from importlib.metadata import entry_points
 from importlib.resources import files
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from nashra.config import Settings, SourceSettings
+from nashra.config.options import validate_options
 from nashra.errors import ConfigError
 from nashra.sources.base import Source, SourceContext
 
@@ -45,14 +44,10 @@ def build_sources(settings: Settings, context: SourceContext) -> list[Source]:
             where = settings.locate((*loc, "type"))
             problems.append(f"{where}: sources[{index}].type: unknown source type {config.type!r}; known: {', '.join(sorted(kinds))}")
             continue
-        try:
-            options = kind.Options.model_validate(config.options)
-        except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                key = ".".join(str(p) for p in err["loc"])
-                where = settings.locate((*loc, *err["loc"]))
-                message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
-                problems.append(f"{where}: sources[{index}] ({config.name}).{key}: {message}")
+        options, bad = validate_options(kind.Options, config.options, settings=settings, loc=loc,
+                                        label=f"sources[{index}] ({config.name})")
+        if options is None:
+            problems.extend(bad)
             continue
         built.append(kind(config, options, context))
     if problems:
