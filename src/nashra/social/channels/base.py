@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -70,7 +71,7 @@ def fetch_image(http: httpx.Client, image: Image, *, channel: str, max_bytes: in
     return ImageData(content, mime, name)
 
 
-class TemplatedChannel:
+class TemplatedChannel(ABC):
     """Base for adapters: `render` composes plain text within `limit`, then `finish` turns it into the payload."""
 
     kind: ClassVar[str]
@@ -101,11 +102,13 @@ class TemplatedChannel:
         ]
         return [name for name in names if not os.environ.get(name)]
 
+    @abstractmethod
     def limit(self, *, with_image: bool) -> int:
-        raise NotImplementedError
+        """The platform's length limit for a post with or without an image."""
 
+    @abstractmethod
     def measure(self, text: str) -> int:
-        raise NotImplementedError
+        """The post's length the platform's way."""
 
     def finish(self, plain: str) -> str:
         """Plain post text -> what is sent (Telegram escapes it for HTML). Must not change the count."""
