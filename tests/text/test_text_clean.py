@@ -85,3 +85,19 @@ def test_normalize_for_match_keeps_different_words_apart() -> None:
 def test_normalize_for_match_exact_output() -> None:
     assert normalize_for_match("  آفاقُ  الاقتصادِ: ٢٠٢٦!  ") == "افاق الاقتصاد 2026"
     assert normalize_for_match("ﻻ") == "لا"  # presentation form via NFKC
+
+
+def test_whitespace_collapsing_matches_unicode_white_space() -> None:
+    """clean_text collapses with str.split(); after removal that must equal \\p{White_Space}."""
+    import sys
+
+    import regex
+
+    white = regex.compile(r"\p{White_Space}")
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        cleaned = clean_text(f"a{char}b")
+        if white.match(char):
+            assert cleaned == "a b", hex(code)
+        else:
+            assert " " not in cleaned, hex(code)

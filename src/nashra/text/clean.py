@@ -21,7 +21,6 @@ _REMOVED = regex.compile(
     rf"[[\p{{Cc}}--\p{{White_Space}}]\p{{Cs}}\p{{Noncharacter_Code_Point}}{BIDI_CONTROL_CLASS}]",
     flags=regex.VERSION1,
 )
-_WHITESPACE_RUN = regex.compile(r"\p{White_Space}+")
 # With newlines kept: every line terminator becomes "\n"; other whitespace
 # except tab collapses to one space so layout survives but noise does not.
 _LINE_BREAK = regex.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
@@ -51,9 +50,10 @@ def clean_text_report(s: str, *, keep_newlines: bool = False) -> tuple[str, int]
     text = unicodedata.normalize("NFC", stripped)
     if keep_newlines:
         text = _HORIZONTAL_RUN.sub(" ", _LINE_BREAK.sub("\n", text))
-    else:
-        text = _WHITESPACE_RUN.sub(" ", text)
-    return text.strip(), removed
+        return text.strip(), removed
+    # str.split() splits on exactly \p{White_Space} once the controls above are gone (its only
+    # extras, U+001C-U+001F, were removed), and is several times faster than a regex on long bodies.
+    return " ".join(text.split()), removed
 
 
 def clean_text(s: str, *, keep_newlines: bool = False) -> str:
