@@ -90,6 +90,10 @@ def send_command(
         if summary.status == "nothing-new":
             console.print(f"digest {digest.name}: nothing new since the last issue; nothing sent.")
             return
+        if summary.status == "busy":
+            console.print(f"[yellow]digest {digest.name}: another nashra process is sending it right now; "
+                          "nothing done (run again once it has finished).[/]", highlight=False)
+            raise typer.Exit(1)
         if summary.status == "no-recipients":
             console.print(f"digest {digest.name}: no active subscriber on {', '.join(digest.recipients)}; "
                           "nothing recorded or sent (add some with `nashra subscribers add`).", highlight=False)

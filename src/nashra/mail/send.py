@@ -51,6 +51,7 @@ from nashra.digest import (
     write_archive,
 )
 from nashra.logs import event
+from nashra.mail.lock import sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
 from nashra.mail.tokens import UNSUBSCRIBE, Tokens
 from nashra.mail.transport import Envelope, Outcome, ServerUnavailable, Transport, send_one
@@ -69,7 +70,7 @@ class SendSummary:
     digest: str
     issue_id: int | None = None
     status: str = "nothing-new"
-    """nothing-new | no-recipients | sent | paused | test"""
+    """nothing-new | no-recipients | busy | sent | paused | test"""
     total: int = 0
     sent: int = 0
     retried: int = 0
@@ -280,14 +281,30 @@ def send_digest(
     now: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SendSummary:
-    """Send `digest`'s open issue, or a new one if there is something new; resumable at any point."""
+    """Send `digest`'s open issue, or a new one if there is something new; resumable at any point.
+
+    Status "busy" when another process is sending this digest right now (see `mail.lock`).
+    """
+    with sender_lock(runtime.store, digest.name) as mine:
+        if not mine:
+            event(log, "send.busy", level=logging.WARNING, digest=digest.name,
+                  hint="another nashra process is sending this digest; it was left to finish")
+            return SendSummary(digest=digest.name, status="busy")
+        return _send_as_only_sender(runtime, digest, transport=transport, progress=progress, now=now, sleep=sleep)
+
+
+def _send_as_only_sender(
+    runtime: Runtime,
+    digest: DigestSettings,
+    *,
+    transport: Transport | None,
+    progress: ProgressFn | None,
+    now: datetime | None,
+    sleep: Callable[[float], None],
+) -> SendSummary:
     settings = runtime.settings
     now = now or datetime.now(UTC)
     summary = SendSummary(digest=digest.name)
-    if not settings.web.base_url.startswith("https://"):
-        event(log, "send.unsubscribe_not_https", level=logging.WARNING, base=settings.web.base_url,
-              hint="set web.public_url to the https address of `nashra serve`; mailbox providers require "
-                   "https for one-click unsubscribe (RFC 8058)")
     with runtime.store.begin() as conn:
         issue = open_issue(conn, digest.name)
     if issue is None:
@@ -321,6 +338,10 @@ def send_digest(
     summary.sent = counts.get("sent", 0)
     summary.failed = counts.get("failed", 0)
     summary.skipped = counts.get("skipped", 0)
+    if not settings.web.base_url.startswith("https://"):
+        event(log, "send.unsubscribe_not_https", level=logging.WARNING, base=settings.web.base_url,
+              hint="set web.public_url to the https address of `nashra serve`; mailbox providers require "
+                   "https for one-click unsubscribe (RFC 8058)")
     transport = transport or make_transport(settings)
     ledger = Ledger(runtime, issue_id, settings.mail.smtp)
     started = time.monotonic()

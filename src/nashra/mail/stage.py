@@ -23,7 +23,7 @@ STAGE = "digests"
 
 
 def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None:
-    if summary.status in ("nothing-new", "no-recipients"):
+    if summary.status in ("nothing-new", "no-recipients", "busy"):
         report.add(summary.status.replace("-", "_"))
         return
     report.add("issues")
