@@ -4,19 +4,15 @@ and a recorded digest issue."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
+from loopback import free_port
 
 from nashra.digest import RenderedDigest, record_issue
 from nashra.runtime import Runtime
@@ -102,12 +98,6 @@ class SmtpServer:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     handler = RecordingHandler()
@@ -140,19 +130,3 @@ def record_test_issue(runtime: Runtime, *, digest: str = "daily", subject: str =
 DIGESTS_TOML = '[[digests]]\nname = "daily"\n'
 
 
-@contextmanager
-def live_app(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)

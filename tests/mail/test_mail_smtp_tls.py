@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from mailkit import DIGESTS_TOML, RecordingHandler, free_port, populate, record_test_issue
+from loopback import free_port
+from mailkit import DIGESTS_TOML, RecordingHandler, populate, record_test_issue
 
 from nashra.digest import find_digest
 from nashra.errors import DeliveryError

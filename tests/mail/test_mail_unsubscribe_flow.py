@@ -8,7 +8,8 @@ from collections.abc import Callable
 from email import policy
 
 import httpx
-from mailkit import DIGESTS_TOML, SmtpServer, live_app, populate, record_test_issue
+from loopback import live_app
+from mailkit import DIGESTS_TOML, SmtpServer, populate, record_test_issue
 
 from nashra.digest import find_digest
 from nashra.mail.send import send_digest

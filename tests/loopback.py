@@ -1,4 +1,4 @@
-"""Serve the app with uvicorn on a free 127.0.0.1 port for the web tests (real HTTP)."""
+"""Loopback servers for tests: a free 127.0.0.1 port, and an ASGI app served by uvicorn (real HTTP)."""
 
 from __future__ import annotations
 
