@@ -71,6 +71,35 @@ def fetch_image(http: httpx.Client, image: Image, *, channel: str, max_bytes: in
     return ImageData(content, mime, name)
 
 
+class PlatformHTTPError(Exception):
+    """An HTTP API called directly with httpx refused the call: status, its message, its retry-after."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None) -> None:
+        super().__init__(f"{status} {message}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+def classify_direct_http(error: Exception) -> Verdict | None:
+    """Verdict for APIs we call with httpx ourselves (Telegram, webhooks); None for other errors.
+
+    Neither deduplicates, so a transport error after the request may have left counts as unknown.
+    """
+    if isinstance(error, PlatformHTTPError):
+        if error.status == 429:
+            return Verdict(ErrorKind.RETRY, str(error), status=429, retry_after=error.retry_after)
+        if error.status in (401, 403):
+            return Verdict(ErrorKind.AUTH, str(error), status=error.status)
+        if error.status >= 500:
+            return Verdict(ErrorKind.RETRY, str(error), status=error.status)
+        return Verdict(ErrorKind.BAD_REQUEST, str(error), status=error.status)
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        return Verdict(ErrorKind.RETRY, f"cannot connect: {error}")  # nothing was sent
+    if isinstance(error, httpx.TransportError):
+        return Verdict(ErrorKind.RETRY, f"{type(error).__name__}: {error}", outcome_unknown=True)
+    return None
+
+
 class TemplatedChannel(ABC):
     """Base for adapters: `render` composes plain text within `limit`, then `finish` turns it into the payload."""
 

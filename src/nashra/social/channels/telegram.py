@@ -11,13 +11,12 @@ from __future__ import annotations
 import html
 from typing import Annotated, Any
 
-import httpx
 from pydantic import Field
 
 from nashra.config.channels import ChannelSettings
-from nashra.social.channels.base import TemplatedChannel
+from nashra.social.channels.base import PlatformHTTPError, TemplatedChannel, classify_direct_http
 from nashra.social.counting import TELEGRAM_CAPTION, TELEGRAM_MESSAGE, telegram_length
-from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Published, Verdict
+from nashra.social.protocol import ChannelContext, ChannelOptions, Post, Published, Verdict
 
 
 class TelegramOptions(ChannelOptions):
@@ -28,14 +27,8 @@ class TelegramOptions(ChannelOptions):
     timeout_seconds: Annotated[float, Field(gt=0)] = 30
 
 
-class TelegramError(Exception):
-    """A Bot API answer with `ok: false`."""
-
-    def __init__(self, status: int, description: str, retry_after: float | None) -> None:
-        super().__init__(f"{status} {description}")
-        self.status = status
-        self.description = description
-        self.retry_after = retry_after
+class TelegramError(PlatformHTTPError):
+    """A Bot API answer with `ok: false` or an HTTP error."""
 
 
 class TelegramChannel(TemplatedChannel):
@@ -103,16 +96,4 @@ class TelegramChannel(TemplatedChannel):
         )
 
     def classify_error(self, error: Exception) -> Verdict | None:
-        if isinstance(error, TelegramError):
-            if error.status == 429:
-                return Verdict(ErrorKind.RETRY, str(error), status=429, retry_after=error.retry_after)
-            if error.status in (401, 403):
-                return Verdict(ErrorKind.AUTH, str(error), status=error.status)
-            if error.status >= 500:
-                return Verdict(ErrorKind.RETRY, str(error), status=error.status)
-            return Verdict(ErrorKind.BAD_REQUEST, str(error), status=error.status)
-        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
-            return Verdict(ErrorKind.RETRY, f"cannot connect: {error}")  # nothing was sent
-        if isinstance(error, httpx.TransportError):
-            return Verdict(ErrorKind.RETRY, f"{type(error).__name__}: {error}", outcome_unknown=True)
-        return super().classify_error(error)
+        return classify_direct_http(error) or super().classify_error(error)

@@ -14,13 +14,12 @@ import json
 import time
 from typing import Annotated
 
-import httpx
 from pydantic import Field, field_validator
 
 from nashra.config.channels import ChannelSettings
-from nashra.social.channels.base import TemplatedChannel
+from nashra.social.channels.base import PlatformHTTPError, TemplatedChannel, classify_direct_http
 from nashra.social.counting import utf16_len
-from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Published, Verdict
+from nashra.social.protocol import ChannelContext, ChannelOptions, Post, Published, Verdict
 
 SIGNATURE_HEADER = "X-Nashra-Signature"
 TIMESTAMP_HEADER = "X-Nashra-Timestamp"
@@ -46,11 +45,8 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-class WebhookError(Exception):
-    def __init__(self, status: int, message: str, retry_after: float | None) -> None:
-        super().__init__(f"{status} {message}")
-        self.status = status
-        self.retry_after = retry_after
+class WebhookError(PlatformHTTPError):
+    """A receiver that answered with an HTTP error."""
 
 
 class WebhookChannel(TemplatedChannel):
@@ -102,16 +98,4 @@ class WebhookChannel(TemplatedChannel):
         return Published(remote_id=post.key)
 
     def classify_error(self, error: Exception) -> Verdict | None:
-        if isinstance(error, WebhookError):
-            if error.status == 429:
-                return Verdict(ErrorKind.RETRY, str(error), status=429, retry_after=error.retry_after)
-            if error.status in (401, 403):
-                return Verdict(ErrorKind.AUTH, str(error), status=error.status)
-            if error.status >= 500:
-                return Verdict(ErrorKind.RETRY, str(error), status=error.status)
-            return Verdict(ErrorKind.BAD_REQUEST, str(error), status=error.status)
-        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
-            return Verdict(ErrorKind.RETRY, f"cannot connect: {error}")
-        if isinstance(error, httpx.TransportError):
-            return Verdict(ErrorKind.RETRY, f"{type(error).__name__}: {error}", outcome_unknown=True)
-        return super().classify_error(error)
+        return classify_direct_http(error) or super().classify_error(error)
