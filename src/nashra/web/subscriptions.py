@@ -108,7 +108,7 @@ class Subscriptions:
                 "لتأكيد الاشتراك.</p>"
                 '<form method="post" action="/subscribe">'
                 f'<label>البريد الإلكتروني<input type="email" name="email" dir="ltr" required value="{html.escape(email)}"></label>'
-                f'<label>الاسم (اختياري)<input type="text" name="name" value="{html.escape(name)}"></label>'
+                f'<label>الاسم (اختياري)<input type="text" name="name" dir="auto" value="{html.escape(name)}"></label>'
                 '<button type="submit">اشترك</button></form>')
 
     async def subscribe_form(self, request: Request) -> Response:
