@@ -36,8 +36,11 @@ SECTIONS = ["سياسة", "اقتصاد", "ثقافة", "رياضة", "مجتم�
 
 def twenty_articles(settings: Settings) -> list[StoredArticle]:
     demo = Path(str(files("nashra") / "demo"))
-    source = FolderSource(SourceSettings(type="folder", name="demo", path=str(demo)),
-                          FolderOptions(path=demo), SourceContext(settings, None))  # type: ignore[arg-type]
+    source = FolderSource(
+        SourceSettings(type="folder", name="demo", path=str(demo)),
+        FolderOptions(path=demo),
+        SourceContext(settings, None),
+    )  # type: ignore[arg-type]
     articles = [a for a in source.fetch(SourceState("demo", "folder")).articles if "repost" not in a.guid]
     out: list[StoredArticle] = []
     for round_ in range(2):
@@ -65,7 +68,9 @@ def median_ms(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
 
@@ -82,8 +87,9 @@ def main() -> None:
     assert composition is not None and len(composition.teasers) == 20
     rendered = render_digest(settings, digest, composition, now=NOW)
     renderer = DigestRenderer(settings, digest)
-    context = renderer.context(composition, NOW, subject=rendered.subject, preheader=rendered.preheader,
-                               archive=rendered.archive_url)
+    context = renderer.context(
+        composition, NOW, subject=rendered.subject, preheader=rendered.preheader, archive=rendered.archive_url
+    )
     markup = renderer.mjml(context)
 
     def mjml_only() -> None:
@@ -106,18 +112,24 @@ def main() -> None:
     full_median, mjml_median, compose_ms, jinja_ms, text_ms = (statistics.median(samples[n]) for n in steps)
     size = html_bytes(rendered.html)
     print(f"python {sys.version.split()[0]}, {args.runs} runs each, medians")
-    print(f"teasers in the digest:                  {len(rendered.article_ids)} of {len(composition.teasers)} "
-          f"(budget {digest.size_budget:,} bytes)")
+    print(
+        f"teasers in the digest:                  {len(rendered.article_ids)} of {len(composition.teasers)} "
+        f"(budget {digest.size_budget:,} bytes)"
+    )
     print(f"full render (compose+Jinja2+MJML+text): {full_median:8.2f} ms")
     print(f"baseline: mjml2html alone, same markup: {mjml_median:8.2f} ms")
     print(f"ratio full / MJML alone:                {full_median / mjml_median:8.2f}x")
     print(f"  of which compose (teasers: truncate): {compose_ms:8.2f} ms")
     print(f"  of which Jinja2 -> MJML markup:       {jinja_ms:8.2f} ms")
     print(f"  of which text part (Jinja2):          {text_ms:8.2f} ms")
-    print(f"HTML size:                              {size:,} bytes "
-          f"({size / GMAIL_CLIP_BYTES:.0%} of Gmail's ~{GMAIL_CLIP_BYTES:,}-byte clip)")
-    print(f"MJML markup size:                       {len(markup.encode()):,} bytes; "
-          f"text part {len(rendered.text.encode()):,} bytes")
+    print(
+        f"HTML size:                              {size:,} bytes "
+        f"({size / GMAIL_CLIP_BYTES:.0%} of Gmail's ~{GMAIL_CLIP_BYTES:,}-byte clip)"
+    )
+    print(
+        f"MJML markup size:                       {len(markup.encode()):,} bytes; "
+        f"text part {len(rendered.text.encode()):,} bytes"
+    )
 
 
 if __name__ == "__main__":

@@ -63,11 +63,18 @@ def make_articles(count: int, seed: int = 7) -> list[StoredArticle]:
     for n in range(count):
         published = start + timedelta(minutes=97 * n + rng.randrange(60))
         paragraphs = [f"<p>{_sentence(rng, rng.randrange(30, 60))}.</p>" for _ in range(rng.randrange(4, 8))]
-        paragraphs.insert(2, f'<h2>{_sentence(rng, 4)}</h2><p>{_sentence(rng, 20)} <a href="/archive/{n}">{_sentence(rng, 3)}</a>.</p>')
+        paragraphs.insert(
+            2,
+            f'<h2>{_sentence(rng, 4)}</h2><p>{_sentence(rng, 20)} <a href="/archive/{n}">{_sentence(rng, 3)}</a>.</p>',
+        )
         image = None
         if n % 3:
-            image = Image(url=f"/media/{n}.jpg", alt=_sentence(rng, 6),
-                          length=rng.randrange(20_000, 400_000) if n % 2 else None, mime_type="image/jpeg")
+            image = Image(
+                url=f"/media/{n}.jpg",
+                alt=_sentence(rng, 6),
+                length=rng.randrange(20_000, 400_000) if n % 2 else None,
+                mime_type="image/jpeg",
+            )
         article = Article(
             source="bench",
             guid=f"a{n}",
@@ -82,7 +89,9 @@ def make_articles(count: int, seed: int = 7) -> list[StoredArticle]:
             body_html="".join(paragraphs),
             image=image,
         )
-        stored.append(StoredArticle(id=article.id, article=article, first_seen_at=published, last_changed_at=published))
+        stored.append(
+            StoredArticle(id=article.id, article=article, first_seen_at=published, last_changed_at=published)
+        )
     return stored
 
 
@@ -127,8 +136,10 @@ def _time(fn, repeat: int) -> tuple[Timing, object]:  # type: ignore[no-untyped-
 
 
 def _line(label: str, timing: Timing, baseline: Timing, per_file: int | None = None) -> str:
-    text = (f"{label:<62} wall {timing.wall * 1000:8.1f} ms ({timing.wall / baseline.wall:6.0f}x)"
-            f"   cpu {timing.cpu * 1000:8.1f} ms ({timing.cpu / baseline.cpu:6.0f}x)")
+    text = (
+        f"{label:<62} wall {timing.wall * 1000:8.1f} ms ({timing.wall / baseline.wall:6.0f}x)"
+        f"   cpu {timing.cpu * 1000:8.1f} ms ({timing.cpu / baseline.cpu:6.0f}x)"
+    )
     if per_file:
         text += f"   per file {timing.cpu / per_file * 1000:.2f} ms cpu ({timing.cpu / per_file / baseline.cpu:.1f}x)"
     return text
@@ -152,37 +163,65 @@ def main() -> None:
 
         runs = iter(range(1_000))
         # Cold: empty folder and an empty item cache, so every article is cleaned and sanitised.
-        cold, first = _time(lambda: build_from_articles(stored, settings, base / f"out{next(runs)}",
-                                                        PreparedCache()), args.repeat)
+        cold, first = _time(
+            lambda: build_from_articles(stored, settings, base / f"out{next(runs)}", PreparedCache()),
+            args.repeat,
+        )
         warm_cache = PreparedCache()
         build_from_articles(stored, settings, base / "warm", warm_cache)
         # The worker's case: same process, nothing changed since the last build.
-        warm, again = _time(lambda: build_from_articles(stored, settings, base / "warm", warm_cache), args.repeat)
+        warm, again = _time(
+            lambda: build_from_articles(stored, settings, base / "warm", warm_cache), args.repeat
+        )
         # A new process (e.g. `nashra feeds build` from cron), nothing changed: items prepared again, nothing written.
-        restart, _ = _time(lambda: build_from_articles(stored, settings, base / "warm", PreparedCache()), args.repeat)
+        restart, _ = _time(
+            lambda: build_from_articles(stored, settings, base / "warm", PreparedCache()), args.repeat
+        )
         from_store = None
         if not args.no_store:
             # End to end as the CLI runs it: read the index and the needed articles from SQLite, then build.
-            db = parse_settings(f'[database]\nurl = "sqlite:///{base / "bench.db"}"\n', origin="bench", base_dir=base)
+            db = parse_settings(
+                f'[database]\nurl = "sqlite:///{base / "bench.db"}"\n', origin="bench", base_dir=base
+            )
             with Runtime.open(db) as runtime:
                 with runtime.store.begin() as conn:
                     upsert_articles(conn, [s.article for s in stored], now=datetime.now(ZONE))
-                from_store, _ = _time(lambda: build_feeds(runtime, base / f"db{next(runs)}", PreparedCache()),
-                                      args.repeat)
+                from_store, _ = _time(
+                    lambda: build_feeds(runtime, base / f"db{next(runs)}", PreparedCache()), args.repeat
+                )
 
     files = len(first.written)  # type: ignore[attr-defined]
-    print(f"archive: {len(stored):,} synthetic Arabic articles, {len(SECTIONS)} sections, 200 tags; "
-          f"max_items={max_items}; {first.feeds} feeds x 3 formats = {files} files")  # type: ignore[attr-defined]
-    print(f"{'baseline: feedgen alone, site-wide RSS, 1 file (' + format(len(rss), ',') + ' bytes)':<62} "  # type: ignore[arg-type]
-          f"wall {baseline.wall * 1000:8.1f} ms            cpu {baseline.cpu * 1000:8.1f} ms")
+    print(
+        f"archive: {len(stored):,} synthetic Arabic articles, {len(SECTIONS)} sections, 200 tags; "
+        f"max_items={max_items}; {first.feeds} feeds x 3 formats = {files} files"
+    )  # type: ignore[attr-defined]
+    print(
+        f"{'baseline: feedgen alone, site-wide RSS, 1 file (' + format(len(rss), ',') + ' bytes)':<62} "  # type: ignore[arg-type]
+        f"wall {baseline.wall * 1000:8.1f} ms            cpu {baseline.cpu * 1000:8.1f} ms"
+    )
     print(_line(f"nashra: every feed, cold build, {files} files written", cold, baseline, files))
-    print(_line(f"nashra: every feed, new process, {again.unchanged} files unchanged",  # type: ignore[attr-defined]
-                restart, baseline))
+    print(
+        _line(
+            f"nashra: every feed, new process, {again.unchanged} files unchanged",  # type: ignore[attr-defined]
+            restart,
+            baseline,
+        )
+    )
     print(_line("nashra: every feed, worker rebuild, nothing changed", warm, baseline))
     if from_store is not None:
-        print(_line(f"nashra: every feed, cold, read from SQLite, {files} files written", from_store, baseline, files))
-    print(f"(medians of {args.repeat} builds and {baseline_runs} baseline runs, same process, same articles; "
-          "(Nx) = ratio to the baseline)")
+        print(
+            _line(
+                f"nashra: every feed, cold, read from SQLite, {files} files written",
+                from_store,
+                baseline,
+                files,
+            )
+        )
+    print(
+        f"(medians of {args.repeat} builds and {baseline_runs} baseline runs, same process, same articles; "
+        "(Nx) = ratio to the baseline)"
+    )
+
 
 if __name__ == "__main__":
     main()

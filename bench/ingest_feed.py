@@ -58,7 +58,9 @@ def fresh_database(kind: str, postgres: str, workdir: Path) -> tuple[str, callab
         path = workdir / f"{uuid.uuid4().hex}.db"
         return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
     name = f"nashra_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(postgres).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(postgres).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
 
@@ -72,7 +74,9 @@ def fresh_database(kind: str, postgres: str, workdir: Path) -> tuple[str, callab
 
 def naive_upsert(runtime: Runtime, url: str) -> None:
     """The baseline: same fetch and parse, then one SELECT + one INSERT/UPDATE per item."""
-    source = RssSource(runtime.settings.sources[0], RssOptions(url=url), SourceContext(runtime.settings, runtime.http))
+    source = RssSource(
+        runtime.settings.sources[0], RssOptions(url=url), SourceContext(runtime.settings, runtime.http)
+    )
     fetched = source.fetch(SourceState(name="wire", type="rss"))
     now = datetime.now(UTC)
     from nashra.store.articles import _row_values
@@ -81,10 +85,19 @@ def naive_upsert(runtime: Runtime, url: str) -> None:
         for article in fetched.articles:
             row = conn.execute(select(articles.c.content_hash).where(articles.c.id == article.id)).first()
             if row is None:
-                conn.execute(articles.insert().values(id=article.id, **_row_values(article), first_seen_at=now,
-                                                      last_changed_at=now, version=1))
+                conn.execute(
+                    articles.insert().values(
+                        id=article.id,
+                        **_row_values(article),
+                        first_seen_at=now,
+                        last_changed_at=now,
+                        version=1,
+                    )
+                )
             elif row.content_hash != article.content_hash:
-                conn.execute(articles.update().where(articles.c.id == article.id).values(**_row_values(article)))
+                conn.execute(
+                    articles.update().where(articles.c.id == article.id).values(**_row_values(article))
+                )
 
 
 def timed(fn: callable, repeat: int) -> float:
@@ -97,7 +110,9 @@ def timed(fn: callable, repeat: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres", default="postgresql://postgres@localhost:5432/test")
@@ -113,13 +128,17 @@ def main() -> None:
         workdir = Path(tmp)
         for kind in ("sqlite", "postgresql"):
             results = {}
-            for label, fn_name in (("nashra ingest, first poll (all new)", "first"),
-                                   ("nashra ingest, unchanged poll", "again"),
-                                   ("naive per-row upsert, first poll", "naive")):
+            for label, fn_name in (
+                ("nashra ingest, first poll (all new)", "first"),
+                ("nashra ingest, unchanged poll", "again"),
+                ("naive per-row upsert, first poll", "naive"),
+            ):
                 samples = []
                 for _ in range(args.repeat):
                     db, drop = fresh_database(kind, args.postgres, workdir)
-                    toml = f'[database]\nurl = "{db}"\n[[sources]]\ntype = "rss"\nname = "wire"\nurl = "{url}"\n'
+                    toml = (
+                        f'[database]\nurl = "{db}"\n[[sources]]\ntype = "rss"\nname = "wire"\nurl = "{url}"\n'
+                    )
                     runtime = Runtime.open(parse_settings(toml, origin="bench", base_dir=workdir))
                     try:
                         if fn_name == "again":
@@ -140,8 +159,10 @@ def main() -> None:
             print(f"\n[{kind}]")
             for label, seconds in results.items():
                 rate = args.items / seconds
-                print(f"{label:<44} {seconds * 1000:8.1f} ms  {rate:9.0f} items/s  "
-                      f"({base / seconds:4.1f}x naive, {seconds / parse_only:4.1f}x parse-only time)")
+                print(
+                    f"{label:<44} {seconds * 1000:8.1f} ms  {rate:9.0f} items/s  "
+                    f"({base / seconds:4.1f}x naive, {seconds / parse_only:4.1f}x parse-only time)"
+                )
     server.shutdown()
 
 

@@ -59,8 +59,11 @@ def start_sink(port: int) -> int:
             break
     else:
         sink = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
-        pid = subprocess.Popen([sink, "-u", "nobody", f"127.0.0.1:{port}", "1000"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
+        pid = subprocess.Popen(
+            [sink, "-u", "nobody", f"127.0.0.1:{port}", "1000"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ).pid
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -75,14 +78,26 @@ def populate(runtime: Runtime, count: int) -> None:
     now = datetime.now(UTC)
     with runtime.store.begin() as conn:
         list_id = db.ensure_list(conn, "default", now=now)
-        conn.execute(db.subscribers.insert(), [
-            {"email": f"reader{n:06d}@example.com", "name": f"قارئ {n}" if n % 2 else "", "status": "active",
-             "consent_at": now, "consent_source": "bench", "created_at": now, "updated_at": now}
-            for n in range(count)
-        ])
+        conn.execute(
+            db.subscribers.insert(),
+            [
+                {
+                    "email": f"reader{n:06d}@example.com",
+                    "name": f"قارئ {n}" if n % 2 else "",
+                    "status": "active",
+                    "consent_at": now,
+                    "consent_source": "bench",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(count)
+            ],
+        )
         ids = conn.execute(db.subscribers.select().with_only_columns(db.subscribers.c.id)).scalars().all()
-        conn.execute(db.subscriptions.insert(), [
-            {"list_id": list_id, "subscriber_id": i, "digests": "", "created_at": now} for i in ids])
+        conn.execute(
+            db.subscriptions.insert(),
+            [{"list_id": list_id, "subscriber_id": i, "digests": "", "created_at": now} for i in ids],
+        )
 
 
 def naive(runtime: Runtime, issue_id: int, port: int) -> tuple[float, int]:
@@ -109,9 +124,13 @@ def naive(runtime: Runtime, issue_id: int, port: int) -> tuple[float, int]:
         message["List-Id"] = list_id
         message["List-Unsubscribe"] = f"<{https}>, <{mailto}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(issue.text.replace("%%UNSUBSCRIBE_URL%%", https).replace("%%SUBSCRIBER_EMAIL%%", email))
-        message.add_alternative(issue.html.replace("%%UNSUBSCRIBE_URL%%", https)
-                                .replace("%%SUBSCRIBER_EMAIL%%", email), subtype="html")
+        message.set_content(
+            issue.text.replace("%%UNSUBSCRIBE_URL%%", https).replace("%%SUBSCRIBER_EMAIL%%", email)
+        )
+        message.add_alternative(
+            issue.html.replace("%%UNSUBSCRIBE_URL%%", https).replace("%%SUBSCRIBER_EMAIL%%", email),
+            subtype="html",
+        )
         smtp.send_message(message)
     elapsed = time.perf_counter() - started
     smtp.quit()
@@ -120,8 +139,24 @@ def naive(runtime: Runtime, issue_id: int, port: int) -> tuple[float, int]:
 
 def smtp_source(port: int, count: int, size: int, connections: int) -> float:
     started = time.perf_counter()
-    subprocess.run(["/usr/sbin/smtp-source", "-d", "-s", str(connections), "-m", str(count), "-l", str(size),
-                    "-f", "bench@example.com", "-t", "sink@example.com", f"127.0.0.1:{port}"], check=True)
+    subprocess.run(
+        [
+            "/usr/sbin/smtp-source",
+            "-d",
+            "-s",
+            str(connections),
+            "-m",
+            str(count),
+            "-l",
+            str(size),
+            "-f",
+            "bench@example.com",
+            "-t",
+            "sink@example.com",
+            f"127.0.0.1:{port}",
+        ],
+        check=True,
+    )
     return time.perf_counter() - started
 
 
@@ -135,10 +170,12 @@ def main() -> None:
     port = free_port()
     sink = start_sink(port)
     try:
-        toml = (f'[database]\nurl = "sqlite:///{work}/bench.db"\n[[digests]]\nname = "daily"\n'
-                '[web]\npublic_url = "https://news.example/newsletter"\n'
-                f'[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-                f"connections = {args.connections}\n")
+        toml = (
+            f'[database]\nurl = "sqlite:///{work}/bench.db"\n[[digests]]\nname = "daily"\n'
+            '[web]\npublic_url = "https://news.example/newsletter"\n'
+            f'[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+            f"connections = {args.connections}\n"
+        )
         settings = parse_settings(toml, origin="bench", base_dir=work)
         with Runtime.open(settings) as runtime:
             ingest(runtime)
@@ -165,11 +202,17 @@ def main() -> None:
     ours_rate = args.recipients / ours
     naive_rate = naive_count / naive_seconds
     source_rate = args.recipients / source_seconds
-    print(f"recipients: {args.recipients}, connections: {args.connections}, mean message size: {size:,} bytes "
-          f"(smtp-sink on 127.0.0.1:{port}, {os.cpu_count()} CPUs)")
-    print(f"  nashra send_digest      {ours_rate:9,.0f} msg/s  ({ours:6.2f} s, includes queueing and "
-          "exactly-once bookkeeping)")
-    print(f"  naive EmailMessage      {naive_rate:9,.0f} msg/s  ({naive_seconds:6.2f} s, {naive_count} messages)")
+    print(
+        f"recipients: {args.recipients}, connections: {args.connections}, mean message size: {size:,} bytes "
+        f"(smtp-sink on 127.0.0.1:{port}, {os.cpu_count()} CPUs)"
+    )
+    print(
+        f"  nashra send_digest      {ours_rate:9,.0f} msg/s  ({ours:6.2f} s, includes queueing and "
+        "exactly-once bookkeeping)"
+    )
+    print(
+        f"  naive EmailMessage      {naive_rate:9,.0f} msg/s  ({naive_seconds:6.2f} s, {naive_count} messages)"
+    )
     print(f"  smtp-source (ceiling)   {source_rate:9,.0f} msg/s  ({source_seconds:6.2f} s)")
     print(f"  nashra / naive       = {ours_rate / naive_rate:6.1f}x   (target >= 10x)")
     print(f"  nashra / smtp-source = {ours_rate / source_rate:6.2f}x   (target >= 0.3x)")
@@ -186,12 +229,22 @@ def _sample_sizes(runtime: Runtime, issue_id: int) -> list[int]:
     with runtime.store.connect() as conn:
         issue = load_issue(conn, issue_id)
         people = [s for _, s in zip(range(200), db.iter_subscribers(conn), strict=False)]
-    template = MessageTemplate(settings.mail, subject=issue.subject, html_body=issue.html, text_body=issue.text,
-                               date=datetime.now(UTC), list_id=list_id_for(settings, digest))
+    template = MessageTemplate(
+        settings.mail,
+        subject=issue.subject,
+        html_body=issue.html,
+        text_body=issue.text,
+        date=datetime.now(UTC),
+        list_id=list_id_for(settings, digest),
+    )
     sizes = []
     for person in people:
         https, mailto = links(person.id, person.email)
-        sizes.append(len(template.render(Personal(person.email, person.name, f"{issue_id}.{person.id}", https, mailto))))
+        sizes.append(
+            len(
+                template.render(Personal(person.email, person.name, f"{issue_id}.{person.id}", https, mailto))
+            )
+        )
     return sizes
 
 

@@ -76,10 +76,15 @@ def populate(database: Path, count: int) -> None:
         conn.executemany(
             "INSERT INTO subscribers (id, email, name, status, consent_at, consent_source, created_at, updated_at)"
             " VALUES (?, ?, ?, 'active', ?, 'bench', ?, ?)",
-            ((n, f"reader{n:07d}@example.com", f"قارئ {n}" if n % 3 == 0 else "", now, now, now)
-             for n in range(1, count + 1)))
-        conn.executemany("INSERT INTO subscriptions (list_id, subscriber_id, digests, created_at) VALUES (?, ?, '', ?)",
-                         ((list_id, n, now) for n in range(1, count + 1)))
+            (
+                (n, f"reader{n:07d}@example.com", f"قارئ {n}" if n % 3 == 0 else "", now, now, now)
+                for n in range(1, count + 1)
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO subscriptions (list_id, subscriber_id, digests, created_at) VALUES (?, ?, '', ?)",
+            ((list_id, n, now) for n in range(1, count + 1)),
+        )
     conn.close()
 
 
@@ -103,8 +108,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="nashra-stream-"))
     try:
         url = f"sqlite:///{work}/stream.db"
-        settings = parse_settings(f'[database]\nurl = "{url}"\n[[digests]]\nname = "daily"\n'
-                                  '[web]\npublic_url = "https://news.example/newsletter"\n', origin="bench", base_dir=work)
+        settings = parse_settings(
+            f'[database]\nurl = "{url}"\n[[digests]]\nname = "daily"\n'
+            '[web]\npublic_url = "https://news.example/newsletter"\n',
+            origin="bench",
+            base_dir=work,
+        )
         with Runtime.open(settings) as runtime:
             ingest(runtime)
             started = time.perf_counter()
@@ -119,17 +128,25 @@ def main() -> None:
             with runtime.store.connect() as conn:
                 counts = db.delivery_counts(conn, summary.issue_id or 0)
         assert summary.sent == args.subscribers == counts.get("sent"), (summary, counts)
-        child = subprocess.run([sys.executable, "-c", BASELINE, url], capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, "-c", BASELINE, url], capture_output=True, text=True, check=True
+        )
         loaded, baseline = child.stdout.split()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"subscribers: {args.subscribers:,} (SQLite; populated in {populated:.1f} s)")
-    print(f"  nashra send_digest, streamed   peak RSS {ours:7.1f} MB  (before the send: {before:.1f} MB; "
-          f"{transport.totals['messages']:,} messages, {transport.totals['bytes'] / 1e9:.1f} GB personalised "
-          f"in {elapsed:.1f} s = {args.subscribers / elapsed:,.0f}/s)")
-    print(f"  baseline, all rows at once     peak RSS {float(baseline):7.1f} MB  ({int(loaded):,} rows, fresh process)")
-    print(f"  nashra peak = {ours / float(baseline):.2f}x the baseline; target < 300 MB: "
-          f"{'met' if ours < 300 else 'NOT met'}")
+    print(
+        f"  nashra send_digest, streamed   peak RSS {ours:7.1f} MB  (before the send: {before:.1f} MB; "
+        f"{transport.totals['messages']:,} messages, {transport.totals['bytes'] / 1e9:.1f} GB personalised "
+        f"in {elapsed:.1f} s = {args.subscribers / elapsed:,.0f}/s)"
+    )
+    print(
+        f"  baseline, all rows at once     peak RSS {float(baseline):7.1f} MB  ({int(loaded):,} rows, fresh process)"
+    )
+    print(
+        f"  nashra peak = {ours / float(baseline):.2f}x the baseline; target < 300 MB: "
+        f"{'met' if ours < 300 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

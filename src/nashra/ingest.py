@@ -22,10 +22,19 @@ from nashra.store.sources import SourceState, load_state, save_state
 log = logging.getLogger(__name__)
 
 
-def _record_failure(runtime: Runtime, source: Source, state: SourceState, message: str, now: datetime) -> None:
+def _record_failure(
+    runtime: Runtime, source: Source, state: SourceState, message: str, now: datetime
+) -> None:
     with runtime.store.begin() as conn:
-        save_state(conn, replace(state, last_attempt_at=now, last_error=message,
-                                 consecutive_failures=state.consecutive_failures + 1))
+        save_state(
+            conn,
+            replace(
+                state,
+                last_attempt_at=now,
+                last_error=message,
+                consecutive_failures=state.consecutive_failures + 1,
+            ),
+        )
 
 
 def ingest(runtime: Runtime) -> StageReport:
@@ -49,25 +58,43 @@ def ingest(runtime: Runtime) -> StageReport:
             event(log, "ingest.item_skipped", level=logging.WARNING, source=source.name, problem=problem)
         with runtime.store.begin() as conn:
             result = upsert_articles(conn, fetched.articles, now=now)
-            save_state(conn, replace(
-                state,
-                etag=fetched.etag,
-                last_modified=fetched.last_modified,
-                cursor=fetched.cursor,
-                last_attempt_at=now,
-                last_success_at=now,
-                last_error=None,
-                consecutive_failures=0,
-            ))
+            save_state(
+                conn,
+                replace(
+                    state,
+                    etag=fetched.etag,
+                    last_modified=fetched.last_modified,
+                    cursor=fetched.cursor,
+                    last_attempt_at=now,
+                    last_success_at=now,
+                    last_error=None,
+                    consecutive_failures=0,
+                ),
+            )
         for article, holder in result.duplicates:
-            event(log, "ingest.duplicate", source=source.name, guid=article.guid, url=article.url, same_as=holder)
+            event(
+                log,
+                "ingest.duplicate",
+                source=source.name,
+                guid=article.guid,
+                url=article.url,
+                same_as=holder,
+            )
         report.add("sources_ok")
         report.add("new", len(result.new))
         report.add("updated", len(result.updated))
         report.add("unchanged", result.unchanged)
         report.add("duplicates", len(result.duplicates))
         report.add("skipped", len(fetched.problems))
-        event(log, "ingest.source_done", source=source.name, not_modified=fetched.not_modified,
-              new=len(result.new), updated=len(result.updated), unchanged=result.unchanged,
-              duplicates=len(result.duplicates), skipped=len(fetched.problems))
+        event(
+            log,
+            "ingest.source_done",
+            source=source.name,
+            not_modified=fetched.not_modified,
+            new=len(result.new),
+            updated=len(result.updated),
+            unchanged=result.unchanged,
+            duplicates=len(result.duplicates),
+            skipped=len(fetched.problems),
+        )
     return report

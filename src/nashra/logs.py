@@ -22,7 +22,11 @@ def _value(value: object) -> str:
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = {k: v for k, v in record.__dict__.items() if k not in _RESERVED}
-        parts = [self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), record.levelname.lower(), f"event={_value(record.getMessage())}"]
+        parts = [
+            self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            record.levelname.lower(),
+            f"event={_value(record.getMessage())}",
+        ]
         parts += [f"{k}={_value(v)}" for k, v in fields.items()]
         line = " ".join(parts)
         if record.exc_info:

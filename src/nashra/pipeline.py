@@ -24,8 +24,15 @@ from nashra.social.post import social_jobs, social_stage
 
 __all__ = ["STAGES", "Job", "Stage", "all_jobs", "followers_of_ingest", "run_cycle"]
 
+
 def _ingest_jobs(settings: Settings) -> Sequence[Job]:
-    return (Job("ingest", IntervalTrigger(minutes=settings.ingest.every_minutes, timezone=settings.site.zone), ingest),)
+    return (
+        Job(
+            "ingest",
+            IntervalTrigger(minutes=settings.ingest.every_minutes, timezone=settings.site.zone),
+            ingest,
+        ),
+    )
 
 
 STAGES: tuple[Stage, ...] = (

@@ -54,7 +54,9 @@ def build_scheduler(runtime: Runtime, *, stages: Sequence[Stage] = STAGES) -> Ba
     for job in all_jobs(runtime.settings, stages=stages):
         # Ingest runs at start so a restarted worker catches up at once; the rest keep their times.
         start_now = {"next_run_time": datetime.now(zone)} if job.id == "ingest" else {}
-        scheduler.add_job(_run_job, job.trigger, args=(runtime, job, followers), id=job.id, name=job.id, **start_now)
+        scheduler.add_job(
+            _run_job, job.trigger, args=(runtime, job, followers), id=job.id, name=job.id, **start_now
+        )
     return scheduler
 
 
@@ -72,7 +74,12 @@ def serve_forever(runtime: Runtime, *, stop: threading.Event | None = None) -> N
     scheduler = build_scheduler(runtime)
     scheduler.start()
     for job in scheduler.get_jobs():
-        event(log, "worker.scheduled", job=job.id, next_run=job.next_run_time.isoformat() if job.next_run_time else "never")
+        event(
+            log,
+            "worker.scheduled",
+            job=job.id,
+            next_run=job.next_run_time.isoformat() if job.next_run_time else "never",
+        )
     stop.wait()
     scheduler.shutdown(wait=True)
     event(log, "worker.stopped")

@@ -49,13 +49,15 @@ def wp_post(n: int, *, title: str | None = None, modified: str | None = None) ->
         "content": {"rendered": f"<p>قدّمت الفرقة عرضها رقم {n} أمام جمهور غفير.</p>"},
         "_embedded": {
             "author": [{"name": "كريم زروقي"}],
-            "wp:featuredmedia": [{
-                "source_url": f"https://wp.example/media/{n}.jpg",
-                "alt_text": "خشبة المسرح",
-                "caption": {"rendered": "<p>من العرض الافتتاحي</p>"},
-                "mime_type": "image/jpeg",
-                "media_details": {"filesize": 52000},
-            }],
+            "wp:featuredmedia": [
+                {
+                    "source_url": f"https://wp.example/media/{n}.jpg",
+                    "alt_text": "خشبة المسرح",
+                    "caption": {"rendered": "<p>من العرض الافتتاحي</p>"},
+                    "mime_type": "image/jpeg",
+                    "media_details": {"filesize": 52000},
+                }
+            ],
             "wp:term": [
                 [{"taxonomy": "category", "name": "ثقافة"}],
                 [{"taxonomy": "post_tag", "name": "المسرح"}, {"taxonomy": "post_tag", "name": "مهرجانات"}],

@@ -17,7 +17,9 @@ from nashra.store.schema import articles
 NASHRA = [sys.executable, "-m", "nashra"]
 
 
-def _run(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
     env.update(env_extra or {})
     env["COLUMNS"] = "200"
@@ -82,8 +84,9 @@ def test_init_then_status(tmp_path: Path) -> None:
     again = _run(["init", str(site)], tmp_path)
     assert again.returncode == 1 and "already exists" in again.stdout
     (site / "articles" / "one.md").write_text(
-        "---\ntitle: \"افتتاح معرض الكتاب\"\ndate: 2026-11-28T10:00:00+01:00\nsection: ثقافة\n---\n\nنص.\n",
-        encoding="utf-8")
+        '---\ntitle: "افتتاح معرض الكتاب"\ndate: 2026-11-28T10:00:00+01:00\nsection: ثقافة\n---\n\nنص.\n',
+        encoding="utf-8",
+    )
     ingest = _run(["--config", str(site / "nashra.toml"), "ingest"], tmp_path)
     assert ingest.returncode == 0 and "new=1" in ingest.stdout
     status = _run(["--config", str(site / "nashra.toml"), "status"], tmp_path)
@@ -94,8 +97,11 @@ def test_init_then_status(tmp_path: Path) -> None:
 
 def test_status_shows_a_failing_source(tmp_path: Path) -> None:
     config = tmp_path / "nashra.toml"
-    config.write_text('[[sources]]\ntype = "rss"\nname = "dead"\nurl = "http://127.0.0.1:9/feed"\n'
-                      "[ingest]\ntimeout_seconds = 2\n", encoding="utf-8")
+    config.write_text(
+        '[[sources]]\ntype = "rss"\nname = "dead"\nurl = "http://127.0.0.1:9/feed"\n'
+        "[ingest]\ntimeout_seconds = 2\n",
+        encoding="utf-8",
+    )
     ingest = _run(["--config", str(config), "ingest"], tmp_path)
     assert ingest.returncode == 1
     assert "cannot fetch http://127.0.0.1:9/feed" in ingest.stdout
@@ -112,8 +118,9 @@ def test_help_is_useful(tmp_path: Path, command: list[str]) -> None:
 
 def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
-    process = subprocess.Popen([*NASHRA, "run"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*NASHRA, "run"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 120
         while not (tmp_path / "data" / "nashra.db").exists() and time.monotonic() < deadline:

@@ -34,16 +34,18 @@ def test_example_config_is_valid() -> None:
 
 
 def test_every_problem_reported_with_key_and_line(tmp_path: Path) -> None:
-    text = "\n".join([
-        "[site]",
-        'name = "نشرة"',
-        'timezone = "Mars/Olympus"',      # line 3
-        'locale = "xx_YY"',               # line 4
-        'base_url = "nashra.example"',    # line 5
-        "",
-        "[ingest]",
-        "every_minuts = 5",               # line 8: typo
-    ])
+    text = "\n".join(
+        [
+            "[site]",
+            'name = "نشرة"',
+            'timezone = "Mars/Olympus"',  # line 3
+            'locale = "xx_YY"',  # line 4
+            'base_url = "nashra.example"',  # line 5
+            "",
+            "[ingest]",
+            "every_minuts = 5",  # line 8: typo
+        ]
+    )
     with pytest.raises(ConfigError) as caught:
         _parse(text, tmp_path)
     problems = caught.value.problems

@@ -57,9 +57,13 @@ def test_rss_ingest_then_304_on_second_poll(httpserver: HTTPServer, make_runtime
 
 def test_edit_is_an_update_not_a_new_article(httpserver: HTTPServer, make_runtime: MakeRuntime) -> None:
     items = [rss_item(1), rss_item(2)]
-    httpserver.expect_ordered_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml")
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        rss(items), content_type="application/rss+xml"
+    )
     edited = [rss_item(1, title="عنوان مصحَّح بعد التحديث"), rss_item(2)]
-    httpserver.expect_ordered_request("/feed.xml").respond_with_data(rss(edited), content_type="application/rss+xml")
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        rss(edited), content_type="application/rss+xml"
+    )
     runtime = make_runtime(_rss_source(httpserver.url_for("/feed.xml")))
     assert ingest(runtime).counts["new"] == 2
     report = ingest(runtime)
@@ -72,22 +76,28 @@ def test_edit_is_an_update_not_a_new_article(httpserver: HTTPServer, make_runtim
 def test_broken_sources_do_not_stop_the_others(
     httpserver: HTTPServer, make_runtime: MakeRuntime, request: pytest.FixtureRequest
 ) -> None:
-    httpserver.expect_request("/html").respond_with_data("<html><body>ليست خلاصة</body></html>", content_type="text/html")
+    httpserver.expect_request("/html").respond_with_data(
+        "<html><body>ليست خلاصة</body></html>", content_type="text/html"
+    )
     httpserver.expect_request("/down").respond_with_data("boom", status=500)
 
     def slow(_request: Request) -> Response:
         time.sleep(1.5)
         return Response(rss([rss_item(9)]), content_type="application/rss+xml")
 
-    httpserver.expect_request("/good").respond_with_data(rss([rss_item(1)]), content_type="application/rss+xml")
+    httpserver.expect_request("/good").respond_with_data(
+        rss([rss_item(1)]), content_type="application/rss+xml"
+    )
     # The slow source gets its own threaded server so its sleeping handler blocks nobody else.
     slow_server = HTTPServer(threaded=True)
     slow_server.expect_request("/slow").respond_with_handler(slow)
     slow_server.start()
     request.addfinalizer(slow_server.stop)
-    toml = "[ingest]\ntimeout_seconds = 0.5\n" + "".join(
-        _rss_source(httpserver.url_for(f"/{name}"), name) for name in ("html", "down", "good")
-    ) + _rss_source(slow_server.url_for("/slow"), "slow")
+    toml = (
+        "[ingest]\ntimeout_seconds = 0.5\n"
+        + "".join(_rss_source(httpserver.url_for(f"/{name}"), name) for name in ("html", "down", "good"))
+        + _rss_source(slow_server.url_for("/slow"), "slow")
+    )
     runtime = make_runtime(toml)
     report = ingest(runtime)
     assert report.counts["sources_failed"] == 3 and report.counts["sources_ok"] == 1
@@ -108,14 +118,18 @@ def test_broken_sources_do_not_stop_the_others(
 
 def test_malformed_item_is_skipped_with_reason(httpserver: HTTPServer, make_runtime: MakeRuntime) -> None:
     broken = "<item><title>بلا رابط</title><description>لا شيء</description></item>"
-    httpserver.expect_request("/feed.xml").respond_with_data(rss([broken, rss_item(1)]), content_type="application/rss+xml")
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss([broken, rss_item(1)]), content_type="application/rss+xml"
+    )
     runtime = make_runtime(_rss_source(httpserver.url_for("/feed.xml")))
     report = ingest(runtime)
     assert report.counts["new"] == 1 and report.counts["skipped"] == 1
     assert any("item 1 skipped" in p and "no link" in p for p in report.problems)
 
 
-def test_wordpress_pages_embeds_and_modified_cursor(httpserver: HTTPServer, make_runtime: MakeRuntime) -> None:
+def test_wordpress_pages_embeds_and_modified_cursor(
+    httpserver: HTTPServer, make_runtime: MakeRuntime
+) -> None:
     posts = [wp_post(n) for n in range(1, 6)]
     calls: list[dict[str, str]] = []
 
@@ -124,7 +138,9 @@ def test_wordpress_pages_embeds_and_modified_cursor(httpserver: HTTPServer, make
         calls.append(args)
         if "modified_after" in args:
             fresh = [p for p in posts if str(p["modified_gmt"]) + "+00:00" > args["modified_after"]]
-            return Response(json.dumps(fresh), content_type="application/json", headers={"X-WP-TotalPages": "1"})
+            return Response(
+                json.dumps(fresh), content_type="application/json", headers={"X-WP-TotalPages": "1"}
+            )
         page, per_page = int(args["page"]), int(args["per_page"])
         chunk = posts[(page - 1) * per_page : page * per_page]
         return Response(json.dumps(chunk), content_type="application/json", headers={"X-WP-TotalPages": "3"})
@@ -152,7 +168,9 @@ def test_wordpress_pages_embeds_and_modified_cursor(httpserver: HTTPServer, make
 
 def test_wordpress_non_json_is_a_source_error(httpserver: HTTPServer, make_runtime: MakeRuntime) -> None:
     httpserver.expect_request("/wp-json/wp/v2/posts").respond_with_data("<html>maintenance</html>")
-    runtime = make_runtime(f'[[sources]]\ntype = "wordpress"\nname = "wp"\nurl = "{httpserver.url_for("/")}"\n')
+    runtime = make_runtime(
+        f'[[sources]]\ntype = "wordpress"\nname = "wp"\nurl = "{httpserver.url_for("/")}"\n'
+    )
     report = ingest(runtime)
     assert report.counts["sources_failed"] == 1
     assert "is not JSON" in report.problems[0]
@@ -162,9 +180,13 @@ def test_folder_source_skips_bad_files_and_keeps_good(tmp_path: Path, make_runti
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "good.md").write_text(
-        "---\ntitle: \"خبر سليم\"\ndate: 2026-11-28T10:00:00+01:00\nsection: رياضة\n"
-        "keywords: [\"كرة القدم\", \"الدوري\"]\n---\n\nفاز الفريق المحلي.\n\n> اقتباس بارز\n", encoding="utf-8")
-    (folder / "naive-date.md").write_text("---\ntitle: x\ndate: 2026-11-28T10:00:00\n---\nنص\n", encoding="utf-8")
+        '---\ntitle: "خبر سليم"\ndate: 2026-11-28T10:00:00+01:00\nsection: رياضة\n'
+        'keywords: ["كرة القدم", "الدوري"]\n---\n\nفاز الفريق المحلي.\n\n> اقتباس بارز\n',
+        encoding="utf-8",
+    )
+    (folder / "naive-date.md").write_text(
+        "---\ntitle: x\ndate: 2026-11-28T10:00:00\n---\nنص\n", encoding="utf-8"
+    )
     (folder / "no-title.md").write_text("---\ndate: 2026-11-28T10:00:00+01:00\n---\nنص\n", encoding="utf-8")
     (folder / "bad-yaml.md").write_text("---\ntitle: [unclosed\n---\nنص\n", encoding="utf-8")
     runtime = make_runtime('[[sources]]\ntype = "folder"\nname = "desk"\npath = "articles"\n')
@@ -184,7 +206,9 @@ def test_folder_source_skips_bad_files_and_keeps_good(tmp_path: Path, make_runti
 def test_unknown_source_type_and_bad_option_are_config_errors(make_runtime: MakeRuntime) -> None:
     from nashra.errors import ConfigError
 
-    runtime = make_runtime('[[sources]]\ntype = "gopher"\nname = "a"\n\n[[sources]]\ntype = "rss"\nname = "b"\nurll = "x"\n')
+    runtime = make_runtime(
+        '[[sources]]\ntype = "gopher"\nname = "a"\n\n[[sources]]\ntype = "rss"\nname = "b"\nurll = "x"\n'
+    )
     with pytest.raises(ConfigError) as caught:
         ingest(runtime)
     lines = caught.value.problems

@@ -19,8 +19,15 @@ from nashra.runtime import Runtime
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 MEDIA = Path(str(files("nashra") / "demo" / "media"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 
 MEASURE = """() => {
   const dir = el => getComputedStyle(el).direction;
@@ -42,7 +49,9 @@ MEASURE = """() => {
 def chromium():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing, and CI must run the browser tests (apt-get install chromium)")
+            pytest.fail(
+                f"{CHROMIUM} is missing, and CI must run the browser tests (apt-get install chromium)"
+            )
         pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium, e.g. `make system-deps`)")
     from playwright.sync_api import sync_playwright
 
@@ -63,7 +72,9 @@ def _serve_media(route) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.browser
 def test_demo_digest_reads_right_to_left_on_phone_and_desktop(
-    chromium, demo_runtime: Callable[[str], Runtime], database_url: str  # type: ignore[no-untyped-def]
+    chromium,
+    demo_runtime: Callable[[str], Runtime],
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     runtime = demo_runtime("")
     rendered = prepare_digest(runtime, find_digest(runtime.settings, "daily"), now=DEMO_NOW)

@@ -29,13 +29,23 @@ def test_nothing_new_gives_no_digest() -> None:
 
 
 def test_duplicates_by_id_url_and_normalised_title_keep_the_original() -> None:
-    original = stored("original", title="قانون الانتخابات المحلية الجديد.. هل تستعيد البلديات ثقة الناخبين؟",
-                      published_at=_at(24, 8))
+    original = stored(
+        "original",
+        title="قانون الانتخابات المحلية الجديد.. هل تستعيد البلديات ثقة الناخبين؟",
+        published_at=_at(24, 8),
+    )
     # The demo's repost: another id, "…" instead of "..", a later date.
-    same_title = stored("repost", title="قانون الانتخابات المحلية الجديد… هل تستعيد البلديات ثقة الناخبين؟",
-                        published_at=_at(29, 18))
-    same_url = stored("mirror", url=original.article.url.replace("news.example", "NEWS.example") + "/#top",
-                      title="عنوان مختلف تمامًا لنفس الصفحة", published_at=_at(28, 8))
+    same_title = stored(
+        "repost",
+        title="قانون الانتخابات المحلية الجديد… هل تستعيد البلديات ثقة الناخبين؟",
+        published_at=_at(29, 18),
+    )
+    same_url = stored(
+        "mirror",
+        url=original.article.url.replace("news.example", "NEWS.example") + "/#top",
+        title="عنوان مختلف تمامًا لنفس الصفحة",
+        published_at=_at(28, 8),
+    )
     other = stored("other", title="مهرجان الفيلم القصير يفتتح دورته السادسة", published_at=_at(27, 8))
     kept = dedupe([same_title, original, same_url, other, original])
     assert [s.article.guid for s in kept] == ["original", "other"]
@@ -44,8 +54,11 @@ def test_duplicates_by_id_url_and_normalised_title_keep_the_original() -> None:
 def test_a_repost_of_an_already_mailed_story_is_not_mailed_again() -> None:
     mailed = stored("mailed", title="«المدرسة» تفتح أبوابها")
     repost = stored("repost", title="المدرسه تفتح ابوابها", published_at=_at(29, 20))
-    exclusions = Exclusions(ids=frozenset({mailed.id}), urls=frozenset({mailed.article.url}),
-                            title_keys=frozenset({"المدرسه تفتح ابوابها"}))
+    exclusions = Exclusions(
+        ids=frozenset({mailed.id}),
+        urls=frozenset({mailed.article.url}),
+        title_keys=frozenset({"المدرسه تفتح ابوابها"}),
+    )
     assert compose([repost], DAILY, now=NOW, exclusions=exclusions) is None
 
 
@@ -108,20 +121,27 @@ def test_teaser_fields_and_alt_fallback() -> None:
 
 
 def test_a_story_in_a_left_to_right_language_keeps_its_direction() -> None:
-    items = [stored("fr", language="fr", title="Le port sec de Sétif entre en service"),
-             stored("dz", language="ar-DZ", published_at=_at(28, 9)), stored("none", language="", published_at=_at(27, 9))]
+    items = [
+        stored("fr", language="fr", title="Le port sec de Sétif entre en service"),
+        stored("dz", language="ar-DZ", published_at=_at(28, 9)),
+        stored("none", language="", published_at=_at(27, 9)),
+    ]
     result = compose(items, DigestSettings(name="d", lead="none"), now=NOW)
     assert result is not None
     assert {t.id: (t.direction, t.align) for t in result.teasers} == {
-        items[0].id: ("ltr", "left"), items[1].id: ("rtl", "right"), items[2].id: ("rtl", "right")}
+        items[0].id: ("ltr", "left"),
+        items[1].id: ("rtl", "right"),
+        items[2].id: ("rtl", "right"),
+    }
 
 
 def test_schedule_is_read_in_the_newsroom_time_zone() -> None:
     from nashra.config import Settings
     from nashra.digest.schedule import digest_trigger, job_id
 
-    settings = Settings.model_validate({"site": {"timezone": "Africa/Algiers"},
-                                        "digests": [{"name": "morning", "schedule": "30 6 * * 1-5"}]})
+    settings = Settings.model_validate(
+        {"site": {"timezone": "Africa/Algiers"}, "digests": [{"name": "morning", "schedule": "30 6 * * 1-5"}]}
+    )
     digest = settings.digests[0]
     # Saturday 28 November 2026, 12:00 UTC: the next weekday 06:30 in Algiers is Monday, 05:30 UTC.
     fire = digest_trigger(settings, digest).get_next_fire_time(None, datetime(2026, 11, 28, 12, tzinfo=UTC))

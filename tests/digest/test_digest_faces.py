@@ -27,7 +27,9 @@ def test_cli_preview_writes_html_and_text(demo_runtime: Callable[[str], Runtime]
     runner = CliRunner()
     out = tmp_path / "preview" / "daily.html"
     with time_machine.travel(DEMO_NOW, tick=False):
-        written = runner.invoke(app, ["--config", config, "digest", "preview", "daily", "--out", str(out), "--text"])
+        written = runner.invoke(
+            app, ["--config", config, "digest", "preview", "daily", "--out", str(out), "--text"]
+        )
         printed = runner.invoke(app, ["--config", config, "digest", "preview", "--text"])
         unknown = runner.invoke(app, ["--config", config, "digest", "preview", "weekly"])
     assert written.exit_code == 0, written.output

@@ -40,8 +40,12 @@ def test_record_then_prepare_never_repeats_and_resumes(demo_runtime: Callable[[s
         assert open_issue(conn, "daily") == issue
         assert open_issue(conn, "weekly") is None
     assert (issue.status, issue.sent_at, issue.article_ids) == ("ready", None, first.article_ids)
-    assert (issue.subject, issue.html, issue.text, issue.archive_url) == (first.subject, first.html, first.text,
-                                                                          first.archive_url)
+    assert (issue.subject, issue.html, issue.text, issue.archive_url) == (
+        first.subject,
+        first.html,
+        first.text,
+        first.archive_url,
+    )
     assert issue.created_at == DEMO_NOW
 
     with runtime.store.begin() as conn:
@@ -59,9 +63,12 @@ def test_record_then_prepare_never_repeats_and_resumes(demo_runtime: Callable[[s
     later = DEMO_NOW + timedelta(hours=5)
     fresh = stored("fresh", section="رياضة", published_at=later - timedelta(hours=1)).article
     lead_url = "https://nashra.example/economy/economy-setif-dry-port"
-    repost = replace(stored("repost").article, url=lead_url + "?utm_source=x",
-                     title="الميناء الجاف في سطيف يدخل الخدمة… هل يخفف الضغط عن موانئ الشمال؟",
-                     published_at=later - timedelta(hours=2))
+    repost = replace(
+        stored("repost").article,
+        url=lead_url + "?utm_source=x",
+        title="الميناء الجاف في سطيف يدخل الخدمة… هل يخفف الضغط عن موانئ الشمال؟",
+        published_at=later - timedelta(hours=2),
+    )
     with runtime.store.begin() as conn:
         upsert_articles(conn, [fresh, repost], now=later - timedelta(minutes=30))
     second = prepare_digest(runtime, digest, now=later)

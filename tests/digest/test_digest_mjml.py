@@ -10,9 +10,11 @@ from mjml import mjml2html
 from nashra.digest.mjml_compat import attr, compile_mjml
 from nashra.errors import TemplateError
 
-ALT = "سدّ «الوادي»\u200cمع & \"قوسين\" \u2066BlueDune\u2069"
-DOC = '<mjml><mj-head><mj-title>{title}</mj-title></mj-head><mj-body><mj-section><mj-column>' \
-      '<mj-image src="https://e.example/i.png" alt="{alt}" /></mj-column></mj-section></mj-body></mjml>'
+ALT = 'سدّ «الوادي»\u200cمع & "قوسين" \u2066BlueDune\u2069'
+DOC = (
+    "<mjml><mj-head><mj-title>{title}</mj-title></mj-head><mj-body><mj-section><mj-column>"
+    '<mj-image src="https://e.example/i.png" alt="{alt}" /></mj-column></mj-section></mj-body></mjml>'
+)
 
 
 def test_the_upstream_behaviour_this_works_around_is_still_there() -> None:
@@ -21,14 +23,15 @@ def test_the_upstream_behaviour_this_works_around_is_still_there() -> None:
 
 
 def test_attr_filter_keeps_marks_and_controls_intact() -> None:
-    assert str(attr(ALT)) == ("سد&#x651; «الوادي»&#x200c;مع &amp; &#34;قوسين&#34; "
-                              "&#x2066;BlueDune&#x2069;")
+    assert str(attr(ALT)) == ("سد&#x651; «الوادي»&#x200c;مع &amp; &#34;قوسين&#34; &#x2066;BlueDune&#x2069;")
     html = compile_mjml(DOC.format(title=attr(ALT), alt=attr(ALT)), where="t.mjml.j2")
     assert f'alt="{attr(ALT)}"' in html and f"<title>{attr(ALT)}</title>" in html
     assert "\\u{" not in html
 
 
-def test_an_operator_template_without_the_filter_is_repaired_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+def test_an_operator_template_without_the_filter_is_repaired_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     logger = logging.getLogger("nashra")  # the CLI's log setup stops propagation to the root logger
     logger.addHandler(caplog.handler)
     try:
@@ -37,8 +40,10 @@ def test_an_operator_template_without_the_filter_is_repaired_and_logged(caplog: 
     finally:
         logger.removeHandler(caplog.handler)
     assert 'alt="سد&#x651;"' in html
-    assert any(r.getMessage() == "digest.attribute_escaped" and r.template == "mine.mjml.j2"  # type: ignore[attr-defined]
-               for r in caplog.records)
+    assert any(
+        r.getMessage() == "digest.attribute_escaped" and r.template == "mine.mjml.j2"  # type: ignore[attr-defined]
+        for r in caplog.records
+    )
 
 
 def test_invalid_mjml_names_the_template() -> None:

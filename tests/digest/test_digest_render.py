@@ -20,9 +20,13 @@ from nashra.errors import ConfigError, TemplateError
 from nashra.runtime import Runtime
 from nashra.text import LRI, PDI, format_date
 
-TITLE_DIV = re.compile(r'<div class="teaser-title" lang="ar" dir="auto" style="direction:rtl;text-align:right;[^"]*">'
-                       r'<a href="([^"]+)" style="direction:rtl;[^"]*">([^<]+)</a></div>')
-EXCERPT_DIV = re.compile(r'<div class="teaser-excerpt" lang="ar" dir="auto" style="direction:rtl;text-align:right;[^"]*">([^<]+)</div>')
+TITLE_DIV = re.compile(
+    r'<div class="teaser-title" lang="ar" dir="auto" style="direction:rtl;text-align:right;[^"]*">'
+    r'<a href="([^"]+)" style="direction:rtl;[^"]*">([^<]+)</a></div>'
+)
+EXCERPT_DIV = re.compile(
+    r'<div class="teaser-excerpt" lang="ar" dir="auto" style="direction:rtl;text-align:right;[^"]*">([^<]+)</div>'
+)
 
 
 def _demo(demo_runtime: Callable[[str], Runtime], extra: str = ""):  # type: ignore[no-untyped-def]
@@ -35,7 +39,7 @@ def _demo(demo_runtime: Callable[[str], Runtime], extra: str = ""):  # type: ign
 def test_demo_html_is_right_to_left_at_every_level(demo_runtime: Callable[[str], Runtime]) -> None:
     _, rendered = _demo(demo_runtime)
     html = rendered.html
-    assert html.startswith("<!doctype html><html lang=\"ar\" dir=\"rtl\"")
+    assert html.startswith('<!doctype html><html lang="ar" dir="rtl"')
     assert re.search(r'<div [^>]*class="digest-body"[^>]*lang="ar" dir="rtl"', html)
     # mjml-python puts direction:ltr on every column unless told otherwise.
     assert "direction:ltr" not in html
@@ -48,7 +52,9 @@ def test_demo_html_is_right_to_left_at_every_level(demo_runtime: Callable[[str],
     assert not re.search(r"<(?:a|td|th|table)\b[^>]*\sdir=", html)
     # Fonts: an Arabic stack ending with Outlook-safe fonts, and an Outlook-only fallback.
     assert "font-family:Segoe UI, Geeza Pro, Noto Sans Arabic, Tahoma, Arial, sans-serif;" in html
-    assert re.search(r"<!--\[if mso\]><style[^>]*>[^<]*font-family: Tahoma, Arial[^<]*mso-font-alt: Tahoma", html)
+    assert re.search(
+        r"<!--\[if mso\]><style[^>]*>[^<]*font-family: Tahoma, Arial[^<]*mso-font-alt: Tahoma", html
+    )
     assert "fonts.googleapis.com" not in html  # no Latin web fonts by default
     for img in re.findall(r"<img\b[^>]*>", html):
         assert re.search(r'\salt="[^"]+"', img), img
@@ -65,13 +71,20 @@ def test_demo_html_is_right_to_left_at_every_level(demo_runtime: Callable[[str],
 
 
 def test_web_font_is_first_in_the_stack_and_imported(demo_runtime: Callable[[str], Runtime]) -> None:
-    _, rendered = _demo(demo_runtime, 'web_font_family = "Noto Naskh Arabic"\n'
-                                      'web_font_url = "https://fonts.example/naskh.css"\n')
-    assert "font-family:Noto Naskh Arabic, Segoe UI, Geeza Pro, Noto Sans Arabic, Tahoma, Arial, sans-serif;" in rendered.html
+    _, rendered = _demo(
+        demo_runtime,
+        'web_font_family = "Noto Naskh Arabic"\nweb_font_url = "https://fonts.example/naskh.css"\n',
+    )
+    assert (
+        "font-family:Noto Naskh Arabic, Segoe UI, Geeza Pro, Noto Sans Arabic, Tahoma, Arial, sans-serif;"
+        in rendered.html
+    )
     assert '<link href="https://fonts.example/naskh.css" rel="stylesheet"' in rendered.html
 
 
-def test_plain_text_has_every_title_excerpt_and_link_in_reading_order(demo_runtime: Callable[[str], Runtime]) -> None:
+def test_plain_text_has_every_title_excerpt_and_link_in_reading_order(
+    demo_runtime: Callable[[str], Runtime],
+) -> None:
     _, rendered = _demo(demo_runtime)
     html = rendered.html
     expected: list[str] = []
@@ -107,7 +120,9 @@ def test_over_budget_digest_drops_teasers_from_the_end(demo_runtime: Callable[[s
 
 def test_empty_digest_is_not_prepared(make_runtime: Callable[[str], Runtime], tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    runtime = make_runtime('[[sources]]\ntype = "folder"\nname = "desk"\npath = "empty"\n\n[[digests]]\nname = "daily"\n')
+    runtime = make_runtime(
+        '[[sources]]\ntype = "folder"\nname = "desk"\npath = "empty"\n\n[[digests]]\nname = "daily"\n'
+    )
     assert prepare_digest(runtime, find_digest(runtime.settings, "daily"), now=DEMO_NOW) is None
 
 
@@ -120,9 +135,12 @@ def test_subject_isolates_latin_and_number_runs(tmp_path: Path) -> None:
     article = stored("mix", title="شركة BlueDune Telecom تضخ 3.5 مليون يورو في نادي 2026")
     composition = compose([article], settings.digests[0], now=datetime(2026, 11, 30, tzinfo=UTC))
     assert composition is not None
-    rendered = render_digest(settings, settings.digests[0], composition, now=datetime(2026, 11, 30, tzinfo=UTC))
-    assert rendered.subject == (f"نشرة: شركة {LRI}BlueDune Telecom{PDI} تضخ {LRI}3.5{PDI} مليون يورو "
-                                f"في نادي {LRI}2026{PDI}")
+    rendered = render_digest(
+        settings, settings.digests[0], composition, now=datetime(2026, 11, 30, tzinfo=UTC)
+    )
+    assert rendered.subject == (
+        f"نشرة: شركة {LRI}BlueDune Telecom{PDI} تضخ {LRI}3.5{PDI} مليون يورو في نادي {LRI}2026{PDI}"
+    )
     # In the HTML the browser's bidi algorithm and dir="auto" do that work: no controls in the body.
     assert "BlueDune Telecom تضخ 3.5 مليون" in rendered.html
 
@@ -130,7 +148,9 @@ def test_subject_isolates_latin_and_number_runs(tmp_path: Path) -> None:
 def test_templates_are_overridable_by_path(tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "short.txt.j2").write_text(
-        "{% include 'head.txt.j2' %}{% for t in [lead] %}* {{ t.title }} <{{ t.url }}>{% endfor %}\n", encoding="utf-8")
+        "{% include 'head.txt.j2' %}{% for t in [lead] %}* {{ t.title }} <{{ t.url }}>{% endfor %}\n",
+        encoding="utf-8",
+    )
     (tmp_path / "mine" / "head.txt.j2").write_text("{{ site.name }} / {{ digest.name }}\n", encoding="utf-8")
     settings = _settings('[[digests]]\nname = "d"\ntext_template = "mine/short.txt.j2"\n', tmp_path)
     now = datetime(2026, 11, 30, tzinfo=UTC)
@@ -144,17 +164,25 @@ def test_templates_are_overridable_by_path(tmp_path: Path) -> None:
 
 def test_template_errors_name_the_template_and_line(tmp_path: Path) -> None:
     article = stored("t")
-    (tmp_path / "broken.mjml.j2").write_text("<mjml>\n<mj-body>\n{{ lead.no_such_field }}\n</mj-body></mjml>\n",
-                                             encoding="utf-8")
-    (tmp_path / "syntax.txt.j2").write_text("{{ site.name }}\n{% if lead %}\n{{ lead.title }\n", encoding="utf-8")
-    (tmp_path / "bad.mjml.j2").write_text("<mjml><mj-body><mj-section>\n</mj-body></mjml>\n", encoding="utf-8")
+    (tmp_path / "broken.mjml.j2").write_text(
+        "<mjml>\n<mj-body>\n{{ lead.no_such_field }}\n</mj-body></mjml>\n", encoding="utf-8"
+    )
+    (tmp_path / "syntax.txt.j2").write_text(
+        "{{ site.name }}\n{% if lead %}\n{{ lead.title }\n", encoding="utf-8"
+    )
+    (tmp_path / "bad.mjml.j2").write_text(
+        "<mjml><mj-body><mj-section>\n</mj-body></mjml>\n", encoding="utf-8"
+    )
     now = datetime(2026, 11, 30, tzinfo=UTC)
     cases = [
         ('html_template = "broken.mjml.j2"', r"broken\.mjml\.j2:3: template error: .*no_such_field"),
         ('text_template = "syntax.txt.j2"', r"syntax\.txt\.j2:3: template syntax error"),
         ('html_template = "bad.mjml.j2"', r"bad\.mjml\.j2: MJML the template produced is invalid"),
         ('html_template = "missing.mjml.j2"', r"missing\.mjml\.j2: template file not found"),
-        ('subject = "{{ site.name }}\\n{{ nothing_here }}"', r"nashra\.toml:\d+: digests\[0\]\.subject:2: .*nothing_here"),
+        (
+            'subject = "{{ site.name }}\\n{{ nothing_here }}"',
+            r"nashra\.toml:\d+: digests\[0\]\.subject:2: .*nothing_here",
+        ),
     ]
     for line, pattern in cases:
         settings = _settings(f'[[digests]]\nname = "d"\n{line}\n', tmp_path)
@@ -167,8 +195,11 @@ def test_template_errors_name_the_template_and_line(tmp_path: Path) -> None:
 
 def test_config_rejects_bad_digest_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        _settings('[[digests]]\nname = "d"\nschedule = "every morning"\nsubject = "{{ site.name "\n'
-                  'window = "weekly"\n', tmp_path)
+        _settings(
+            '[[digests]]\nname = "d"\nschedule = "every morning"\nsubject = "{{ site.name "\n'
+            'window = "weekly"\n',
+            tmp_path,
+        )
     text = str(caught.value)
     for key in ("schedule", "subject", "window"):
         assert f"digests[0].{key}" in text

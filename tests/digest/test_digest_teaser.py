@@ -16,7 +16,18 @@ from nashra.digest.teaser import teaser_text
 from nashra.text import clean_text, grapheme_len, graphemes
 
 LETTERS = list("ابتثجحخدذرزسشصضطظعغفقكلمنهوي") + ["لا", "ة", "ى", "ء", "أ", "إ", "آ"]
-MARKS = ["\u064e", "\u064f", "\u0650", "\u0651", "\u0652", "\u064b", "\u064c", "\u064d", "\u0651\u064e", "\u0670"]
+MARKS = [
+    "\u064e",
+    "\u064f",
+    "\u0650",
+    "\u0651",
+    "\u0652",
+    "\u064b",
+    "\u064c",
+    "\u064d",
+    "\u0651\u064e",
+    "\u0670",
+]
 EMOJI = ["😀", "👍🏽", "👨\u200d👩\u200d👧\u200d👦", "🇩🇿", "🏳️\u200d🌈", "❤️", "🧕🏾"]
 OTHER = [" ", " ", " ", "، ", ". ", "«", "»", "(", ")", "؟", "2026", "Sonatrach", "3.5", '"', "\u0640"]
 OPEN_CLOSE = {"«": "»", "(": ")", "[": "]", "“": "”"}
@@ -75,7 +86,10 @@ def test_an_opened_guillemet_is_never_left_open(prefix: str, length: int) -> Non
 
 
 def test_lead_wins_then_first_prose_paragraph() -> None:
-    assert teaser_text(stored("a", lead="<p>مقدمة <b>مهمة</b> من الووردبريس</p>").article, 200) == "مقدمة مهمة من الووردبريس"
+    assert (
+        teaser_text(stored("a", lead="<p>مقدمة <b>مهمة</b> من الووردبريس</p>").article, 200)
+        == "مقدمة مهمة من الووردبريس"
+    )
     body = (
         "<h2>عنوان فرعي لا يصلح مقدمة للخبر مهما كان طوله في الصفحة</h2>"
         "<figure><img src='x.png'><figcaption>تعليق على الصورة طويل بما يكفي ليبدو فقرة حقيقية</figcaption></figure>"

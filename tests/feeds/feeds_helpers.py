@@ -42,7 +42,9 @@ def article(
         section=section,
         tags=tuple(tags),
         lead=lead,
-        body_html=body if body is not None else (
+        body_html=body
+        if body is not None
+        else (
             f"<p>افتتحت البلدية صباح اليوم الجسر الجديد رقم {n} بعد أشهر من الأشغال، وسط حضور كبير من سكان الأحياء المجاورة.</p>"
             '<p>وقال رئيس البلدية إن <a href="/mashari3">المشاريع القادمة</a> ستشمل الطرق الريفية.</p>'
         ),
@@ -52,15 +54,35 @@ def article(
 
 def sample_articles() -> list[Article]:
     """Eight stories over three sections and overlapping tags, with the awkward cases readers meet."""
-    photo = Image(url="https://news.example.org/media/bridge.jpg", alt="جسر معلّق عند الغروب", length=48213,
-                  mime_type="image/jpeg", caption="الجسر كما يبدو من الضفة الشرقية")
+    photo = Image(
+        url="https://news.example.org/media/bridge.jpg",
+        alt="جسر معلّق عند الغروب",
+        length=48213,
+        mime_type="image/jpeg",
+        caption="الجسر كما يبدو من الضفة الشرقية",
+    )
     return [
         article(1, section="سياسة", tags=["الانتخابات المحلية", "البرلمان"], image=photo),
-        article(2, section="اقتصاد", tags=["الموانئ", "التجارة الخارجية"], lead="ميناء جاف جديد يدخل الخدمة هذا الأسبوع."),
-        article(3, section="سياسة", tags=["البرلمان"], title='نقاش "حادّ" حول الميزانية & الضرائب في البرلمان',
-                updated=BASE + timedelta(hours=30)),
-        article(4, section="ثقافة", tags=["مهرجان الشعر", "الواحات"],
-                url="https://news.example.org/ثقافة/مهرجان-الشعر", image=Image(url="/media/poetry.png")),
+        article(
+            2,
+            section="اقتصاد",
+            tags=["الموانئ", "التجارة الخارجية"],
+            lead="ميناء جاف جديد يدخل الخدمة هذا الأسبوع.",
+        ),
+        article(
+            3,
+            section="سياسة",
+            tags=["البرلمان"],
+            title='نقاش "حادّ" حول الميزانية & الضرائب في البرلمان',
+            updated=BASE + timedelta(hours=30),
+        ),
+        article(
+            4,
+            section="ثقافة",
+            tags=["مهرجان الشعر", "الواحات"],
+            url="https://news.example.org/ثقافة/مهرجان-الشعر",
+            image=Image(url="/media/poetry.png"),
+        ),
         article(5, section="اقتصاد", tags=["التجارة الخارجية", "الموانئ"]),
         article(6, section="ثقافة", tags=["مهرجان الشِّعر"]),  # same slug as "مهرجان الشعر": one feed
         article(7, section="سياسة", tags=["الانتخابات المحلية"], updated=BASE + timedelta(hours=40)),

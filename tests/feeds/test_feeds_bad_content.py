@@ -22,10 +22,17 @@ BROKEN_BODY = (
 
 def _bad_articles() -> list[Article]:
     return [
-        article(1, section="\u200fسياسة", tags=["\u202bعاجل\u202c", "انتخابات\x1b"],
-                title="\u202eعنوان\x1b فيه\u2066 تحكم\u2069 ثنائي الاتجاه\ufffe\x07",
-                lead="مقدمة\x1b فيها محرف\x0c تحكم", body=BROKEN_BODY),
-        article(2, section="اقتصاد", tags=[], title="\u200f\u202a\x1b", body="<p>نص قصير"),  # nothing left of the title
+        article(
+            1,
+            section="\u200fسياسة",
+            tags=["\u202bعاجل\u202c", "انتخابات\x1b"],
+            title="\u202eعنوان\x1b فيه\u2066 تحكم\u2069 ثنائي الاتجاه\ufffe\x07",
+            lead="مقدمة\x1b فيها محرف\x0c تحكم",
+            body=BROKEN_BODY,
+        ),
+        article(
+            2, section="اقتصاد", tags=[], title="\u200f\u202a\x1b", body="<p>نص قصير"
+        ),  # nothing left of the title
     ]
 
 
@@ -42,8 +49,9 @@ def _check_all(public: Path, atom_schema, jsonfeed_validator) -> None:  # type: 
             assert not list(jsonfeed_validator.iter_errors(json.loads(path.read_bytes()))), rel
 
 
-def test_bad_content_in_the_store_still_gives_valid_feeds(make_runtime, atom_schema, jsonfeed_validator,
-                                                         feed_logs) -> None:  # type: ignore[no-untyped-def]
+def test_bad_content_in_the_store_still_gives_valid_feeds(
+    make_runtime, atom_schema, jsonfeed_validator, feed_logs
+) -> None:  # type: ignore[no-untyped-def]
     runtime = make_runtime("")
     articles = _bad_articles()
     store_articles(runtime, articles)
@@ -51,7 +59,12 @@ def test_bad_content_in_the_store_still_gives_valid_feeds(make_runtime, atom_sch
     public = runtime.settings.public_dir
     _check_all(public, atom_schema, jsonfeed_validator)
     assert {rel.rsplit("/", 1)[0] for rel in feed_files(public)} == {
-        "feeds", "feeds/sections/سياسة", "feeds/sections/اقتصاد", "feeds/tags/عاجل", "feeds/tags/انتخابات"}
+        "feeds",
+        "feeds/sections/سياسة",
+        "feeds/sections/اقتصاد",
+        "feeds/tags/عاجل",
+        "feeds/tags/انتخابات",
+    }
     atom = feedparser.parse((public / "feeds/atom.xml").read_bytes())
     by_id = {e.id: e for e in atom.entries}
     first = by_id[f"urn:nashra:{articles[0].id}"]
@@ -66,7 +79,9 @@ def test_bad_content_in_the_store_still_gives_valid_feeds(make_runtime, atom_sch
     assert first.updated_parsed == first.published_parsed
     second = by_id[f"urn:nashra:{articles[1].id}"]
     assert second.title == "نص قصير"  # empty title replaced by the start of the teaser
-    cleaned = {r.__dict__["article"]: r.__dict__["removed"] for r in feed_logs if r.getMessage() == "feeds.cleaned"}
+    cleaned = {
+        r.__dict__["article"]: r.__dict__["removed"] for r in feed_logs if r.getMessage() == "feeds.cleaned"
+    }
     assert cleaned[articles[0].id] == "body:1,lead:1,section:1,tags:3,title:6"
     assert cleaned[articles[1].id] == "title:3,title.empty:1"
 
@@ -74,8 +89,13 @@ def test_bad_content_in_the_store_still_gives_valid_feeds(make_runtime, atom_sch
 def test_nul_and_surrogates_never_reach_lxml(tmp_path: Path, atom_schema, jsonfeed_validator) -> None:  # type: ignore[no-untyped-def]
     """NUL cannot even be stored in PostgreSQL text, so this goes through the in-memory build."""
     settings = parse_settings("", origin="test", base_dir=tmp_path)
-    bad = article(1, section="ثقافة", tags=["\x00وسم"], title="عنوان\x00 مع\ud800 محارف\ufffe\uffff باطلة",
-                  body="<p>\x00نص\ud800 الجسم</p>")
+    bad = article(
+        1,
+        section="ثقافة",
+        tags=["\x00وسم"],
+        title="عنوان\x00 مع\ud800 محارف\ufffe\uffff باطلة",
+        body="<p>\x00نص\ud800 الجسم</p>",
+    )
     stored = StoredArticle(id=bad.id, article=bad, first_seen_at=BASE, last_changed_at=BASE)
     result = build_from_articles([stored], settings, tmp_path / "out")
     assert result.feeds == 3
@@ -83,6 +103,13 @@ def test_nul_and_surrogates_never_reach_lxml(tmp_path: Path, atom_schema, jsonfe
     parsed = feedparser.parse((tmp_path / "out/feeds/rss.xml").read_bytes())
     assert parsed.entries[0].title == "عنوان مع محارف باطلة"
     assert [t.term for t in parsed.entries[0].tags] == ["ثقافة", "وسم"]
-    assert tuple(parsed.entries[0].published_parsed)[:6] == tuple(bad.published_at.astimezone(UTC).timetuple())[:6]
-    assert datetime.fromisoformat(json.loads((tmp_path / "out/feeds/feed.json").read_bytes())["items"][0]
-                                  ["date_modified"]) == bad.published_at
+    assert (
+        tuple(parsed.entries[0].published_parsed)[:6]
+        == tuple(bad.published_at.astimezone(UTC).timetuple())[:6]
+    )
+    assert (
+        datetime.fromisoformat(
+            json.loads((tmp_path / "out/feeds/feed.json").read_bytes())["items"][0]["date_modified"]
+        )
+        == bad.published_at
+    )

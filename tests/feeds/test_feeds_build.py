@@ -108,8 +108,9 @@ def test_items_carry_summary_content_and_image(built) -> None:  # type: ignore[n
     rss = feedparser.parse((public / "feeds/rss.xml").read_bytes())
     entries = {_number(by_guid[e.id]): e for e in rss.entries}
     one = entries[1]
-    assert one.enclosures == [{"href": "https://news.example.org/media/bridge.jpg", "length": "48213",
-                               "type": "image/jpeg"}]
+    assert one.enclosures == [
+        {"href": "https://news.example.org/media/bridge.jpg", "length": "48213", "type": "image/jpeg"}
+    ]
     assert one.media_content[0]["url"] == "https://news.example.org/media/bridge.jpg"
     content = one.content[0].value
     assert content.startswith("<figure><img ")  # the lead image first, as Atom readers drop enclosures
@@ -119,9 +120,14 @@ def test_items_carry_summary_content_and_image(built) -> None:  # type: ignore[n
     assert one.summary.startswith("افتتحت البلدية صباح اليوم الجسر الجديد رقم 1")
     assert entries[2].summary == "ميناء جاف جديد يدخل الخدمة هذا الأسبوع."  # the lead wins
     four = entries[4]
-    assert "enclosures" not in four or four.enclosures == []  # length unknown: no enclosure, media:content only
+    assert (
+        "enclosures" not in four or four.enclosures == []
+    )  # length unknown: no enclosure, media:content only
     assert four.media_content[0]["url"] == "https://news.example.org/media/poetry.png"
-    assert four.link == "https://news.example.org/%D8%AB%D9%82%D8%A7%D9%81%D8%A9/%D9%85%D9%87%D8%B1%D8%AC%D8%A7%D9%86-%D8%A7%D9%84%D8%B4%D8%B9%D8%B1"
+    assert (
+        four.link
+        == "https://news.example.org/%D8%AB%D9%82%D8%A7%D9%81%D8%A9/%D9%85%D9%87%D8%B1%D8%AC%D8%A7%D9%86-%D8%A7%D9%84%D8%B4%D8%B9%D8%B1"
+    )
     atom = feedparser.parse((public / "feeds/atom.xml").read_bytes())
     atom_one = next(e for e in atom.entries if e.id == one.id)
     assert atom_one.media_content[0]["url"] == "https://news.example.org/media/bridge.jpg"
@@ -161,7 +167,11 @@ def test_json_feed_validates_and_reads_back_as_ingested(built, jsonfeed_validato
             assert datetime.fromisoformat(item["date_modified"]) == (a.updated_at or a.published_at)
             assert item["tags"] == _categories(a)
             assert item["authors"] == [{"name": a.author}]
-    bad = {"version": "https://jsonfeed.org/version/1.1", "title": "x", "items": [{"id": "1", "title": "no content"}]}
+    bad = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "x",
+        "items": [{"id": "1", "title": "no content"}],
+    }
     assert list(jsonfeed_validator.iter_errors(bad))  # the schema can fail
 
 
@@ -172,7 +182,10 @@ def test_second_build_rewrites_nothing(built) -> None:  # type: ignore[no-untype
     again = build_feeds(runtime)
     assert again.written == [] and again.removed == []
     assert again.unchanged == len(files)
-    after = {rel: (p.read_bytes(), p.stat().st_mtime_ns) for rel, p in feed_files(runtime.settings.public_dir).items()}
+    after = {
+        rel: (p.read_bytes(), p.stat().st_mtime_ns)
+        for rel, p in feed_files(runtime.settings.public_dir).items()
+    }
     assert after == before
 
 
@@ -181,9 +194,18 @@ def test_editing_one_article_changes_only_its_feeds(built) -> None:  # type: ign
     files = feed_files(runtime.settings.public_dir)
     before = {rel: (p.read_bytes(), p.stat().st_mtime_ns) for rel, p in files.items()}
     edited = next(a for a in articles if a.guid == "story-2")
-    store_articles(runtime, [Article(**{**{f: getattr(edited, f) for f in edited.__slots__},
-                                        "title": "ميناء جاف جديد: العنوان بعد التصحيح"})],
-                   now=INGESTED_AT + timedelta(hours=3))
+    store_articles(
+        runtime,
+        [
+            Article(
+                **{
+                    **{f: getattr(edited, f) for f in edited.__slots__},
+                    "title": "ميناء جاف جديد: العنوان بعد التصحيح",
+                }
+            )
+        ],
+        now=INGESTED_AT + timedelta(hours=3),
+    )
     result = build_feeds(runtime)
     touched = {"feeds", "feeds/sections/اقتصاد", "feeds/tags/الموانئ", "feeds/tags/التجارة-الخارجية"}
     assert sorted(result.written) == sorted(f"{folder}/{name}" for folder in touched for name in FORMATS)
@@ -200,8 +222,11 @@ def test_editing_one_article_changes_only_its_feeds(built) -> None:  # type: ign
 def test_feeds_of_a_tag_no_article_carries_are_removed(built) -> None:  # type: ignore[no-untyped-def]
     runtime, articles, _ = built
     lone = next(a for a in articles if a.guid == "story-8")
-    store_articles(runtime, [Article(**{**{f: getattr(lone, f) for f in lone.__slots__}, "tags": ("متابعة",)})],
-                   now=INGESTED_AT + timedelta(hours=1))
+    store_articles(
+        runtime,
+        [Article(**{**{f: getattr(lone, f) for f in lone.__slots__}, "tags": ("متابعة",)})],
+        now=INGESTED_AT + timedelta(hours=1),
+    )
     result = build_feeds(runtime)
     assert sorted(result.removed) == sorted(f"feeds/tags/عاجل/{name}" for name in FORMATS)
     public: Path = runtime.settings.public_dir
@@ -215,7 +240,11 @@ def test_max_items_and_teaser_only_from_config(make_runtime, atom_schema, jsonfe
     build_feeds(runtime)
     public = runtime.settings.public_dir
     assert {rel.rsplit("/", 1)[0] for rel in feed_files(public)} == {
-        "feeds", "feeds/sections/سياسة", "feeds/sections/اقتصاد", "feeds/sections/ثقافة"}
+        "feeds",
+        "feeds/sections/سياسة",
+        "feeds/sections/اقتصاد",
+        "feeds/sections/ثقافة",
+    }
     rss = feedparser.parse((public / "feeds/rss.xml").read_bytes())
     assert len(rss.entries) == 2
     assert "content" not in rss.entries[0]
@@ -247,7 +276,9 @@ def test_ties_in_publication_time_are_ordered_by_id(make_runtime) -> None:  # ty
     assert [item["id"] for item in feed["items"]] == sorted(f"urn:nashra:{a.id}" for a in same_time)
 
 
-def test_rebuilds_reuse_prepared_items_until_an_article_changes(built, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_rebuilds_reuse_prepared_items_until_an_article_changes(
+    built, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     runtime, articles, _ = built
     prepared: list[str] = []
     real = build_module.prepare_item
@@ -260,8 +291,11 @@ def test_rebuilds_reuse_prepared_items_until_an_article_changes(built, monkeypat
     build_feeds(runtime)
     assert prepared == []  # the worker's usual rebuild sanitises nothing again
     edited = next(a for a in articles if a.guid == "story-5")
-    store_articles(runtime, [Article(**{**{f: getattr(edited, f) for f in edited.__slots__}, "lead": "مقدمة جديدة"})],
-                   now=INGESTED_AT + timedelta(hours=2))
+    store_articles(
+        runtime,
+        [Article(**{**{f: getattr(edited, f) for f in edited.__slots__}, "lead": "مقدمة جديدة"})],
+        now=INGESTED_AT + timedelta(hours=2),
+    )
     build_feeds(runtime)
     assert prepared == ["story-5"]
     json_feed = json.loads((runtime.settings.public_dir / "feeds/sections/اقتصاد/feed.json").read_bytes())

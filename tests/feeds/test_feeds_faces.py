@@ -28,19 +28,24 @@ def restore_logging() -> Iterator[None]:
     logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
 
 
-def test_cli_builds_into_out_dir_without_pinging_the_hub(make_runtime, httpserver: HTTPServer, tmp_path: Path,
-                                                         restore_logging) -> None:  # type: ignore[no-untyped-def]
+def test_cli_builds_into_out_dir_without_pinging_the_hub(
+    make_runtime, httpserver: HTTPServer, tmp_path: Path, restore_logging
+) -> None:  # type: ignore[no-untyped-def]
     runtime = make_runtime(f'[feeds]\nhub_url = "{httpserver.url_for("/hub")}"\n')
     store_articles(runtime, sample_articles())
     out = tmp_path / "preview"
     runner = CliRunner()
-    first = runner.invoke(app, ["--config", str(runtime.settings.origin), "feeds", "build", "--out", str(out)])
+    first = runner.invoke(
+        app, ["--config", str(runtime.settings.origin), "feeds", "build", "--out", str(out)]
+    )
     assert first.exit_code == 0, first.output
     assert "11 feeds × 3 formats" in first.output and "33 written, 0 unchanged" in first.output
     assert len(feed_files(out)) == 33
     assert not (runtime.settings.public_dir / "feeds").exists()
     assert httpserver.log == []  # a preview folder is not what the public URLs serve
-    again = runner.invoke(app, ["--config", str(runtime.settings.origin), "feeds", "build", "--out", str(out)])
+    again = runner.invoke(
+        app, ["--config", str(runtime.settings.origin), "feeds", "build", "--out", str(out)]
+    )
     assert again.exit_code == 0 and "0 written, 33 unchanged" in again.output
 
 
@@ -64,14 +69,18 @@ def test_worker_builds_feeds_after_an_ingest_that_found_something(make_runtime, 
     (articles / "one.md").write_text(
         "---\ntitle: افتتاح المكتبة البلدية بعد الترميم\ndate: 2026-11-25T10:00:00+01:00\nsection: ثقافة\n"
         "keywords: [المكتبات]\n---\n\nأعادت البلدية فتح أبواب المكتبة بعد عامين من أشغال الترميم والتوسعة.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     runtime = make_runtime('[[sources]]\ntype = "folder"\nname = "local"\npath = "articles"\n')
     feeds_stage = next(stage for stage in STAGES if stage.name == "feeds")
     job = Job("ingest", IntervalTrigger(minutes=10), ingest)
     _run_job(runtime, job, [feeds_stage])
     public = runtime.settings.public_dir
     assert {rel.rsplit("/", 1)[0] for rel in feed_files(public)} == {
-        "feeds", "feeds/sections/ثقافة", "feeds/tags/المكتبات"}
+        "feeds",
+        "feeds/sections/ثقافة",
+        "feeds/tags/المكتبات",
+    }
     stamp = (public / "feeds/rss.xml").stat().st_mtime_ns
     _run_job(runtime, job, [feeds_stage])  # nothing new: the feeds are not even rebuilt
     assert (public / "feeds/rss.xml").stat().st_mtime_ns == stamp

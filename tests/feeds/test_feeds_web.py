@@ -30,13 +30,16 @@ def site(tmp_path: Path):  # type: ignore[no-untyped-def]
     return settings, client
 
 
-@pytest.mark.parametrize(("path", "content_type"), [
-    ("feeds/rss.xml", "application/rss+xml; charset=utf-8"),
-    ("feeds/atom.xml", "application/atom+xml; charset=utf-8"),
-    ("feeds/feed.json", "application/feed+json; charset=utf-8"),
-    ("feeds/sections/ثقافة/rss.xml", "application/rss+xml; charset=utf-8"),
-    ("feeds/tags/سينما/feed.json", "application/feed+json; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("feeds/rss.xml", "application/rss+xml; charset=utf-8"),
+        ("feeds/atom.xml", "application/atom+xml; charset=utf-8"),
+        ("feeds/feed.json", "application/feed+json; charset=utf-8"),
+        ("feeds/sections/ثقافة/rss.xml", "application/rss+xml; charset=utf-8"),
+        ("feeds/tags/سينما/feed.json", "application/feed+json; charset=utf-8"),
+    ],
+)
 def test_serves_files_with_content_type_and_validators(site, path: str, content_type: str) -> None:  # type: ignore[no-untyped-def]
     settings, client = site
     file = settings.public_dir / path
@@ -53,17 +56,25 @@ def test_conditional_requests_get_304(site) -> None:  # type: ignore[no-untyped-
     _, client = site
     first = client.get("/feeds/rss.xml")
     etag, modified = first.headers["etag"], first.headers["last-modified"]
-    for headers in ({"If-None-Match": etag}, {"If-None-Match": f'"other", W/{etag}'}, {"If-None-Match": "*"},
-                    {"If-Modified-Since": modified}, {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}):
+    for headers in (
+        {"If-None-Match": etag},
+        {"If-None-Match": f'"other", W/{etag}'},
+        {"If-None-Match": "*"},
+        {"If-Modified-Since": modified},
+        {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+    ):
         response = client.get("/feeds/rss.xml", headers=headers)
         assert response.status_code == 304, headers
         assert response.content == b""
         assert response.headers["etag"] == etag
         assert response.headers["last-modified"] == modified
-    for headers in ({"If-None-Match": '"other"'}, {"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
-                    {"If-Modified-Since": "not a date"},
-                    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
-                    {"If-None-Match": '"other"', "If-Modified-Since": modified}):
+    for headers in (
+        {"If-None-Match": '"other"'},
+        {"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
+        {"If-Modified-Since": "not a date"},
+        # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
+        {"If-None-Match": '"other"', "If-Modified-Since": modified},
+    ):
         assert client.get("/feeds/rss.xml", headers=headers).status_code == 200, headers
 
 
@@ -81,10 +92,17 @@ def test_etag_changes_with_the_content_and_head_works(site) -> None:  # type: ig
     assert head.content == b""
 
 
-@pytest.mark.parametrize("path", [
-    "/feeds/nothing.xml", "/feeds/sections/غير-موجود/rss.xml", "/feeds/%2e%2e/nashra.toml",
-    "/feeds/sections/%2e%2e/rss.xml", "/feeds/.rss.xml.tmp", "/feeds/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/nothing.xml",
+        "/feeds/sections/غير-موجود/rss.xml",
+        "/feeds/%2e%2e/nashra.toml",
+        "/feeds/sections/%2e%2e/rss.xml",
+        "/feeds/.rss.xml.tmp",
+        "/feeds/",
+    ],
+)
 def test_anything_else_is_404(site, path: str) -> None:  # type: ignore[no-untyped-def]
     settings, client = site
     (settings.public_dir / "feeds/.rss.xml.tmp").write_bytes(b"half a file")
@@ -99,5 +117,9 @@ def test_the_web_app_serves_built_feeds(make_runtime) -> None:  # type: ignore[n
         response = client.get("/feeds/tags/سينما/atom.xml")
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
-        assert client.get("/feeds/tags/سينما/atom.xml",
-                          headers={"If-None-Match": response.headers["etag"]}).status_code == 304
+        assert (
+            client.get(
+                "/feeds/tags/سينما/atom.xml", headers={"If-None-Match": response.headers["etag"]}
+            ).status_code
+            == 304
+        )

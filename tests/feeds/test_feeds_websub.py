@@ -24,8 +24,9 @@ def _pings(httpserver: HTTPServer) -> list[dict[str, str]]:
     return pings
 
 
-def test_hub_is_advertised_and_pinged_for_changed_feeds_only(make_runtime, httpserver: HTTPServer, atom_schema,
-                                                             jsonfeed_validator) -> None:  # type: ignore[no-untyped-def]
+def test_hub_is_advertised_and_pinged_for_changed_feeds_only(
+    make_runtime, httpserver: HTTPServer, atom_schema, jsonfeed_validator
+) -> None:  # type: ignore[no-untyped-def]
     hub = httpserver.url_for("/hub")
     httpserver.expect_request("/hub", method="POST").respond_with_data("", status=204)
     runtime = make_runtime(f'[feeds]\nhub_url = "{hub}"\n')
@@ -38,11 +39,15 @@ def test_hub_is_advertised_and_pinged_for_changed_feeds_only(make_runtime, https
     assert report.counts["hub_pinged"] == len(files) == 9
     pings = _pings(httpserver)
     assert sorted(pings, key=lambda p: p["hub.url"]) == sorted(
-        ({"hub.mode": "publish", "hub.url": public_url(settings, rel)} for rel in files), key=lambda p: p["hub.url"])
+        ({"hub.mode": "publish", "hub.url": public_url(settings, rel)} for rel in files),
+        key=lambda p: p["hub.url"],
+    )
 
     public = settings.public_dir
     rss = lxml.etree.parse(str(public / "feeds/rss.xml"))
-    assert rss.xpath("/rss/channel/atom:link[@rel='hub']/@href", namespaces={"atom": "http://www.w3.org/2005/Atom"}) == [hub]
+    assert rss.xpath(
+        "/rss/channel/atom:link[@rel='hub']/@href", namespaces={"atom": "http://www.w3.org/2005/Atom"}
+    ) == [hub]
     rss_links = feedparser.parse((public / "feeds/rss.xml").read_bytes()).feed.links
     assert [link.href for link in rss_links if link.rel == "hub"] == [hub]
     atom = feedparser.parse((public / "feeds/atom.xml").read_bytes())
@@ -59,9 +64,11 @@ def test_hub_is_advertised_and_pinged_for_changed_feeds_only(make_runtime, https
     store_articles(runtime, [second], now=INGESTED_AT + timedelta(hours=1))
     run_feeds(runtime)
     changed = {p["hub.url"] for p in _pings(httpserver)}
-    expected = {public_url(settings, f"{folder}/{name}")
-                for folder in ("feeds", "feeds/sections/رياضة", "feeds/tags/ألعاب-القوى")
-                for name in ("rss.xml", "atom.xml", "feed.json")}
+    expected = {
+        public_url(settings, f"{folder}/{name}")
+        for folder in ("feeds", "feeds/sections/رياضة", "feeds/tags/ألعاب-القوى")
+        for name in ("rss.xml", "atom.xml", "feed.json")
+    }
     assert changed == expected
 
 

@@ -114,19 +114,26 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NASHRA_SECRET", "test-secret-for-mail-tests")
 
 
-def populate(runtime: Runtime, addresses: list[str], *, list_name: str = "default", names: dict[str, str] | None = None) -> None:
+def populate(
+    runtime: Runtime, addresses: list[str], *, list_name: str = "default", names: dict[str, str] | None = None
+) -> None:
     with runtime.store.begin() as conn:
         for address in addresses:
             add_subscriber(conn, address, now=NOW, name=(names or {}).get(address, ""), list_name=list_name)
 
 
 def record_test_issue(runtime: Runtime, *, digest: str = "daily", subject: str = SUBJECT) -> int:
-    rendered = RenderedDigest(digest=digest, subject=subject, preheader="حصاد الزيتون", html=HTML, text=TEXT,
-                              article_ids=(), archive_url=f"https://oasis.example/digests/{digest}/1.html")
+    rendered = RenderedDigest(
+        digest=digest,
+        subject=subject,
+        preheader="حصاد الزيتون",
+        html=HTML,
+        text=TEXT,
+        article_ids=(),
+        archive_url=f"https://oasis.example/digests/{digest}/1.html",
+    )
     with runtime.store.begin() as conn:
         return record_issue(conn, rendered, now=NOW)
 
 
 DIGESTS_TOML = '[[digests]]\nname = "daily"\n'
-
-

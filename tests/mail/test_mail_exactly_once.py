@@ -29,12 +29,17 @@ def _cli(config: Path) -> list[str]:
 
 @pytest.mark.parametrize("connections", [4])
 def test_sigkill_mid_send_then_restart_delivers_each_address_exactly_once(
-    make_settings: Callable[[str], Settings], smtp_server: SmtpServer, tmp_path: Path, connections: int,
+    make_settings: Callable[[str], Settings],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    connections: int,
 ) -> None:
     settings = make_settings(smtp_server.toml(connections=connections) + DIGESTS_TOML)
     addresses = [f"reader{n:04d}@example.com" for n in range(RECIPIENTS)]
     csv_path = tmp_path / "readers.csv"
-    csv_path.write_text("email,name\n" + "".join(f"{a},قارئ {n}\n" for n, a in enumerate(addresses)), encoding="utf-8")
+    csv_path.write_text(
+        "email,name\n" + "".join(f"{a},قارئ {n}\n" for n, a in enumerate(addresses)), encoding="utf-8"
+    )
     with Runtime.open(settings) as runtime:
         report = import_csv(runtime.store.begin, csv_path, now=NOW)
         assert report.added == RECIPIENTS and not report.errors
@@ -60,7 +65,9 @@ def test_sigkill_mid_send_then_restart_delivers_each_address_exactly_once(
     assert KILL_AT <= delivered_before_restart < RECIPIENTS
 
     second = subprocess.run(_cli(config), env=env, capture_output=True, timeout=240, check=False)
-    assert second.returncode == 0, second.stdout.decode("utf-8", "replace") + second.stderr.decode("utf-8", "replace")
+    assert second.returncode == 0, second.stdout.decode("utf-8", "replace") + second.stderr.decode(
+        "utf-8", "replace"
+    )
 
     copies = smtp_server.handler.copies()
     assert set(copies) == set(addresses), f"missing: {sorted(set(addresses) - set(copies))[:5]}"

@@ -22,21 +22,39 @@ DATE = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 
 def _template(text: str, html_body: str, **kwargs: object) -> MessageTemplate:
-    return MessageTemplate(MAIL, subject="نشرة الواحة — العدد الأول", html_body=html_body, text_body=text, date=DATE,
-                           list_id="نشرة الواحة <daily.oasis.example>", **kwargs)  # type: ignore[arg-type]
+    return MessageTemplate(
+        MAIL,
+        subject="نشرة الواحة — العدد الأول",
+        html_body=html_body,
+        text_body=text,
+        date=DATE,
+        list_id="نشرة الواحة <daily.oasis.example>",
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
-def _person(email_address: str = "reader@example.com", name: str = "", url: str = "https://oasis.example/u/tok") -> Personal:
-    return Personal(email_address, name, "7.42", url, "mailto:unsubscribe@oasis.example?subject=unsubscribe%20tok")
+def _person(
+    email_address: str = "reader@example.com", name: str = "", url: str = "https://oasis.example/u/tok"
+) -> Personal:
+    return Personal(
+        email_address, name, "7.42", url, "mailto:unsubscribe@oasis.example?subject=unsubscribe%20tok"
+    )
 
 
-pieces = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r%"), max_size=40)
+pieces = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r%"), max_size=40
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(parts=st.lists(pieces, min_size=1, max_size=6), url_tail=st.text(alphabet="abcXYZ019-_.", max_size=9),
-       local=st.text(alphabet="abcdefgh", min_size=1, max_size=7))
-def test_splicing_decodes_to_the_filled_parts_at_every_alignment(parts: list[str], url_tail: str, local: str) -> None:
+@given(
+    parts=st.lists(pieces, min_size=1, max_size=6),
+    url_tail=st.text(alphabet="abcXYZ019-_.", max_size=9),
+    local=st.text(alphabet="abcdefgh", min_size=1, max_size=7),
+)
+def test_splicing_decodes_to_the_filled_parts_at_every_alignment(
+    parts: list[str], url_tail: str, local: str
+) -> None:
     tokens = [UNSUBSCRIBE_URL, SUBSCRIBER_EMAIL]
     body = "".join(p + tokens[i % 2] for i, p in enumerate(parts[:-1])) + parts[-1]
     person = _person(f"{local}@example.com", url=f"https://oasis.example/u/{url_tail}?a=1&b=2")
@@ -45,20 +63,22 @@ def test_splicing_decodes_to_the_filled_parts_at_every_alignment(parts: list[str
     expected = body.replace(UNSUBSCRIBE_URL, person.unsubscribe_url).replace(SUBSCRIBER_EMAIL, person.email)
     assert message.get_body(("plain",)).get_content() == expected.replace("\r\n", "\n")
     expected_html = f"<p>{body}</p>".replace(UNSUBSCRIBE_URL, html.escape(person.unsubscribe_url)).replace(
-        SUBSCRIBER_EMAIL, html.escape(person.email))
+        SUBSCRIBER_EMAIL, html.escape(person.email)
+    )
     assert message.get_body(("html",)).get_content() == expected_html
 
 
 def test_wire_format_limits_and_headers() -> None:
     text = ("سطر عربي طويل جدًا " * 200) + f"\n.سطر يبدأ بنقطة\n{UNSUBSCRIBE_URL}\n"
     raw = _template(text, "<p>" + "ن" * 5000 + f'</p><a href="{UNSUBSCRIBE_URL}">x</a>').render(
-        _person(name='أمينة "الكاتبة"، من وهران'))
+        _person(name='أمينة "الكاتبة"، من وهران')
+    )
     lines = raw.split(b"\r\n")
     assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
     assert max(len(line) for line in lines) <= 998
     header_end = lines.index(b"")
     assert all(len(line) <= 78 for line in lines[:header_end] if not line.startswith(b"List-Unsubscribe:"))
-    assert all(len(line) <= 76 for line in lines[header_end + 1:])
+    assert all(len(line) <= 76 for line in lines[header_end + 1 :])
     assert not any(line.startswith(b".") for line in lines)
     assert raw.isascii()
     message = email.message_from_bytes(raw, policy=policy.default)
@@ -70,20 +90,36 @@ def test_wire_format_limits_and_headers() -> None:
 
 
 def test_dkim_signature_verifies(tmp_path: Path) -> None:
-    rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa", reason="needs cryptography to make a key")
+    rsa = pytest.importorskip(
+        "cryptography.hazmat.primitives.asymmetric.rsa", reason="needs cryptography to make a key"
+    )
     import dkim
     from cryptography.hazmat.primitives import serialization
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_path = tmp_path / "nashra.private"
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                           serialization.NoEncryption()))
-    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     mail = MAIL.model_copy(update={"dkim": DkimSettings(selector="s2026", key_path=key_path)})
     signer = dkim_signer(mail, key_path)
     assert signer is not None
-    raw = MessageTemplate(mail, subject="نشرة موقّعة", html_body=f"<p>{SUBSCRIBER_EMAIL}</p>", text_body=UNSUBSCRIBE_URL,
-                          date=DATE, list_id="l <daily.oasis.example>", signer=signer).render(_person())
+    raw = MessageTemplate(
+        mail,
+        subject="نشرة موقّعة",
+        html_body=f"<p>{SUBSCRIBER_EMAIL}</p>",
+        text_body=UNSUBSCRIBE_URL,
+        date=DATE,
+        list_id="l <daily.oasis.example>",
+        signer=signer,
+    ).render(_person())
     assert raw.startswith(b"DKIM-Signature:")
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
 

@@ -26,7 +26,9 @@ def test_rate_limit_spaces_batches() -> None:
     for _ in range(5):
         limiter.wait(4)  # a batch of 4 messages (4 connections) each time
     assert clock.slept == pytest.approx([0.4, 0.4, 0.4, 0.4])
-    assert clock.now - 100.0 == pytest.approx(1.6)  # 20 messages, the last batch starts at 1.6 s: 10 per second
+    assert clock.now - 100.0 == pytest.approx(
+        1.6
+    )  # 20 messages, the last batch starts at 1.6 s: 10 per second
 
 
 def test_no_limit_never_sleeps() -> None:

@@ -19,10 +19,16 @@ from nashra.store import subscribers as db
 
 
 def _send(runtime: Runtime):  # type: ignore[no-untyped-def]
-    return send_digest(runtime, find_digest(runtime.settings, "daily"), sleep=lambda s: None if s <= 0 else __import__("time").sleep(min(s, 0.2)))
+    return send_digest(
+        runtime,
+        find_digest(runtime.settings, "daily"),
+        sleep=lambda s: None if s <= 0 else __import__("time").sleep(min(s, 0.2)),
+    )
 
 
-def test_headers_and_both_parts_parse_back(make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer) -> None:
+def test_headers_and_both_parts_parse_back(
+    make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer
+) -> None:
     runtime = make_runtime(smtp_server.toml() + DIGESTS_TOML)
     populate(runtime, ["samir@example.com", "Leila@Example.org"], names={"samir@example.com": "سمير بن علي"})
     issue_id = record_test_issue(runtime)
@@ -31,11 +37,15 @@ def test_headers_and_both_parts_parse_back(make_runtime: Callable[[str], Runtime
 
     assert (summary.status, summary.sent, summary.failed, summary.total) == ("sent", 2, 0, 2)
     assert smtp_server.handler.copies() == {"samir@example.com": 1, "leila@example.org": 1}
-    by_rcpt = {m.recipients[0]: email.message_from_bytes(m.content, policy=policy.default)
-               for m in smtp_server.handler.messages}
+    by_rcpt = {
+        m.recipients[0]: email.message_from_bytes(m.content, policy=policy.default)
+        for m in smtp_server.handler.messages
+    }
     message = by_rcpt["samir@example.com"]
     assert message["Subject"] == SUBJECT
-    assert re.search(rb"^Subject: =\?utf-8\?b\?", smtp_server.handler.messages[0].content, re.MULTILINE | re.IGNORECASE)
+    assert re.search(
+        rb"^Subject: =\?utf-8\?b\?", smtp_server.handler.messages[0].content, re.MULTILINE | re.IGNORECASE
+    )
     assert message["To"].addresses[0].display_name == "سمير بن علي"
     assert message["To"].addresses[0].addr_spec == "samir@example.com"
     assert message["From"].addresses[0].addr_spec == "news@oasis.example"
@@ -56,8 +66,12 @@ def test_headers_and_both_parts_parse_back(make_runtime: Callable[[str], Runtime
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert text == TEXT.replace("%%SUBSCRIBER_EMAIL%%", "samir@example.com").replace("%%UNSUBSCRIBE_URL%%", https)
-    assert html == HTML.replace("%%SUBSCRIBER_EMAIL%%", "samir@example.com").replace("%%UNSUBSCRIBE_URL%%", https)
+    assert text == TEXT.replace("%%SUBSCRIBER_EMAIL%%", "samir@example.com").replace(
+        "%%UNSUBSCRIBE_URL%%", https
+    )
+    assert html == HTML.replace("%%SUBSCRIBER_EMAIL%%", "samir@example.com").replace(
+        "%%UNSUBSCRIBE_URL%%", https
+    )
     other = by_rcpt["leila@example.org"]
     assert "leila@example.org" in other.get_body(("plain",)).get_content()
     assert other["List-Unsubscribe"] != message["List-Unsubscribe"]
@@ -70,23 +84,35 @@ def test_headers_and_both_parts_parse_back(make_runtime: Callable[[str], Runtime
     assert sum(smtp_server.handler.copies().values()) == 2
 
 
-def test_temporary_replies_are_retried_then_delivered(make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer) -> None:
+def test_temporary_replies_are_retried_then_delivered(
+    make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer
+) -> None:
     runtime = make_runtime(smtp_server.toml() + DIGESTS_TOML)
     populate(runtime, ["busy@example.com", "greylist@example.com", "ok@example.com"])
-    smtp_server.handler.rcpt_replies["busy@example.com"] = ["421 4.3.2 Service not available, closing channel"]
-    smtp_server.handler.data_replies["greylist@example.com"] = ["451 4.7.1 Greylisted, try again", "451 4.7.1 again"]
+    smtp_server.handler.rcpt_replies["busy@example.com"] = [
+        "421 4.3.2 Service not available, closing channel"
+    ]
+    smtp_server.handler.data_replies["greylist@example.com"] = [
+        "451 4.7.1 Greylisted, try again",
+        "451 4.7.1 again",
+    ]
     record_test_issue(runtime)
 
     summary = _send(runtime)
 
-    assert smtp_server.handler.copies() == {"busy@example.com": 1, "greylist@example.com": 1, "ok@example.com": 1}
+    assert smtp_server.handler.copies() == {
+        "busy@example.com": 1,
+        "greylist@example.com": 1,
+        "ok@example.com": 1,
+    }
     assert (summary.status, summary.sent, summary.retried, summary.failed) == ("sent", 3, 3, 0)
     with runtime.store.connect() as conn:
         assert db.count_by_status(conn) == {"active": 3}
 
 
 def test_hard_bounce_fails_marks_bounced_and_is_suppressed_next_time(
-    make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer,
+    make_runtime: Callable[[str], Runtime],
+    smtp_server: SmtpServer,
 ) -> None:
     runtime = make_runtime(smtp_server.toml() + DIGESTS_TOML)
     populate(runtime, ["gone@example.com", "here@example.com"])
@@ -108,7 +134,8 @@ def test_hard_bounce_fails_marks_bounced_and_is_suppressed_next_time(
 
 
 def test_dead_server_pauses_and_resumes_without_losing_place(
-    make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer,
+    make_runtime: Callable[[str], Runtime],
+    smtp_server: SmtpServer,
 ) -> None:
     runtime = make_runtime(smtp_server.toml(connections=1) + DIGESTS_TOML)
     addresses = [f"reader{n:02d}@example.com" for n in range(12)]
@@ -130,7 +157,9 @@ def test_dead_server_pauses_and_resumes_without_losing_place(
         pauses.append(seconds)
         if len(pauses) == 2:  # the server comes back while the send waits
             smtp_server.handler.on_message = None
-            smtp_server.controller = Controller(smtp_server.handler, hostname=smtp_server.host, port=smtp_server.port)
+            smtp_server.controller = Controller(
+                smtp_server.handler, hostname=smtp_server.host, port=smtp_server.port
+            )
             smtp_server.controller.start()
 
     summary = send_digest(runtime, find_digest(runtime.settings, "daily"), sleep=restart_on_pause)

@@ -22,7 +22,9 @@ def _emls(settings: Settings) -> list[Path]:
     return sorted(folder.glob("*.eml")) if folder.is_dir() else []
 
 
-def test_second_sender_backs_off_while_the_first_holds_the_digest(make_settings: Callable[[str], Settings]) -> None:
+def test_second_sender_backs_off_while_the_first_holds_the_digest(
+    make_settings: Callable[[str], Settings],
+) -> None:
     settings = make_settings(TOML)
     digest = DigestSettings(name="daily")
     with Runtime.open(settings) as runtime:

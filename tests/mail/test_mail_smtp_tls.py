@@ -21,8 +21,9 @@ from nashra.mail.send import send_digest
 from nashra.runtime import Runtime
 
 # aiosmtpd's own warnings about the test server's set-up (implicit TLS it cannot see; its API).
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning",
-                                        "ignore:Session.login_data is deprecated")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Requiring AUTH while not requiring TLS:UserWarning", "ignore:Session.login_data is deprecated"
+)
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -34,44 +35,72 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "relay.pem", folder / "relay.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
     ok = isinstance(auth_data, LoginPassword) and (bytes(auth_data.login), bytes(auth_data.password)) == (
-        b"news", b"s3cret-pass")
+        b"news",
+        b"s3cret-pass",
+    )
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 235/535 itself
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
-def test_tls_and_auth_deliver(make_runtime: Callable[[str], Runtime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              security: str) -> None:
+def test_tls_and_auth_deliver(
+    make_runtime: Callable[[str], Runtime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: str
+) -> None:
     cert, key = _certificate(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     handler = RecordingHandler()
     port = free_port()
     # Implicit TLS wraps the socket below aiosmtpd, which then cannot tell AUTH is protected.
-    tls = ({"tls_context": context, "require_starttls": True} if security == "starttls"
-           else {"ssl_context": context, "auth_require_tls": False})
+    tls = (
+        {"tls_context": context, "require_starttls": True}
+        if security == "starttls"
+        else {"ssl_context": context, "auth_require_tls": False}
+    )
     # LOGIN is left out: smtplib sends it with an initial response that aiosmtpd 1.4 does not expect.
-    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_authenticator, auth_required=True,
-                            auth_exclude_mechanism=["LOGIN"], **tls)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticator,
+        auth_required=True,
+        auth_exclude_mechanism=["LOGIN"],
+        **tls,
+    )
     controller.start()
     try:
-        toml = (f'[mail]\ntransport = "smtp"\nfrom_address = "news@oasis.example"\n[mail.smtp]\nhost = "127.0.0.1"\n'
-                f'port = {port}\nsecurity = "{security}"\nusername = "news"\npassword_env = "RELAY_PASSWORD"\n'
-                f'ca_file = "{cert}"\nconnections = 2\ntimeout = 10\n' + DIGESTS_TOML)
+        toml = (
+            f'[mail]\ntransport = "smtp"\nfrom_address = "news@oasis.example"\n[mail.smtp]\nhost = "127.0.0.1"\n'
+            f'port = {port}\nsecurity = "{security}"\nusername = "news"\npassword_env = "RELAY_PASSWORD"\n'
+            f'ca_file = "{cert}"\nconnections = 2\ntimeout = 10\n' + DIGESTS_TOML
+        )
         monkeypatch.setenv("RELAY_PASSWORD", "wrong")
         runtime = make_runtime(toml)
         populate(runtime, ["one@example.com", "two@example.com", "three@example.com"])

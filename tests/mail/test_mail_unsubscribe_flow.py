@@ -19,19 +19,25 @@ from nashra.web.app import create_app
 
 
 def test_one_click_unsubscribe_flips_status_and_next_issue_skips_address(
-    make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer,
+    make_runtime: Callable[[str], Runtime],
+    smtp_server: SmtpServer,
 ) -> None:
     runtime = make_runtime(smtp_server.toml() + DIGESTS_TOML)
     populate(runtime, ["stays@example.com", "leaves@example.com"])
     record_test_issue(runtime)
     send_digest(runtime, find_digest(runtime.settings, "daily"))
-    received = {m.recipients[0]: email.message_from_bytes(m.content, policy=policy.default)
-                for m in smtp_server.handler.messages}
+    received = {
+        m.recipients[0]: email.message_from_bytes(m.content, policy=policy.default)
+        for m in smtp_server.handler.messages
+    }
     https = received["leaves@example.com"]["List-Unsubscribe"].split(",")[0].strip(" <>")
     path = https.removeprefix(runtime.settings.web.base_url)
     assert path.startswith("/unsubscribe/")
 
-    with live_app(create_app(runtime.settings, runtime=runtime)) as base, httpx.Client(base_url=base) as client:
+    with (
+        live_app(create_app(runtime.settings, runtime=runtime)) as base,
+        httpx.Client(base_url=base) as client,
+    ):
         _unsubscribe_over_http(runtime, client, path)
 
     record_test_issue(runtime, subject="العدد الثاني من نشرة الواحة")

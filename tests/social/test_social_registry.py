@@ -185,7 +185,9 @@ def test_no_channels_means_the_file_outbox(
 def test_nashra_post_dry_run_json_shows_exactly_what_would_be_sent(tmp_path: Path, database_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
     env["NASHRA_DATABASE_URL"] = database_url
-    env.update({n: "set" for n in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")})
+    env.update(
+        {n: "set" for n in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")}
+    )
     (tmp_path / "nashra.toml").write_text(
         '[[channels]]\ntype = "x"\nname = "x"\nmax_age_hours = 1000000\n'
         '[[channels]]\ntype = "telegram"\nname = "tg"\nchat_id = "@n"\nmax_age_hours = 1000000\n',

@@ -43,7 +43,8 @@ def test_normalise_email() -> None:
 
 
 def test_import_reports_bad_rows_by_line_keeps_good_ones_and_is_idempotent(
-    make_runtime: Callable[[str], Runtime], tmp_path: Path,
+    make_runtime: Callable[[str], Runtime],
+    tmp_path: Path,
 ) -> None:
     runtime = make_runtime("")
     path = tmp_path / "readers.csv"
@@ -63,7 +64,11 @@ def test_import_reports_bad_rows_by_line_keeps_good_ones_and_is_idempotent(
         leila = db.find_subscriber(conn, "leila@example.org")
         samir = db.find_subscriber(conn, "samir@example.com")
         assert db.count_by_status(conn, list_name="weekly-readers") == {"active": 3}
-    assert leila is not None and leila.name == 'ليلى، من "وهران"\n(سطر ثان)' and leila.digests == ("daily", "weekly")
+    assert (
+        leila is not None
+        and leila.name == 'ليلى، من "وهران"\n(سطر ثان)'
+        and leila.digests == ("daily", "weekly")
+    )
     assert samir is not None and samir.consent_at == datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
     assert samir.consent_source == "import:readers.csv" and samir.lists == ("weekly-readers",)
 
@@ -74,7 +79,9 @@ def test_import_reports_bad_rows_by_line_keeps_good_ones_and_is_idempotent(
         assert sum(db.count_by_status(conn).values()) == 3
 
 
-def test_import_never_reactivates_an_unsubscribed_address(make_runtime: Callable[[str], Runtime], tmp_path: Path) -> None:
+def test_import_never_reactivates_an_unsubscribed_address(
+    make_runtime: Callable[[str], Runtime], tmp_path: Path
+) -> None:
     runtime = make_runtime("")
     with runtime.store.begin() as conn:
         add_subscriber(conn, "left@example.com", now=NOW)
@@ -118,7 +125,9 @@ def test_cli_add_count_export_remove_import(make_settings: Callable[[str], Setti
     added = runner.invoke(app, [*config, "subscribers", "add", "Hana@Example.com", "--name", "هناء"])
     assert added.exit_code == 0, added.output
     assert "added hana@example.com" in added.output
-    assert runner.invoke(app, [*config, "subscribers", "add", "hana@example.com"]).output.startswith("already there")
+    assert runner.invoke(app, [*config, "subscribers", "add", "hana@example.com"]).output.startswith(
+        "already there"
+    )
     assert runner.invoke(app, [*config, "subscribers", "add", "broken@"]).exit_code == 1
 
     bad = tmp_path / "bad.csv"
@@ -134,7 +143,10 @@ def test_cli_add_count_export_remove_import(make_settings: Callable[[str], Setti
 
     exported = tmp_path / "out.csv"
     assert runner.invoke(app, [*config, "subscribers", "export", "--out", str(exported)]).exit_code == 0
-    assert [r["email"] for r in csv.DictReader(exported.open(encoding="utf-8"))] == ["hana@example.com", "ok@example.com"]
+    assert [r["email"] for r in csv.DictReader(exported.open(encoding="utf-8"))] == [
+        "hana@example.com",
+        "ok@example.com",
+    ]
 
     removed = runner.invoke(app, [*config, "subscribers", "remove", "hana@example.com"])
     assert removed.exit_code == 0

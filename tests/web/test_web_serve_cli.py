@@ -14,9 +14,12 @@ from nashra.cli import app
 from nashra.config import Settings
 
 
-def test_serve_runs_uvicorn_with_the_configured_app(make_settings: Callable[[str], Settings],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = make_settings('[web]\nhost = "127.0.0.1"\nport = 8181\npublic_url = "https://oasis.example/news"\n')
+def test_serve_runs_uvicorn_with_the_configured_app(
+    make_settings: Callable[[str], Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(
+        '[web]\nhost = "127.0.0.1"\nport = 8181\npublic_url = "https://oasis.example/news"\n'
+    )
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr("uvicorn.run", lambda app_, **kwargs: calls.append((app_, kwargs)))
     monkeypatch.setenv("NASHRA_SECRET", "serve-test")

@@ -25,10 +25,15 @@ TOML = '[site]\nname = "نشرة الواحة"\n\n[web]\npublic_url = "https://o
 
 
 @pytest.fixture
-def site(make_runtime: Callable[[str], Runtime], monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Runtime, httpx.Client]]:
+def site(
+    make_runtime: Callable[[str], Runtime], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Runtime, httpx.Client]]:
     monkeypatch.setenv("NASHRA_SECRET", "web-test-secret")
     runtime = make_runtime(TOML)
-    with live_app(create_app(runtime.settings, runtime=runtime)) as base, httpx.Client(base_url=base) as client:
+    with (
+        live_app(create_app(runtime.settings, runtime=runtime)) as base,
+        httpx.Client(base_url=base) as client,
+    ):
         yield runtime, client
 
 
@@ -69,7 +74,11 @@ def test_double_opt_in_then_confirm(site: tuple[Runtime, httpx.Client]) -> None:
     assert confirmed.status_code == 200 and "تم تأكيد اشتراكك" in confirmed.text
     with runtime.store.connect() as conn:
         found = db.find_subscriber(conn, "amina@example.com")
-    assert found is not None and (found.status, found.consent_source, found.name) == ("active", "web", "أمينة")
+    assert found is not None and (found.status, found.consent_source, found.name) == (
+        "active",
+        "web",
+        "أمينة",
+    )
     assert found.consent_at is not None and found.lists == ("default",)
 
     # Asking again for an active address sends nothing and says the same thing.
@@ -85,7 +94,9 @@ def test_invalid_address_is_refused_with_the_form(site: tuple[Runtime, httpx.Cli
     assert _outbox(runtime) == []
 
 
-def test_forged_and_expired_and_wrong_purpose_tokens_get_a_clear_400(site: tuple[Runtime, httpx.Client]) -> None:
+def test_forged_and_expired_and_wrong_purpose_tokens_get_a_clear_400(
+    site: tuple[Runtime, httpx.Client],
+) -> None:
     runtime, client = site
     with runtime.store.begin() as conn:
         result = add_subscriber(conn, "karim@example.com", now=_now(), status="pending")
@@ -95,7 +106,12 @@ def test_forged_and_expired_and_wrong_purpose_tokens_get_a_clear_400(site: tuple
     forged = client.get(f"/confirm/{good[:-2]}xx")
     assert forged.status_code == 400 and "رابط غير صالح" in forged.text
     other_secret = Tokens("another-secret", confirm_seconds=3600, unsubscribe_seconds=3600)
-    assert client.get(f"/confirm/{other_secret.make(CONFIRM, result.subscriber_id, 'karim@example.com')}").status_code == 400
+    assert (
+        client.get(
+            f"/confirm/{other_secret.make(CONFIRM, result.subscriber_id, 'karim@example.com')}"
+        ).status_code
+        == 400
+    )
     wrong_purpose = tokens.make(UNSUBSCRIBE, result.subscriber_id, "karim@example.com")
     assert client.get(f"/confirm/{wrong_purpose}").status_code == 400
     wrong_address = tokens.make(CONFIRM, result.subscriber_id, "someone-else@example.com")
@@ -132,12 +148,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def test_confirmation_mail_failure_is_a_clear_503(make_runtime: Callable[[str], Runtime],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_confirmation_mail_failure_is_a_clear_503(
+    make_runtime: Callable[[str], Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NASHRA_SECRET", "web-test-secret")
     # An SMTP relay that is not there: the connection is refused.
-    runtime = make_runtime(TOML + f'\n[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {free_port()}\n'
-                           'security = "none"\ntimeout = 2\n')
-    with live_app(create_app(runtime.settings, runtime=runtime)) as base, httpx.Client(base_url=base) as client:
+    runtime = make_runtime(
+        TOML + f'\n[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {free_port()}\n'
+        'security = "none"\ntimeout = 2\n'
+    )
+    with (
+        live_app(create_app(runtime.settings, runtime=runtime)) as base,
+        httpx.Client(base_url=base) as client,
+    ):
         response = client.post("/subscribe", data={"email": "late@example.com"})
     assert response.status_code == 503 and "تعذّر إرسال رسالة التأكيد" in response.text

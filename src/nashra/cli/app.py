@@ -46,8 +46,13 @@ STATE = CliState()
 def _global(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", envvar="NASHRA_CONFIG", help="Config file (default: ./nashra.toml, else built-in demo).",
-                     show_default=False),
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="NASHRA_CONFIG",
+            help="Config file (default: ./nashra.toml, else built-in demo).",
+            show_default=False,
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only log warnings and errors.")] = False,
@@ -65,7 +70,9 @@ def main() -> None:
         if STATE.debug:
             raise
         for problem in exc.problems:
-            errors.print(f"[bold red]config error:[/] {problem}", markup=True, highlight=False, soft_wrap=True)
+            errors.print(
+                f"[bold red]config error:[/] {problem}", markup=True, highlight=False, soft_wrap=True
+            )
         sys.exit(2)
     except NashraError as exc:
         if STATE.debug:

@@ -12,18 +12,31 @@ import typer
 
 from nashra.cli.app import STATE, app, console, errors
 
-digest_app = typer.Typer(name="digest", help="Email digests: preview what would be sent now, and send it.", no_args_is_help=True)
+digest_app = typer.Typer(
+    name="digest", help="Email digests: preview what would be sent now, and send it.", no_args_is_help=True
+)
 app.add_typer(digest_app, name="digest")
 
 
 @digest_app.command("preview")
 def preview_command(
-    name: Annotated[str | None, typer.Argument(help="Digest name (default: the first [[digests]] table).",
-                                               show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the HTML here (and, with --text, "
-                                             "the text part next to it as .txt) instead of printing.",
-                                             show_default=False)] = None,
-    text: Annotated[bool, typer.Option("--text", help="Also the plain-text part (printed alone without --out).")] = False,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Digest name (default: the first [[digests]] table).", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the HTML here (and, with --text, "
+            "the text part next to it as .txt) instead of printing.",
+            show_default=False,
+        ),
+    ] = None,
+    text: Annotated[
+        bool, typer.Option("--text", help="Also the plain-text part (printed alone without --out).")
+    ] = False,
 ) -> None:
     """Render the digest that would be sent now, without recording or sending anything."""
     from nashra.digest.preview import preview
@@ -31,7 +44,9 @@ def preview_command(
     with STATE.runtime() as runtime:
         rendered = preview(runtime, name)
         if rendered is None:
-            errors.print(f"digest {name or 'default'}: nothing new since the last issue; it would not be sent.")
+            errors.print(
+                f"digest {name or 'default'}: nothing new since the last issue; it would not be sent."
+            )
             return
         errors.print(f"[bold]subject:[/] {rendered.subject}", highlight=False)
         errors.print(f"[bold]preheader:[/] {rendered.preheader}", highlight=False)

@@ -26,10 +26,29 @@ def _rate_column() -> TextColumn:
 
 def _print_summary(summary: SendSummary) -> None:
     table = Table(title=f"digest {summary.digest} — issue {summary.issue_id}")
-    for column in ("status", "recipients", "sent", "retried", "failed", "bounced", "skipped", "pauses", "time"):
+    for column in (
+        "status",
+        "recipients",
+        "sent",
+        "retried",
+        "failed",
+        "bounced",
+        "skipped",
+        "pauses",
+        "time",
+    ):
         table.add_column(column)
-    table.add_row(summary.status, str(summary.total), str(summary.sent), str(summary.retried), str(summary.failed),
-                  str(summary.bounced), str(summary.skipped), str(summary.pauses), f"{summary.seconds:.1f} s")
+    table.add_row(
+        summary.status,
+        str(summary.total),
+        str(summary.sent),
+        str(summary.retried),
+        str(summary.failed),
+        str(summary.bounced),
+        str(summary.skipped),
+        str(summary.pauses),
+        f"{summary.seconds:.1f} s",
+    )
     console.print(table)
     for error in summary.errors[-5:]:
         console.print(f"  [yellow]•[/] {error}", highlight=False, soft_wrap=True)
@@ -37,12 +56,23 @@ def _print_summary(summary: SendSummary) -> None:
 
 @digest_app.command("send")
 def send_command(
-    name: Annotated[str | None, typer.Argument(help="Digest name (default: the first digest in the config).",
-                                               show_default=False)] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent and to how many; "
-                                          "record and send nothing.")] = False,
-    to: Annotated[str | None, typer.Option("--to", metavar="ADDRESS", help="Test send to this one address only, "
-                                           "subject prefixed; records nothing.", show_default=False)] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Digest name (default: the first digest in the config).", show_default=False),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what would be sent and to how many; record and send nothing."),
+    ] = False,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="ADDRESS",
+            help="Test send to this one address only, subject prefixed; records nothing.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Send the digest's open issue, or a new one when there is something new. Safe to re-run:
     nobody gets a copy twice, and an interrupted send resumes where it stopped."""
@@ -58,7 +88,9 @@ def send_command(
                 console.print(f"digest {digest.name}: nothing new to send.")
                 return
             if summary.sent:
-                console.print(f"[green]test copy sent[/] to {to} via {runtime.settings.mail.transport}", highlight=False)
+                console.print(
+                    f"[green]test copy sent[/] to {to} via {runtime.settings.mail.transport}", highlight=False
+                )
                 return
             console.print(f"[red]test copy refused:[/] {'; '.join(summary.errors)}", highlight=False)
             raise typer.Exit(1)
@@ -71,19 +103,34 @@ def send_command(
                 console.print(f"digest {digest.name}: nothing new; nothing would be sent.")
                 return
             state = f"resumes issue {issue.id}" if issue else "a new issue"
-            console.print(f"digest {digest.name}: {state}, subject [bold]{content.subject}[/], "
-                          f"{recipients} active recipient(s) on {', '.join(digest.recipients)}; "
-                          f"transport {runtime.settings.mail.transport}. Nothing sent (dry run).", highlight=False)
+            console.print(
+                f"digest {digest.name}: {state}, subject [bold]{content.subject}[/], "
+                f"{recipients} active recipient(s) on {', '.join(digest.recipients)}; "
+                f"transport {runtime.settings.mail.transport}. Nothing sent (dry run).",
+                highlight=False,
+            )
             return
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _rate_column(),
-                      TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
-                      transient=False) as bar:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _rate_column(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
             task = bar.add_task(f"sending {digest.name}", total=None, rate="")
 
             def progress(summary: SendSummary) -> None:
                 speed = bar.tasks[task].speed
-                bar.update(task, total=summary.total or None, completed=summary.done,
-                           rate=f"{speed:,.0f} msg/s" if speed else "")
+                bar.update(
+                    task,
+                    total=summary.total or None,
+                    completed=summary.done,
+                    rate=f"{speed:,.0f} msg/s" if speed else "",
+                )
 
             summary = send_digest(runtime, digest, progress=progress)
             progress(summary)
@@ -91,14 +138,22 @@ def send_command(
             console.print(f"digest {digest.name}: nothing new since the last issue; nothing sent.")
             return
         if summary.status == "busy":
-            console.print(f"[yellow]digest {digest.name}: another nashra process is sending it right now; "
-                          "nothing done (run again once it has finished).[/]", highlight=False)
+            console.print(
+                f"[yellow]digest {digest.name}: another nashra process is sending it right now; "
+                "nothing done (run again once it has finished).[/]",
+                highlight=False,
+            )
             raise typer.Exit(1)
         if summary.status == "no-recipients":
-            console.print(f"digest {digest.name}: no active subscriber on {', '.join(digest.recipients)}; "
-                          "nothing recorded or sent (add some with `nashra subscribers add`).", highlight=False)
+            console.print(
+                f"digest {digest.name}: no active subscriber on {', '.join(digest.recipients)}; "
+                "nothing recorded or sent (add some with `nashra subscribers add`).",
+                highlight=False,
+            )
             return
         _print_summary(summary)
         if summary.status == "paused":
-            console.print("[yellow]the mail server stayed unreachable; the rest is kept and resumes on the next run[/]")
+            console.print(
+                "[yellow]the mail server stayed unreachable; the rest is kept and resumes on the next run[/]"
+            )
             raise typer.Exit(1)

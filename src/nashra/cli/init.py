@@ -13,7 +13,9 @@ from nashra.cli.app import app, console
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Where to create nashra.toml and its folders.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(help="Where to create nashra.toml and its folders.")] = Path(
+        "."
+    ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing nashra.toml.")] = False,
 ) -> None:
     """Write a fully commented starter nashra.toml and create data/, public/, outbox/ and articles/."""
@@ -22,8 +24,12 @@ def init(
         console.print(f"[yellow]{target} already exists[/]; use --force to overwrite it.")
         raise typer.Exit(1)
     directory.mkdir(parents=True, exist_ok=True)
-    target.write_text((files("nashra.examples") / "nashra.example.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    target.write_text(
+        (files("nashra.examples") / "nashra.example.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     for folder in ("data", "public", "outbox", "articles"):
         (directory / folder).mkdir(exist_ok=True)
-    console.print(f"[green]wrote[/] {target} and data/, public/, outbox/, articles/ — edit it, then run "
-                  f"[bold]nashra --config {target} run --once[/]")
+    console.print(
+        f"[green]wrote[/] {target} and data/, public/, outbox/, articles/ — edit it, then run "
+        f"[bold]nashra --config {target} run --once[/]"
+    )

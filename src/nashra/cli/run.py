@@ -32,14 +32,18 @@ def print_reports(reports: list[StageReport]) -> None:
 
 @app.command()
 def run(
-    once: Annotated[bool, typer.Option("--once", help="Run one full cycle of every stage, print a summary, exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one full cycle of every stage, print a summary, exit.")
+    ] = False,
 ) -> None:
     """Start the scheduled worker (or one cycle with --once). Ctrl-C finishes the step in progress."""
     with STATE.runtime() as runtime:
         settings = runtime.settings
         if once:
-            console.print(f"[dim]config: {settings.origin or 'built-in defaults (demo content)'}; "
-                          f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}[/]")
+            console.print(
+                f"[dim]config: {settings.origin or 'built-in defaults (demo content)'}; "
+                f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}[/]"
+            )
             print_reports(run_cycle(runtime))
             return
         console.print("[bold]Nashra worker started[/] — Ctrl-C to stop after the current step.")

@@ -11,9 +11,13 @@ from nashra.cli.app import STATE, app, console
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option("--host", help="Interface to listen on (default: web.host).",
-                                             show_default=False)] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port (default: web.port).", show_default=False)] = None,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Interface to listen on (default: web.host).", show_default=False),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (default: web.port).", show_default=False)
+    ] = None,
 ) -> None:
     """Serve the subscriber pages and one-click unsubscribe over HTTP until Ctrl-C."""
     import uvicorn
@@ -22,6 +26,9 @@ def serve(
 
     settings = STATE.settings()
     bind_host, bind_port = host or settings.web.host, port or settings.web.port
-    console.print(f"[bold]Nashra web[/] on http://{bind_host}:{bind_port} — links in mail point to "
-                  f"{settings.web.base_url}", highlight=False)
+    console.print(
+        f"[bold]Nashra web[/] on http://{bind_host}:{bind_port} — links in mail point to "
+        f"{settings.web.base_url}",
+        highlight=False,
+    )
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning", proxy_headers=True)

@@ -39,8 +39,13 @@ def status() -> None:
             error = state.last_error if state and state.last_error else ""
             if error and state:
                 error = f"[red]{error}[/] ({state.consecutive_failures}× since {_ago(state.last_success_at)})"
-            sources.add_row(config.name, config.type, str(counts.get(config.name, 0)),
-                            _ago(state.last_success_at if state else None), error)
+            sources.add_row(
+                config.name,
+                config.type,
+                str(counts.get(config.name, 0)),
+                _ago(state.last_success_at if state else None),
+                error,
+            )
         console.print(sources)
         jobs = Table(title=f"Schedule ({settings.site.timezone})")
         jobs.add_column("job")

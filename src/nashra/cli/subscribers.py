@@ -13,8 +13,9 @@ from rich.table import Table
 from nashra.cli.app import STATE, app, console
 from nashra.subscribers.manage import DEFAULT_LIST
 
-subscribers_app = typer.Typer(name="subscribers", help="Subscribers: import, export, add, remove, count.",
-                              no_args_is_help=True)
+subscribers_app = typer.Typer(
+    name="subscribers", help="Subscribers: import, export, add, remove, count.", no_args_is_help=True
+)
 app.add_typer(subscribers_app, name="subscribers")
 
 ListOption = Annotated[str, typer.Option("--list", "-l", help="Subscriber list.")]
@@ -22,8 +23,14 @@ ListOption = Annotated[str, typer.Option("--list", "-l", help="Subscriber list."
 
 @subscribers_app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="CSV with a header row: email[,name,status,digests,consent_at,"
-                                         "consent_source].", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with a header row: email[,name,status,digests,consent_at,consent_source].",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     list_name: ListOption = DEFAULT_LIST,
 ) -> None:
     """Import a CSV: good rows are kept, bad rows are listed by line number; re-importing is harmless."""
@@ -36,8 +43,11 @@ def import_command(
         except InvalidAddress as exc:
             console.print(f"[red]{file}:[/] {exc}", highlight=False)
             raise typer.Exit(1) from None
-    console.print(f"{file}: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-                  f"rejected {len(report.errors)} (list {list_name})", highlight=False)
+    console.print(
+        f"{file}: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"rejected {len(report.errors)} (list {list_name})",
+        highlight=False,
+    )
     for line, reason in report.errors:
         console.print(f"  [yellow]{file}:{line}:[/] {reason}", highlight=False, soft_wrap=True)
     if report.errors:
@@ -46,10 +56,14 @@ def import_command(
 
 @subscribers_app.command("export")
 def export_command(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.",
-                                             show_default=False)] = None,
-    list_name: Annotated[str | None, typer.Option("--list", "-l", help="Only this list (default: everyone).",
-                                                  show_default=False)] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write here instead of standard output.", show_default=False),
+    ] = None,
+    list_name: Annotated[
+        str | None,
+        typer.Option("--list", "-l", help="Only this list (default: everyone).", show_default=False),
+    ] = None,
 ) -> None:
     """Write subscribers as CSV (the import format plus their lists)."""
     from nashra.subscribers.csvio import export_csv
@@ -68,8 +82,10 @@ def add_command(
     email: Annotated[str, typer.Argument(help="Address to add (active: you vouch for their consent).")],
     name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
     list_name: ListOption = DEFAULT_LIST,
-    digest: Annotated[list[str] | None, typer.Option("--digest", help="Only these digests (repeatable; default all).",
-                                                     show_default=False)] = None,
+    digest: Annotated[
+        list[str] | None,
+        typer.Option("--digest", help="Only these digests (repeatable; default all).", show_default=False),
+    ] = None,
 ) -> None:
     """Add one subscriber (or add an existing one to another list)."""
     from nashra.subscribers.addresses import InvalidAddress
@@ -77,8 +93,15 @@ def add_command(
 
     with STATE.runtime() as runtime, runtime.store.begin() as conn:
         try:
-            result = add_subscriber(conn, email, now=datetime.now(UTC), name=name, list_name=list_name,
-                                    digests=digest or (), consent_source="cli")
+            result = add_subscriber(
+                conn,
+                email,
+                now=datetime.now(UTC),
+                name=name,
+                list_name=list_name,
+                digests=digest or (),
+                consent_source="cli",
+            )
         except InvalidAddress as exc:
             console.print(f"[red]{exc}[/]", highlight=False)
             raise typer.Exit(1) from None
@@ -89,8 +112,14 @@ def add_command(
 @subscribers_app.command("remove")
 def remove_command(
     email: Annotated[str, typer.Argument(help="Address to unsubscribe.")],
-    forget: Annotated[bool, typer.Option("--forget", help="Erase the address and its history instead of keeping "
-                                         "it as unsubscribed (a later import could then add it again).")] = False,
+    forget: Annotated[
+        bool,
+        typer.Option(
+            "--forget",
+            help="Erase the address and its history instead of keeping "
+            "it as unsubscribed (a later import could then add it again).",
+        ),
+    ] = False,
 ) -> None:
     """Unsubscribe an address (kept as unsubscribed so no import brings it back), or erase it."""
     from nashra.subscribers.addresses import InvalidAddress
@@ -110,8 +139,10 @@ def remove_command(
 
 @subscribers_app.command("count")
 def count_command(
-    list_name: Annotated[str | None, typer.Option("--list", "-l", help="Only this list (default: everyone).",
-                                                  show_default=False)] = None,
+    list_name: Annotated[
+        str | None,
+        typer.Option("--list", "-l", help="Only this list (default: everyone).", show_default=False),
+    ] = None,
 ) -> None:
     """Subscribers per status."""
     from nashra.store.subscribers import SUBSCRIBER_STATUSES, count_by_status

@@ -75,7 +75,8 @@ class DigestSettings(BaseModel):
         description='"since_last": everything not in an earlier issue; or a number of hours',
     )
     max_age_hours: Annotated[int, Field(gt=0)] = Field(
-        default=168, description="with since_last: never older than this (a new install must not mail the archive)"
+        default=168,
+        description="with since_last: never older than this (a new install must not mail the archive)",
     )
     sections: list[str] = []
     max_items: Annotated[int, Field(gt=0, le=100)] = 20
@@ -102,7 +103,7 @@ class DigestSettings(BaseModel):
         try:
             CronTrigger.from_crontab(apscheduler_crontab(value))
         except ValueError as exc:
-            raise ValueError(f"not a 5-field cron expression ({exc}); e.g. \"0 7 * * *\"") from None
+            raise ValueError(f'not a 5-field cron expression ({exc}); e.g. "0 7 * * *"') from None
         return value
 
     @field_validator("subject", "preheader")

@@ -33,12 +33,16 @@ class FeedsSettings(BaseModel):
     @classmethod
     def _absolute_hub(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an absolute http(s) URL of a WebSub hub, e.g. https://pubsubhubbub.appspot.com/")
+            raise ValueError(
+                "must be an absolute http(s) URL of a WebSub hub, e.g. https://pubsubhubbub.appspot.com/"
+            )
         return value
 
     @field_validator("guid_prefix")
     @classmethod
     def _uri_prefix(cls, value: str) -> str:
         if not _URI_SCHEME.match(value):
-            raise ValueError('must start with a URI scheme, e.g. "urn:nashra:" or "tag:news.example.org,2026:"')
+            raise ValueError(
+                'must start with a URI scheme, e.g. "urn:nashra:" or "tag:news.example.org,2026:"'
+            )
         return value

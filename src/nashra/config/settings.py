@@ -46,7 +46,9 @@ class SiteSettings(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Africa/Algiers") from None
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Africa/Algiers"
+            ) from None
         return value
 
     @field_validator("locale")

@@ -131,7 +131,11 @@ def dedupe(items: Iterable[StoredArticle], exclusions: Exclusions = NO_EXCLUSION
     Whatever an earlier issue carried counts as already seen, so a story re-posted under a new id
     after being mailed is not mailed again.
     """
-    ids, urls, titles = set(exclusions.ids), {canonical_url(u) for u in exclusions.urls}, set(exclusions.title_keys)
+    ids, urls, titles = (
+        set(exclusions.ids),
+        {canonical_url(u) for u in exclusions.urls},
+        set(exclusions.title_keys),
+    )
     kept: list[StoredArticle] = []
     for stored in sorted(items, key=lambda s: (s.article.published_at, s.id)):
         url = canonical_url(stored.article.url)

@@ -29,7 +29,8 @@ def record_issue(conn: Connection, rendered: RenderedDigest, *, now: datetime) -
     found = {s.id: s for s in get_articles(conn, rendered.article_ids)}
     included = [
         IncludedArticle(article_id=i, url=found[i].url, title_key=title_key(found[i].title))
-        if i in found else IncludedArticle(article_id=i, url="", title_key="")
+        if i in found
+        else IncludedArticle(article_id=i, url="", title_key="")
         for i in rendered.article_ids
     ]
     return insert_issue(

@@ -39,6 +39,12 @@ def compile_mjml(markup: str, *, where: str) -> str:
         raise TemplateError(f"MJML the template produced is invalid: {exc}", where=where) from None
     if "\\u{" in html and "\\u{" not in markup:
         html, repaired = _RUST_ESCAPE.subn(lambda m: f"&#x{m.group(1)};", html)
-        event(log, "digest.attribute_escaped", level=logging.WARNING, template=where, repaired=repaired,
-              hint="use the |attr filter on attribute values")
+        event(
+            log,
+            "digest.attribute_escaped",
+            level=logging.WARNING,
+            template=where,
+            repaired=repaired,
+            hint="use the |attr filter on attribute values",
+        )
     return html

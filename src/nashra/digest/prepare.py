@@ -48,7 +48,9 @@ def compose_now(runtime: Runtime, digest: DigestSettings, *, now: datetime) -> C
     return compose(candidates, digest, now=now, exclusions=exclusions)
 
 
-def prepare_digest(runtime: Runtime, digest: DigestSettings, *, now: datetime | None = None) -> RenderedDigest | None:
+def prepare_digest(
+    runtime: Runtime, digest: DigestSettings, *, now: datetime | None = None
+) -> RenderedDigest | None:
     """The issue that would be sent at `now`, rendered; None when there is nothing new to send."""
     now = now or datetime.now(UTC)
     composition = compose_now(runtime, digest, now=now)

@@ -21,5 +21,8 @@ def preview(runtime: Runtime, name: str | None, *, now: datetime | None = None) 
     if rendered is None:
         return None
     settings = runtime.settings
-    return replace(rendered, html=public_copy(settings, rendered.html, digest),
-                   text=public_copy(settings, rendered.text, digest))
+    return replace(
+        rendered,
+        html=public_copy(settings, rendered.html, digest),
+        text=public_copy(settings, rendered.text, digest),
+    )

@@ -54,12 +54,18 @@ def _where(settings: Settings, digest: DigestSettings, key: str) -> str:
     return f"{settings.locate(('digests', index, key))}: digests[{index}].{key}"
 
 
-def base_context(settings: Settings, digest: DigestSettings, composition: Composition, now: datetime) -> dict[str, Any]:
+def base_context(
+    settings: Settings, digest: DigestSettings, composition: Composition, now: datetime
+) -> dict[str, Any]:
     """What the subject, preheader and both body templates can use."""
     site = settings.site
     return {
-        "site": {"name": site.name, "base_url": site.base_url, "description": site.description,
-                 "language": site.language},
+        "site": {
+            "name": site.name,
+            "base_url": site.base_url,
+            "description": site.description,
+            "language": site.language,
+        },
         "digest": {"name": digest.name},
         "date": format_date(now, locale=site.locale, tz=site.zone, format="full"),
         "now": now,
@@ -81,8 +87,9 @@ class DigestRenderer:
         self.html_template = templating.load(HTML_TEMPLATE, html_override, autoescape=True)
         self.text_template = templating.load(TEXT_TEMPLATE, text_override, autoescape=False)
 
-    def context(self, composition: Composition, now: datetime, *, subject: str, preheader: str,
-                archive: str) -> dict[str, Any]:
+    def context(
+        self, composition: Composition, now: datetime, *, subject: str, preheader: str, archive: str
+    ) -> dict[str, Any]:
         digest = self.digest
         context = base_context(self.settings, digest, composition, now)
         context.update(
@@ -97,7 +104,8 @@ class DigestRenderer:
             footer_legal=digest.footer_legal,
             font_stack=font_stack(digest),
             web_font={"family": digest.web_font_family, "url": digest.web_font_url}
-            if digest.web_font_family else None,
+            if digest.web_font_family
+            else None,
         )
         return context
 
@@ -120,7 +128,9 @@ class DigestRenderer:
 
         def html_of(candidate: Composition) -> str:
             archive = archive_url(settings, digest, candidate.article_ids, now)
-            return self.html(self.context(candidate, now, subject=subject, preheader=preheader, archive=archive))
+            return self.html(
+                self.context(candidate, now, subject=subject, preheader=preheader, archive=archive)
+            )
 
         fitted, html = fit_to_budget(composition, html_of, digest.size_budget)
         archive = archive_url(settings, digest, fitted.article_ids, now)
@@ -136,5 +146,7 @@ class DigestRenderer:
         )
 
 
-def render_digest(settings: Settings, digest: DigestSettings, composition: Composition, *, now: datetime) -> RenderedDigest:
+def render_digest(
+    settings: Settings, digest: DigestSettings, composition: Composition, *, now: datetime
+) -> RenderedDigest:
     return DigestRenderer(settings, digest).render(composition, now=now)

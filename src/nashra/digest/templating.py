@@ -80,8 +80,11 @@ def load(default_name: str, override: Path | None, *, autoescape: bool) -> jinja
     """The operator's template when configured, else the bundled one; syntax errors become TemplateError."""
     if override is not None:
         if not override.is_file():
-            raise TemplateError("template file not found", where=str(override),
-                                hint="fix html_template/text_template in [[digests]]")
+            raise TemplateError(
+                "template file not found",
+                where=str(override),
+                hint="fix html_template/text_template in [[digests]]",
+            )
         env, name = _file_env(override.parent.resolve(), autoescape), override.name
     else:
         env, name = _bundled_env(autoescape), default_name

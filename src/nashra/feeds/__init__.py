@@ -7,4 +7,11 @@ pipeline step (build, then WebSub ping); `nashra.web.feeds` serves the files wit
 from nashra.feeds.build import BuildResult, build_feeds, build_from_articles, public_url
 from nashra.feeds.stage import build_feeds_stage, run_feeds
 
-__all__ = ["BuildResult", "build_feeds", "build_feeds_stage", "build_from_articles", "public_url", "run_feeds"]
+__all__ = [
+    "BuildResult",
+    "build_feeds",
+    "build_feeds_stage",
+    "build_from_articles",
+    "public_url",
+    "run_feeds",
+]

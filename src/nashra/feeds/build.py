@@ -98,7 +98,9 @@ def _meta(plan: FeedPlan, settings: Settings, items: Sequence[FeedItem]) -> Feed
 
 
 def render_feeds(
-    plans: Sequence[FeedPlan], stored: Sequence[StoredArticle], settings: Settings,
+    plans: Sequence[FeedPlan],
+    stored: Sequence[StoredArticle],
+    settings: Settings,
     cache: PreparedCache | None = None,
 ) -> dict[str, bytes]:
     """Every feed file, keyed by its path relative to the public folder."""
@@ -142,13 +144,23 @@ def _write(files: dict[str, bytes], out_dir: Path, articles: int) -> BuildResult
             result.unchanged += 1
     removed = remove_stale(out_dir / FEEDS_DIR, {out_dir / relative for relative in files})
     result.removed = [p.relative_to(out_dir).as_posix() for p in removed]
-    event(log, "feeds.built", out=out_dir, feeds=result.feeds, written=len(result.written),
-          unchanged=result.unchanged, removed=len(result.removed))
+    event(
+        log,
+        "feeds.built",
+        out=out_dir,
+        feeds=result.feeds,
+        written=len(result.written),
+        unchanged=result.unchanged,
+        removed=len(result.removed),
+    )
     return result
 
 
 def build_from_articles(
-    stored: Sequence[StoredArticle], settings: Settings, out_dir: Path, cache: PreparedCache | None = None,
+    stored: Sequence[StoredArticle],
+    settings: Settings,
+    out_dir: Path,
+    cache: PreparedCache | None = None,
 ) -> BuildResult:
     """Build from articles in memory (the benchmark); same output as `build_feeds` for the same articles.
 
@@ -157,10 +169,14 @@ def build_from_articles(
     plans = plan_feeds(index_of(stored), settings.feeds)
     if not plans:
         return BuildResult(out_dir=out_dir)
-    return _write(render_feeds(plans, stored, settings, _CACHE if cache is None else cache), out_dir, len(stored))
+    return _write(
+        render_feeds(plans, stored, settings, _CACHE if cache is None else cache), out_dir, len(stored)
+    )
 
 
-def build_feeds(runtime: Runtime, out_dir: Path | None = None, cache: PreparedCache | None = None) -> BuildResult:
+def build_feeds(
+    runtime: Runtime, out_dir: Path | None = None, cache: PreparedCache | None = None
+) -> BuildResult:
     """Build every feed from the store into `out_dir` (default: the public folder).
 
     An empty archive builds nothing and deletes nothing: an empty store is far more often a wrong
@@ -175,4 +191,6 @@ def build_feeds(runtime: Runtime, out_dir: Path | None = None, cache: PreparedCa
     if not plans:
         event(log, "feeds.nothing_to_build", reason="no articles in the store")
         return BuildResult(out_dir=out_dir)
-    return _write(render_feeds(plans, stored, settings, _CACHE if cache is None else cache), out_dir, len(index))
+    return _write(
+        render_feeds(plans, stored, settings, _CACHE if cache is None else cache), out_dir, len(index)
+    )

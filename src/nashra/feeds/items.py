@@ -90,8 +90,13 @@ def _image(stored: StoredArticle, base_url: str, clean: _Cleaner) -> ItemImage |
         mime_type = None
     length = image.length if image.length and image.length > 0 else None
     caption = clean("image.caption", image.caption)
-    return ItemImage(url=url, alt=clean("image.alt", image.alt) or caption, caption=caption, mime_type=mime_type,
-                     length=length)
+    return ItemImage(
+        url=url,
+        alt=clean("image.alt", image.alt) or caption,
+        caption=caption,
+        mime_type=mime_type,
+        length=length,
+    )
 
 
 def _content(body: str, image: ItemImage | None, base_url: str) -> str:
@@ -99,7 +104,9 @@ def _content(body: str, image: ItemImage | None, base_url: str) -> str:
     figure = ""
     if image is not None:
         caption = f"<figcaption>{html.escape(image.caption)}</figcaption>" if image.caption else ""
-        figure = f'<figure><img src="{html.escape(image.url)}" alt="{html.escape(image.alt)}">{caption}</figure>'
+        figure = (
+            f'<figure><img src="{html.escape(image.url)}" alt="{html.escape(image.alt)}">{caption}</figure>'
+        )
     return sanitize_html(figure + body, base_url=base_url)
 
 
@@ -151,6 +158,12 @@ def prepare_item(stored: StoredArticle, settings: Settings) -> FeedItem:
         language=_language(article.language, settings.site.language),
     )
     if clean.removed:
-        event(log, "feeds.cleaned", level=logging.WARNING, article=stored.id, url=url,
-              removed=",".join(f"{k}:{v}" for k, v in sorted(clean.removed.items())))
+        event(
+            log,
+            "feeds.cleaned",
+            level=logging.WARNING,
+            article=stored.id,
+            url=url,
+            removed=",".join(f"{k}:{v}" for k, v in sorted(clean.removed.items())),
+        )
     return item

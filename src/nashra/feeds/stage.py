@@ -30,7 +30,11 @@ def run_feeds(runtime: Runtime, out_dir: Path | None = None) -> StageReport:
         report.outputs.append(str(result.out_dir / "feeds"))
     hub = settings.feeds.hub_url
     queue = settings.data_dir / WEBSUB_QUEUE
-    if hub and result.out_dir.resolve() == settings.public_dir.resolve() and (result.written or queue.is_file()):
+    if (
+        hub
+        and result.out_dir.resolve() == settings.public_dir.resolve()
+        and (result.written or queue.is_file())
+    ):
         ping = ping_hub(runtime.http, hub, [public_url(settings, p) for p in result.written], queue)
         report.add("hub_pinged", ping.accepted)
         if ping.problem:

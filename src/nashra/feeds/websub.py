@@ -48,10 +48,19 @@ def ping_hub(http: httpx.Client, hub_url: str, topic_urls: Iterable[str], queue:
         failure = _post(http, hub_url, topic)
         if failure is not None:
             result.pending = topics[index:]
-            result.problem = (f"WebSub hub {hub_url} did not take the publish ping ({failure}); "
-                              f"{len(result.pending)} feed URL(s) queued for the next build")
-            event(log, "feeds.websub_failed", level=logging.WARNING, hub=hub_url, topic=topic,
-                  error=failure, queued=len(result.pending))
+            result.problem = (
+                f"WebSub hub {hub_url} did not take the publish ping ({failure}); "
+                f"{len(result.pending)} feed URL(s) queued for the next build"
+            )
+            event(
+                log,
+                "feeds.websub_failed",
+                level=logging.WARNING,
+                hub=hub_url,
+                topic=topic,
+                error=failure,
+                queued=len(result.pending),
+            )
             break
         result.accepted += 1
     if result.pending:

@@ -37,8 +37,19 @@ _TOKENS = re.compile(re.escape(UNSUBSCRIBE_URL) + "|" + re.escape(SUBSCRIBER_EMA
 _CRLF = b"\r\n"
 _LINE_BYTES = 57  # 57 raw bytes -> 76 base64 characters, the RFC 2045 line limit
 
-DKIM_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",
-                b"list-unsubscribe-post", b"list-id", b"mime-version", b"content-type", b"reply-to")
+DKIM_HEADERS = (
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"list-id",
+    b"mime-version",
+    b"content-type",
+    b"reply-to",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +68,10 @@ def _b64_lines(data: bytes) -> bytes:
     """base64 of `data` in CRLF-terminated lines of at most 76 characters."""
     if not data:
         return b""
-    return b"".join(binascii.b2a_base64(data[i:i + _LINE_BYTES], newline=False) + _CRLF
-                    for i in range(0, len(data), _LINE_BYTES))
+    return b"".join(
+        binascii.b2a_base64(data[i : i + _LINE_BYTES], newline=False) + _CRLF
+        for i in range(0, len(data), _LINE_BYTES)
+    )
 
 
 class _Base64Part:
@@ -164,7 +177,7 @@ class MessageTemplate:
         boundary = f"=_nashra_{secrets.token_hex(12)}"
         shared = [
             fold_header("From", mail.from_address),
-            *( [fold_header("Reply-To", mail.reply_to)] if mail.reply_to else [] ),
+            *([fold_header("Reply-To", mail.reply_to)] if mail.reply_to else []),
             fold_header("Subject", subject),
             fold_header("Date", format_datetime(date)),
             fold_header("List-Id", list_id),
@@ -176,9 +189,11 @@ class MessageTemplate:
         self._domain = self.domain.encode("ascii")
         self._text = _Base64Part(text_body)
         self._html = _Base64Part(html_body)
-        part = "Content-Type: text/{kind}; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-        self._open_text = (f"\r\nThis is a multipart message in MIME format.\r\n\r\n--{boundary}\r\n"
-                           + part.format(kind="plain")).encode("ascii")
+        part = 'Content-Type: text/{kind}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        self._open_text = (
+            f"\r\nThis is a multipart message in MIME format.\r\n\r\n--{boundary}\r\n"
+            + part.format(kind="plain")
+        ).encode("ascii")
         self._open_html = (f"--{boundary}\r\n" + part.format(kind="html")).encode("ascii")
         self._close = f"--{boundary}--\r\n".encode("ascii")
 
@@ -187,14 +202,28 @@ class MessageTemplate:
         email_bytes = who.email.encode("ascii")
         url = who.unsubscribe_url.encode("ascii")
         text_values = {UNSUBSCRIBE_URL: url, SUBSCRIBER_EMAIL: email_bytes}
-        html_values = {UNSUBSCRIBE_URL: html.escape(who.unsubscribe_url).encode("ascii"),
-                       SUBSCRIBER_EMAIL: html.escape(who.email).encode("ascii")}
+        html_values = {
+            UNSUBSCRIBE_URL: html.escape(who.unsubscribe_url).encode("ascii"),
+            SUBSCRIBER_EMAIL: html.escape(who.email).encode("ascii"),
+        }
         pieces = [
             _address_header(who.name, who.email),
-            b"Message-ID: <", who.message_key.encode("ascii"), b"@", self._domain, b">\r\n",
-            b"List-Unsubscribe: <", url, b">,\r\n <", who.unsubscribe_mailto.encode("ascii"), b">\r\n",
-            self._shared_headers, self._open_text, *self._text.render(text_values),
-            self._open_html, *self._html.render(html_values), self._close,
+            b"Message-ID: <",
+            who.message_key.encode("ascii"),
+            b"@",
+            self._domain,
+            b">\r\n",
+            b"List-Unsubscribe: <",
+            url,
+            b">,\r\n <",
+            who.unsubscribe_mailto.encode("ascii"),
+            b">\r\n",
+            self._shared_headers,
+            self._open_text,
+            *self._text.render(text_values),
+            self._open_html,
+            *self._html.render(html_values),
+            self._close,
         ]
         message = b"".join(pieces)
         if self._signer is not None:
@@ -219,7 +248,14 @@ def dkim_signer(mail: MailSettings, key_path: Path | None) -> Callable[[bytes], 
     domain = (settings.domain or mail.sender_domain).encode("ascii")
 
     def sign(message: bytes) -> bytes:
-        return dkim.sign(message, selector, domain, key, include_headers=list(DKIM_HEADERS),
-                         canonicalize=(b"relaxed", b"relaxed"), linesep=b"\r\n")
+        return dkim.sign(
+            message,
+            selector,
+            domain,
+            key,
+            include_headers=list(DKIM_HEADERS),
+            canonicalize=(b"relaxed", b"relaxed"),
+            linesep=b"\r\n",
+        )
 
     return sign

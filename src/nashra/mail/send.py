@@ -93,8 +93,13 @@ ProgressFn = Callable[[SendSummary], None]
 class RateLimiter:
     """At most `rate` messages per second (0 = unlimited)."""
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._interval = 1.0 / rate if rate > 0 else 0.0
         self._clock = clock
         self._sleep = sleep
@@ -148,8 +153,14 @@ class Ledger:
     def claim_batch(self, summary: SendSummary, limit: int) -> list[db.Claimed]:
         """The next rows to send ([] once this pass has seen every row)."""
         while not self.exhausted:
-            result = db.claim_batch(self._conn, self.issue_id, self.claim, after_id=self.cursor, limit=limit,
-                                    now=datetime.now(UTC))
+            result = db.claim_batch(
+                self._conn,
+                self.issue_id,
+                self.claim,
+                after_id=self.cursor,
+                limit=limit,
+                now=datetime.now(UTC),
+            )
             self._conn.commit()
             summary.skipped += result.skipped
             if result.last_id is None:
@@ -177,17 +188,31 @@ class Ledger:
             attempts = item.attempts + 1
             if outcome.kind == "temporary" and attempts < self._smtp.retry_attempts:
                 delay = self._smtp.retry_backoff_seconds * (2 ** (attempts - 1))
-                db.mark_deferred(self._conn, item.delivery_id, outcome.describe(),
-                                 next_attempt_at=now + timedelta(seconds=delay), now=now, counted=counted)
+                db.mark_deferred(
+                    self._conn,
+                    item.delivery_id,
+                    outcome.describe(),
+                    next_attempt_at=now + timedelta(seconds=delay),
+                    now=now,
+                    counted=counted,
+                )
                 summary.retried += 1
             else:
                 db.mark_failed(self._conn, item.delivery_id, outcome.describe(), now=now, counted=counted)
                 summary.failed += 1
                 if outcome.hard_bounce:
-                    db.set_status(self._conn, item.subscriber_id, "bounced", now=now, reason=outcome.describe())
+                    db.set_status(
+                        self._conn, item.subscriber_id, "bounced", now=now, reason=outcome.describe()
+                    )
                     summary.bounced += 1
-            event(log, "delivery.refused", level=logging.WARNING, issue=self.issue_id, delivery=item.delivery_id,
-                  reply=outcome.describe())
+            event(
+                log,
+                "delivery.refused",
+                level=logging.WARNING,
+                issue=self.issue_id,
+                delivery=item.delivery_id,
+                reply=outcome.describe(),
+            )
         if refused:
             self._conn.commit()
 
@@ -204,8 +229,17 @@ class Ledger:
 class Dispatcher:
     """One pass over an issue's due rows: claim, personalise, send in batches (one per session width)."""
 
-    def __init__(self, settings: Settings, ledger: Ledger, template: MessageTemplate, transport: Transport,
-                 tokens: Tokens, summary: SendSummary, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        template: MessageTemplate,
+        transport: Transport,
+        tokens: Tokens,
+        summary: SendSummary,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings
         self.ledger = ledger
         self.template = template
@@ -221,9 +255,13 @@ class Dispatcher:
         https, mailto = self.links(item.subscriber_id, item.email)
         key = f"{self.ledger.issue_id}.{item.subscriber_id}"
         # The claim nonce keeps Message-IDs unique across installs that share a domain.
-        personal = Personal(email=item.email, name=item.name, message_key=f"{key}.{self.ledger.claim[:12]}",
-                            unsubscribe_url=https,
-                            unsubscribe_mailto=mailto)
+        personal = Personal(
+            email=item.email,
+            name=item.name,
+            message_key=f"{key}.{self.ledger.claim[:12]}",
+            unsubscribe_url=https,
+            unsubscribe_mailto=mailto,
+        )
         envelope = Envelope(self.template.envelope_from, item.email, key.replace(".", "-"), wire_ready=True)
         return envelope, self.template.render(personal)
 
@@ -237,17 +275,20 @@ class Dispatcher:
         try:
             while claimed := self.ledger.claim_batch(self.summary, max(CLAIM_BATCH, width * 4)):
                 for offset in range(0, len(claimed), width):
-                    batch = claimed[offset:offset + width]
+                    batch = claimed[offset : offset + width]
                     self.limiter.wait(len(batch))
                     try:
-                        outcomes = session.send_batch([self._message(i) for i in batch],
-                                                      lambda slots, b=batch: self.ledger.mark_sent([b[s] for s in slots]))
+                        outcomes = session.send_batch(
+                            [self._message(i) for i in batch],
+                            lambda slots, b=batch: self.ledger.mark_sent([b[s] for s in slots]),
+                        )
                     except ServerUnavailable as exc:
                         self.ledger.give_back(claimed[offset:])
                         self.summary.errors.append(str(exc))
                         return False
-                    self.ledger.record([(i, o) for i, o in zip(batch, outcomes, strict=True) if o is not None],
-                                       self.summary)
+                    self.ledger.record(
+                        [(i, o) for i, o in zip(batch, outcomes, strict=True) if o is not None], self.summary
+                    )
                     lost = [i for i, o in zip(batch, outcomes, strict=True) if o is None]
                     if lost:
                         self.ledger.give_back(lost)
@@ -262,13 +303,19 @@ class Dispatcher:
         return True
 
 
-def _issue_template(runtime: Runtime, digest: DigestSettings, issue: IssueRecord | RenderedDigest, *,
-                    subject_prefix: str = "") -> MessageTemplate:
+def _issue_template(
+    runtime: Runtime, digest: DigestSettings, issue: IssueRecord | RenderedDigest, *, subject_prefix: str = ""
+) -> MessageTemplate:
     settings = runtime.settings
     key_path = settings.resolve(settings.mail.dkim.key_path) if settings.mail.dkim.key_path else None
     return MessageTemplate(
-        settings.mail, subject=subject_prefix + issue.subject, html_body=issue.html, text_body=issue.text,
-        date=datetime.now(UTC), list_id=list_id_for(settings, digest), signer=dkim_signer(settings.mail, key_path),
+        settings.mail,
+        subject=subject_prefix + issue.subject,
+        html_body=issue.html,
+        text_body=issue.text,
+        date=datetime.now(UTC),
+        list_id=list_id_for(settings, digest),
+        signer=dkim_signer(settings.mail, key_path),
     )
 
 
@@ -287,10 +334,17 @@ def send_digest(
     """
     with sender_lock(runtime.store, digest.name) as mine:
         if not mine:
-            event(log, "send.busy", level=logging.WARNING, digest=digest.name,
-                  hint="another nashra process is sending this digest; it was left to finish")
+            event(
+                log,
+                "send.busy",
+                level=logging.WARNING,
+                digest=digest.name,
+                hint="another nashra process is sending this digest; it was left to finish",
+            )
             return SendSummary(digest=digest.name, status="busy")
-        return _send_as_only_sender(runtime, digest, transport=transport, progress=progress, now=now, sleep=sleep)
+        return _send_as_only_sender(
+            runtime, digest, transport=transport, progress=progress, now=now, sleep=sleep
+        )
 
 
 def _send_as_only_sender(
@@ -339,18 +393,37 @@ def _send_as_only_sender(
     summary.failed = counts.get("failed", 0)
     summary.skipped = counts.get("skipped", 0)
     if not settings.web.base_url.startswith("https://"):
-        event(log, "send.unsubscribe_not_https", level=logging.WARNING, base=settings.web.base_url,
-              hint="set web.public_url to the https address of `nashra serve`; mailbox providers require "
-                   "https for one-click unsubscribe (RFC 8058)")
+        event(
+            log,
+            "send.unsubscribe_not_https",
+            level=logging.WARNING,
+            base=settings.web.base_url,
+            hint="set web.public_url to the https address of `nashra serve`; mailbox providers require "
+            "https for one-click unsubscribe (RFC 8058)",
+        )
     transport = transport or make_transport(settings)
     ledger = Ledger(runtime, issue_id, settings.mail.smtp)
     started = time.monotonic()
     try:
-        dispatcher = Dispatcher(settings, ledger, _issue_template(runtime, digest, issue), transport,
-                                Tokens.from_settings(settings), summary, sleep=sleep)
+        dispatcher = Dispatcher(
+            settings,
+            ledger,
+            _issue_template(runtime, digest, issue),
+            transport,
+            Tokens.from_settings(settings),
+            summary,
+            sleep=sleep,
+        )
         if not _deliver(runtime, dispatcher, ledger, summary, progress, sleep):
             summary.status = "paused"
-            event(log, "send.paused", level=logging.WARNING, digest=digest.name, issue=issue_id, sent=summary.sent)
+            event(
+                log,
+                "send.paused",
+                level=logging.WARNING,
+                digest=digest.name,
+                issue=issue_id,
+                sent=summary.sent,
+            )
             return summary
     finally:
         ledger.close()
@@ -360,13 +433,27 @@ def _send_as_only_sender(
         finished = load_issue(conn, issue_id)
     write_archive(settings, finished)
     summary.status = "sent"
-    event(log, "send.done", digest=digest.name, issue=issue_id, sent=summary.sent, failed=summary.failed,
-          retried=summary.retried, skipped=summary.skipped)
+    event(
+        log,
+        "send.done",
+        digest=digest.name,
+        issue=issue_id,
+        sent=summary.sent,
+        failed=summary.failed,
+        retried=summary.retried,
+        skipped=summary.skipped,
+    )
     return summary
 
 
-def _deliver(runtime: Runtime, dispatcher: Dispatcher, ledger: Ledger, summary: SendSummary,
-             progress: ProgressFn | None, sleep: Callable[[float], None]) -> bool:
+def _deliver(
+    runtime: Runtime,
+    dispatcher: Dispatcher,
+    ledger: Ledger,
+    summary: SendSummary,
+    progress: ProgressFn | None,
+    sleep: Callable[[float], None],
+) -> bool:
     """Passes until nothing is due; waits out deferrals and server outages. False = gave up for now."""
     smtp = runtime.settings.mail.smtp
     outages = 0
@@ -377,8 +464,14 @@ def _deliver(runtime: Runtime, dispatcher: Dispatcher, ledger: Ledger, summary: 
             summary.pauses += 1
             if outages > smtp.max_pauses:
                 return False
-            event(log, "send.server_down", level=logging.WARNING, issue=ledger.issue_id, pause=smtp.pause_seconds,
-                  error=summary.errors[-1] if summary.errors else "")
+            event(
+                log,
+                "send.server_down",
+                level=logging.WARNING,
+                issue=ledger.issue_id,
+                pause=smtp.pause_seconds,
+                error=summary.errors[-1] if summary.errors else "",
+            )
             sleep(smtp.pause_seconds)
             continue
         outages = 0
@@ -391,7 +484,9 @@ def _deliver(runtime: Runtime, dispatcher: Dispatcher, ledger: Ledger, summary: 
         sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
 
 
-def send_test(runtime: Runtime, digest: DigestSettings, address: str, *, transport: Transport | None = None) -> SendSummary:
+def send_test(
+    runtime: Runtime, digest: DigestSettings, address: str, *, transport: Transport | None = None
+) -> SendSummary:
     """Send the digest as it would go out now to one address, subject prefixed; records nothing."""
     settings = runtime.settings
     email = normalise_email(address)
@@ -406,8 +501,11 @@ def send_test(runtime: Runtime, digest: DigestSettings, address: str, *, transpo
     tokens = Tokens.from_settings(settings)
     https, mailto = UnsubscribeLinks(settings, tokens)(0, email)
     message = template.render(Personal(email, "", f"test.{uuid.uuid4().hex[:12]}", https, mailto))
-    outcome = send_one(transport or make_transport(settings),
-                       Envelope(template.envelope_from, email, f"test-{uuid.uuid4().hex[:12]}"), message)
+    outcome = send_one(
+        transport or make_transport(settings),
+        Envelope(template.envelope_from, email, f"test-{uuid.uuid4().hex[:12]}"),
+        message,
+    )
     if outcome.kind == "sent":
         summary.sent = 1
     else:

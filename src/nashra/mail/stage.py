@@ -34,8 +34,10 @@ def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None
             report.outputs.append(str(settings.outbox_dir / "mail"))
         report.outputs.append(str(settings.public_dir / "digests" / summary.digest))
     if summary.status == "paused":
-        report.problems.append(f"digest {summary.digest}: mail server unreachable; {summary.sent} of "
-                               f"{summary.total} sent, the rest resumes on the next run")
+        report.problems.append(
+            f"digest {summary.digest}: mail server unreachable; {summary.sent} of "
+            f"{summary.total} sent, the rest resumes on the next run"
+        )
 
 
 def _send_one(runtime: Runtime, digest: DigestSettings, report: StageReport) -> None:
@@ -56,7 +58,6 @@ def digests_stage(runtime: Runtime) -> StageReport:
 
 def digest_jobs(settings: Settings) -> Sequence[Job]:
     """One cron job per digest, in the site's time zone."""
-
 
     def runner(digest: DigestSettings) -> Callable[[Runtime], StageReport]:
         def run(runtime: Runtime) -> StageReport:

@@ -70,8 +70,13 @@ def _create_secret(path: Path, variable: str) -> str:
         return path.read_text(encoding="ascii").strip()
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(value)
-    event(log, "secret.created", level=logging.WARNING, path=str(path),
-          hint=f"set {variable} to share one key between machines")
+    event(
+        log,
+        "secret.created",
+        level=logging.WARNING,
+        path=str(path),
+        hint=f"set {variable} to share one key between machines",
+    )
     return value
 
 
@@ -91,8 +96,11 @@ class Tokens:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tokens:
-        return cls(load_secret(settings), confirm_seconds=settings.mail.confirm_hours * 3600,
-                   unsubscribe_seconds=settings.mail.unsubscribe_days * 86400)
+        return cls(
+            load_secret(settings),
+            confirm_seconds=settings.mail.confirm_hours * 3600,
+            unsubscribe_seconds=settings.mail.unsubscribe_days * 86400,
+        )
 
     def make(self, purpose: str, subscriber_id: int, email: str) -> str:
         return self._signers[purpose].sign(f"{subscriber_id}.{email_digest(email)}").decode("ascii")

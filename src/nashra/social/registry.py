@@ -89,8 +89,9 @@ def build_channels(settings: Settings, context: ChannelContext, *, only: str | N
         except ConfigError as exc:
             problems.extend(f"{settings.locate((*loc, 'type'))}: {label}.type: {p}" for p in exc.problems)
             continue
-        options, bad = validate_options(kind.Options, config.options, settings=settings, loc=loc,
-                                        label=f"{label} ({config.name})")
+        options, bad = validate_options(
+            kind.Options, config.options, settings=settings, loc=loc, label=f"{label} ({config.name})"
+        )
         if options is None:
             problems.extend(bad)
             continue

@@ -87,8 +87,11 @@ class FolderSource:
         raw_image = meta.get("image")
         image = None
         if isinstance(raw_image, dict) and raw_image.get("url"):
-            image = Image(url=str(raw_image["url"]), alt=clean_text(str(raw_image.get("alt", ""))),
-                          caption=clean_text(str(raw_image.get("caption", ""))))
+            image = Image(
+                url=str(raw_image["url"]),
+                alt=clean_text(str(raw_image.get("alt", ""))),
+                caption=clean_text(str(raw_image.get("caption", ""))),
+            )
         elif isinstance(raw_image, str) and raw_image:
             image = Image(url=raw_image)
         return Article(

@@ -44,13 +44,21 @@ def get(
     except httpx.HTTPError as exc:
         raise SourceError(f"cannot fetch {url}: {exc}", where=source, hint="retried next round") from None
     if response.status_code == 304:
-        return Fetched(b"", response.headers, str(response.url), state.etag if state else None,
-                       state.last_modified if state else None, not_modified=True)
+        return Fetched(
+            b"",
+            response.headers,
+            str(response.url),
+            state.etag if state else None,
+            state.last_modified if state else None,
+            not_modified=True,
+        )
     if response.status_code >= 400:
         raise SourceError(
             f"{url} answered HTTP {response.status_code} {response.reason_phrase}",
             where=source,
-            hint="retried next round" if response.status_code >= 500 or response.status_code == 429 else "check the URL",
+            hint="retried next round"
+            if response.status_code >= 500 or response.status_code == 429
+            else "check the URL",
         )
     return Fetched(
         content=response.content,

@@ -42,10 +42,17 @@ def build_sources(settings: Settings, context: SourceContext) -> list[Source]:
         kind = kinds.get(config.type)
         if kind is None:
             where = settings.locate((*loc, "type"))
-            problems.append(f"{where}: sources[{index}].type: unknown source type {config.type!r}; known: {', '.join(sorted(kinds))}")
+            problems.append(
+                f"{where}: sources[{index}].type: unknown source type {config.type!r}; known: {', '.join(sorted(kinds))}"
+            )
             continue
-        options, bad = validate_options(kind.Options, config.options, settings=settings, loc=loc,
-                                        label=f"sources[{index}] ({config.name})")
+        options, bad = validate_options(
+            kind.Options,
+            config.options,
+            settings=settings,
+            loc=loc,
+            label=f"sources[{index}] ({config.name})",
+        )
         if options is None:
             problems.extend(bad)
             continue

@@ -34,14 +34,21 @@ def _time(entry: Any, *keys: str) -> datetime | None:
 
 def _image(entry: Any) -> Image | None:
     for media in entry.get("media_content", []) or []:
-        if media.get("url") and (media.get("medium") == "image" or str(media.get("type", "")).startswith("image/")):
+        if media.get("url") and (
+            media.get("medium") == "image" or str(media.get("type", "")).startswith("image/")
+        ):
             length = media.get("filesize")
-            return Image(url=media["url"], mime_type=media.get("type"), length=int(length) if length else None)
+            return Image(
+                url=media["url"], mime_type=media.get("type"), length=int(length) if length else None
+            )
     for link in entry.get("links", []) or []:
         if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
             length = link.get("length")
-            return Image(url=link["href"], mime_type=link.get("type"),
-                         length=int(length) if length and str(length).isdigit() else None)
+            return Image(
+                url=link["href"],
+                mime_type=link.get("type"),
+                length=int(length) if length and str(length).isdigit() else None,
+            )
     for thumb in entry.get("media_thumbnail", []) or []:
         if thumb.get("url"):
             return Image(url=thumb["url"])
@@ -67,7 +74,9 @@ class RssSource:
             raise SourceError(f"{self.options.url} is not an RSS or Atom feed: {reason}", where=self.name)
         result = FetchResult(etag=fetched.etag, last_modified=fetched.last_modified)
         if parsed.bozo:
-            result.problems.append(f"{self.name}: feed is not well-formed, read what could be: {parsed.bozo_exception}")
+            result.problems.append(
+                f"{self.name}: feed is not well-formed, read what could be: {parsed.bozo_exception}"
+            )
         now = datetime.now(UTC)
         for position, entry in enumerate(parsed.entries, start=1):
             try:

@@ -55,7 +55,12 @@ class WordPressSource:
 
     def fetch(self, state: SourceState) -> FetchResult:
         result = FetchResult(cursor=state.cursor)
-        params: dict[str, str | int] = {"per_page": self.options.per_page, "_embed": 1, "orderby": "modified", "order": "asc"}
+        params: dict[str, str | int] = {
+            "per_page": self.options.per_page,
+            "_embed": 1,
+            "orderby": "modified",
+            "order": "asc",
+        }
         if state.cursor:
             params["modified_after"] = state.cursor + "+00:00"  # cursor is GMT
         elif self.options.since:
@@ -66,14 +71,18 @@ class WordPressSource:
             try:
                 posts = json.loads(fetched.content)
             except ValueError as exc:
-                raise SourceError(f"{self.endpoint} page {page} is not JSON: {exc}", where=self.name) from None
+                raise SourceError(
+                    f"{self.endpoint} page {page} is not JSON: {exc}", where=self.name
+                ) from None
             if not isinstance(posts, list):
                 raise SourceError(f"{self.endpoint} page {page} is not a list of posts", where=self.name)
             for post in posts:
                 try:
                     result.articles.append(self._article(post))
                 except (KeyError, TypeError, ValueError) as exc:
-                    result.problems.append(f"{self.name}: post {post.get('id', '?') if isinstance(post, dict) else '?'} skipped: {exc}")
+                    result.problems.append(
+                        f"{self.name}: post {post.get('id', '?') if isinstance(post, dict) else '?'} skipped: {exc}"
+                    )
                     continue
                 modified = post.get("modified_gmt")
                 if modified and (newest is None or modified > newest):

@@ -65,13 +65,20 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
     ids = list(unique)
     known: dict[str, str] = {}
     for chunk in _chunks(ids):
-        known.update(conn.execute(select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(chunk))).all())
+        known.update(
+            conn.execute(select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(chunk))).all()
+        )
 
     fresh = [a for i, a in unique.items() if i not in known]
     taken: dict[str, str] = {}
     fresh_urls = list({a.url for a in fresh})
     for chunk in _chunks(fresh_urls):
-        taken.update((url, id_) for id_, url in conn.execute(select(articles.c.id, articles.c.url).where(articles.c.url.in_(chunk))))
+        taken.update(
+            (url, id_)
+            for id_, url in conn.execute(
+                select(articles.c.id, articles.c.url).where(articles.c.url.in_(chunk))
+            )
+        )
 
     inserts: list[dict[str, Any]] = []
     for article in fresh:
@@ -80,7 +87,15 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
             result.duplicates.append((article, holder))
             continue
         taken[article.url] = article.id
-        inserts.append({"id": article.id, **_row_values(article), "first_seen_at": now, "last_changed_at": now, "version": 1})
+        inserts.append(
+            {
+                "id": article.id,
+                **_row_values(article),
+                "first_seen_at": now,
+                "last_changed_at": now,
+                "version": 1,
+            }
+        )
         result.new.append(article.id)
 
     updates: list[dict[str, Any]] = []
@@ -96,9 +111,7 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
         conn.execute(articles.insert(), inserts)
     if updates:
         statement = (
-            update(articles)
-            .where(articles.c.id == bindparam("b_id"))
-            .values(version=articles.c.version + 1)
+            update(articles).where(articles.c.id == bindparam("b_id")).values(version=articles.c.version + 1)
         )
         conn.execute(statement, updates)
     return result

@@ -105,17 +105,32 @@ def insert_issue(
     now: datetime,
 ) -> int:
     issue_id = conn.execute(
-        digest_issues.insert().values(
-            digest=digest, subject=subject, preheader=preheader, html=html, text=text,
-            archive_url=archive_url, status="ready", created_at=now, sent_at=None,
-        ).returning(digest_issues.c.id)
+        digest_issues.insert()
+        .values(
+            digest=digest,
+            subject=subject,
+            preheader=preheader,
+            html=html,
+            text=text,
+            archive_url=archive_url,
+            status="ready",
+            created_at=now,
+            sent_at=None,
+        )
+        .returning(digest_issues.c.id)
     ).scalar_one()
     if articles:
         conn.execute(
             digest_issue_articles.insert(),
             [
-                {"issue_id": issue_id, "article_id": a.article_id, "digest": digest, "position": i,
-                 "url": a.url, "title_key": a.title_key}
+                {
+                    "issue_id": issue_id,
+                    "article_id": a.article_id,
+                    "digest": digest,
+                    "position": i,
+                    "url": a.url,
+                    "title_key": a.title_key,
+                }
                 for i, a in enumerate(articles)
             ],
         )
@@ -129,9 +144,17 @@ def _record(conn: Connection, row: Any) -> IssueRecord:
         .order_by(digest_issue_articles.c.position)
     ).scalars()
     return IssueRecord(
-        id=row.id, digest=row.digest, subject=row.subject, preheader=row.preheader, html=row.html,
-        text=row.text, article_ids=tuple(ids), status=row.status, created_at=row.created_at,
-        sent_at=row.sent_at, archive_url=row.archive_url,
+        id=row.id,
+        digest=row.digest,
+        subject=row.subject,
+        preheader=row.preheader,
+        html=row.html,
+        text=row.text,
+        article_ids=tuple(ids),
+        status=row.status,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        archive_url=row.archive_url,
     )
 
 
@@ -164,8 +187,9 @@ def set_status(conn: Connection, issue_id: int, status: str, *, now: datetime) -
 def load_exclusions(conn: Connection, digest: str) -> Exclusions:
     """Keys of every article any earlier issue of `digest` carried, whatever its sending status."""
     rows = conn.execute(
-        select(digest_issue_articles.c.article_id, digest_issue_articles.c.url, digest_issue_articles.c.title_key)
-        .where(digest_issue_articles.c.digest == digest)
+        select(
+            digest_issue_articles.c.article_id, digest_issue_articles.c.url, digest_issue_articles.c.title_key
+        ).where(digest_issue_articles.c.digest == digest)
     ).all()
     return Exclusions(
         ids=frozenset(r.article_id for r in rows),

@@ -74,8 +74,15 @@ def import_csv(conn_factory, path: Path, *, list_name: str = DEFAULT_LIST, now: 
 
 
 def _import_row(
-    conn: Connection, line: int, row: dict[str, str], report: ImportReport, seen: dict[str, int], *,
-    list_name: str, source: str, now: datetime,
+    conn: Connection,
+    line: int,
+    row: dict[str, str],
+    report: ImportReport,
+    seen: dict[str, int],
+    *,
+    list_name: str,
+    source: str,
+    now: datetime,
 ) -> None:
     try:
         address = normalise_email(row.get("email", ""))
@@ -97,8 +104,15 @@ def _import_row(
         return
     digests = [d for d in (row.get("digests") or "").replace(",", ";").split(";") if d.strip()]
     result = add_subscriber(
-        conn, address, now=now, name=row.get("name", ""), list_name=list_name, digests=digests, status=status,
-        consent_source=row.get("consent_source") or source, consent_at=consent_at,
+        conn,
+        address,
+        now=now,
+        name=row.get("name", ""),
+        list_name=list_name,
+        digests=digests,
+        status=status,
+        consent_source=row.get("consent_source") or source,
+        consent_at=consent_at,
     )
     if result.created:
         report.added += 1
@@ -114,7 +128,16 @@ def export_csv(conn: Connection, handle: TextIO, *, list_name: str | None = None
     writer.writerow([*COLUMNS, "lists"])
     count = 0
     for sub in db.iter_subscribers(conn, list_name=list_name):
-        writer.writerow([sub.email, sub.name, sub.status, ";".join(sub.digests),
-                         sub.consent_at.isoformat() if sub.consent_at else "", sub.consent_source, ";".join(sub.lists)])
+        writer.writerow(
+            [
+                sub.email,
+                sub.name,
+                sub.status,
+                ";".join(sub.digests),
+                sub.consent_at.isoformat() if sub.consent_at else "",
+                sub.consent_source,
+                ";".join(sub.lists),
+            ]
+        )
         count += 1
     return count

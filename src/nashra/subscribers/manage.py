@@ -50,8 +50,15 @@ def add_subscriber(
     existing = db.find_subscriber(conn, address)
     if existing is None:
         consent = consent_at or (now if status == "active" else None)
-        new_id = db.insert_subscriber(conn, email=address, name=name.strip(), status=status, consent_at=consent,
-                                      consent_source=consent_source, now=now)
+        new_id = db.insert_subscriber(
+            conn,
+            email=address,
+            name=name.strip(),
+            status=status,
+            consent_at=consent,
+            consent_source=consent_source,
+            now=now,
+        )
         db.subscribe(conn, new_id, list_id, digests, now=now)
         return AddResult(new_id, address, created=True, changed=True)
     changes: dict[str, object] = {}

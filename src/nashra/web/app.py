@@ -30,7 +30,9 @@ def _optional_routes(settings: Settings) -> list[BaseRoute]:
     for module_name, function in OPTIONAL_ROUTES:
         if importlib.util.find_spec(module_name) is None:
             continue
-        factory: Callable[[Settings], list[BaseRoute]] = getattr(importlib.import_module(module_name), function)
+        factory: Callable[[Settings], list[BaseRoute]] = getattr(
+            importlib.import_module(module_name), function
+        )
         routes.extend(factory(settings))
     return routes
 

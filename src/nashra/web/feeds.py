@@ -53,7 +53,11 @@ class FeedFiles:
 
     def _locate(self, relative: str) -> Path | None:
         parts = PurePosixPath(relative).parts
-        if not parts or parts[-1] not in CONTENT_TYPES or any(p in ("..", ".") or p.startswith(".") for p in parts):
+        if (
+            not parts
+            or parts[-1] not in CONTENT_TYPES
+            or any(p in ("..", ".") or p.startswith(".") for p in parts)
+        ):
             return None
         path = self.root.joinpath(*parts)
         return path if path.is_file() else None

@@ -32,9 +32,11 @@ from nashra.subscribers.manage import DEFAULT_LIST
 
 log = logging.getLogger(__name__)
 
-_STYLE = ("body{font-family:Tahoma,Arial,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;"
-          "line-height:1.7;color:#1b1b1b}button,input{font:inherit;padding:.5rem .8rem}"
-          "input{width:100%;box-sizing:border-box;margin:.2rem 0 .8rem}.err{color:#a40000}")
+_STYLE = (
+    "body{font-family:Tahoma,Arial,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;"
+    "line-height:1.7;color:#1b1b1b}button,input{font:inherit;padding:.5rem .8rem}"
+    "input{width:100%;box-sizing:border-box;margin:.2rem 0 .8rem}.err{color:#a40000}"
+)
 
 
 def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
@@ -43,16 +45,24 @@ def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
         f'<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title>'
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>",
-        status_code=status, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
 
 def bad_link(error: TokenError) -> HTMLResponse:
     if error.reason == "expired":
-        return page("انتهت صلاحية الرابط", "<p>انتهت صلاحية هذا الرابط. اطلب رابطًا جديدًا بالاشتراك مرة أخرى، "
-                    "أو استعمل رابط إلغاء الاشتراك في آخر رسالة وصلتك.</p>", status=400)
-    return page("رابط غير صالح", '<p class="err">هذا الرابط غير صالح أو تغيّر أثناء النسخ. '
-                "انسخ الرابط كاملًا من الرسالة كما هو.</p>", status=400)
+        return page(
+            "انتهت صلاحية الرابط",
+            "<p>انتهت صلاحية هذا الرابط. اطلب رابطًا جديدًا بالاشتراك مرة أخرى، "
+            "أو استعمل رابط إلغاء الاشتراك في آخر رسالة وصلتك.</p>",
+            status=400,
+        )
+    return page(
+        "رابط غير صالح",
+        '<p class="err">هذا الرابط غير صالح أو تغيّر أثناء النسخ. انسخ الرابط كاملًا من الرسالة كما هو.</p>',
+        status=400,
+    )
 
 
 def confirmation_message(settings: Settings, email: str, link: str) -> bytes:
@@ -66,14 +76,20 @@ def confirmation_message(settings: Settings, email: str, link: str) -> bytes:
     if settings.mail.reply_to:
         message["Reply-To"] = settings.mail.reply_to
     hours = int(settings.mail.confirm_hours)
-    message.set_content(f"مرحبًا،\n\nطلب أحدهم اشتراك هذا العنوان في {settings.site.name}.\n"
-                        f"لتأكيد الاشتراك افتح هذا الرابط خلال {hours} ساعة:\n\n{link}\n\n"
-                        "إن لم تطلب ذلك فتجاهل هذه الرسالة ولن يصلك شيء.\n", charset="utf-8")
+    message.set_content(
+        f"مرحبًا،\n\nطلب أحدهم اشتراك هذا العنوان في {settings.site.name}.\n"
+        f"لتأكيد الاشتراك افتح هذا الرابط خلال {hours} ساعة:\n\n{link}\n\n"
+        "إن لم تطلب ذلك فتجاهل هذه الرسالة ولن يصلك شيء.\n",
+        charset="utf-8",
+    )
     message.add_alternative(
         f'<html lang="ar" dir="rtl"><body style="direction:rtl;font-family:Tahoma,Arial,sans-serif">'
         f"<p>مرحبًا،</p><p>طلب أحدهم اشتراك هذا العنوان في {html.escape(settings.site.name)}.</p>"
         f'<p><a href="{html.escape(link)}">أكّد اشتراكك</a> (الرابط صالح {hours} ساعة)</p>'
-        "<p>إن لم تطلب ذلك فتجاهل هذه الرسالة ولن يصلك شيء.</p></body></html>", subtype="html", charset="utf-8")
+        "<p>إن لم تطلب ذلك فتجاهل هذه الرسالة ولن يصلك شيء.</p></body></html>",
+        subtype="html",
+        charset="utf-8",
+    )
     return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
 
@@ -104,12 +120,14 @@ class Subscriptions:
 
     def _form(self, *, error: str = "", email: str = "", name: str = "") -> str:
         problem = f'<p class="err">{html.escape(error)}</p>' if error else ""
-        return (f"{problem}<p>اكتب بريدك لتصلك {html.escape(self.settings.site.name)}. سنرسل إليك رسالة "
-                "لتأكيد الاشتراك.</p>"
-                '<form method="post" action="/subscribe">'
-                f'<label>البريد الإلكتروني<input type="email" name="email" dir="ltr" required value="{html.escape(email)}"></label>'
-                f'<label>الاسم (اختياري)<input type="text" name="name" dir="auto" value="{html.escape(name)}"></label>'
-                '<button type="submit">اشترك</button></form>')
+        return (
+            f"{problem}<p>اكتب بريدك لتصلك {html.escape(self.settings.site.name)}. سنرسل إليك رسالة "
+            "لتأكيد الاشتراك.</p>"
+            '<form method="post" action="/subscribe">'
+            f'<label>البريد الإلكتروني<input type="email" name="email" dir="ltr" required value="{html.escape(email)}"></label>'
+            f'<label>الاسم (اختياري)<input type="text" name="name" dir="auto" value="{html.escape(name)}"></label>'
+            '<button type="submit">اشترك</button></form>'
+        )
 
     async def subscribe_form(self, request: Request) -> Response:
         return page(f"الاشتراك في {self.settings.site.name}", self._form())
@@ -120,20 +138,31 @@ class Subscriptions:
         list_name = str(form.get("list") or DEFAULT_LIST)
         title = f"الاشتراك في {self.settings.site.name}"
         if list_name not in self.lists:
-            return page(title, self._form(error="هذه القائمة غير موجودة.", email=raw_email, name=name), status=400)
+            return page(
+                title, self._form(error="هذه القائمة غير موجودة.", email=raw_email, name=name), status=400
+            )
         try:
             email = normalise_email(raw_email)
         except InvalidAddress:
-            return page(title, self._form(error="عنوان البريد غير صحيح، تحقق منه.", email=raw_email, name=name),
-                        status=400)
+            return page(
+                title,
+                self._form(error="عنوان البريد غير صحيح، تحقق منه.", email=raw_email, name=name),
+                status=400,
+            )
         try:
             await run_in_threadpool(self._request_confirmation, email, name, list_name)
         except DeliveryError as exc:
             event(log, "subscribe.mail_failed", level=logging.ERROR, error=str(exc))
-            return page("تعذّر إرسال رسالة التأكيد", "<p>لم نتمكن من إرسال رسالة التأكيد الآن. حاول مرة أخرى بعد قليل.</p>",
-                        status=503)
-        return page("تحقق من بريدك", f"<p>إن كان العنوان <bdi>{html.escape(email)}</bdi> صحيحًا فستصله رسالة فيها "
-                    "رابط لتأكيد الاشتراك. لن يصلك شيء قبل التأكيد.</p>")
+            return page(
+                "تعذّر إرسال رسالة التأكيد",
+                "<p>لم نتمكن من إرسال رسالة التأكيد الآن. حاول مرة أخرى بعد قليل.</p>",
+                status=503,
+            )
+        return page(
+            "تحقق من بريدك",
+            f"<p>إن كان العنوان <bdi>{html.escape(email)}</bdi> صحيحًا فستصله رسالة فيها "
+            "رابط لتأكيد الاشتراك. لن يصلك شيء قبل التأكيد.</p>",
+        )
 
     def _request_confirmation(self, email: str, name: str, list_name: str) -> None:
         now = datetime.now(UTC)
@@ -143,17 +172,32 @@ class Subscriptions:
                 db.subscribe(conn, existing.id, db.ensure_list(conn, list_name, now=now), (), now=now)
                 return
             if existing is None:
-                subscriber_id = db.insert_subscriber(conn, email=email, name=name.strip(), status="pending",
-                                                     consent_at=None, consent_source="web", now=now)
+                subscriber_id = db.insert_subscriber(
+                    conn,
+                    email=email,
+                    name=name.strip(),
+                    status="pending",
+                    consent_at=None,
+                    consent_source="web",
+                    now=now,
+                )
             else:
                 subscriber_id = existing.id
-                db.update_subscriber(conn, subscriber_id, now=now, status="pending", consent_source="web",
-                                     **({"name": name.strip()} if name.strip() else {}))
+                db.update_subscriber(
+                    conn,
+                    subscriber_id,
+                    now=now,
+                    status="pending",
+                    consent_source="web",
+                    **({"name": name.strip()} if name.strip() else {}),
+                )
             db.subscribe(conn, subscriber_id, db.ensure_list(conn, list_name, now=now), (), now=now)
         link = f"{self.settings.web.base_url}/confirm/{self.tokens.make(CONFIRM, subscriber_id, email)}"
-        outcome = send_one(make_transport(self.settings),
-                           Envelope(self.settings.mail.envelope_from, email, f"confirm-{uuid.uuid4().hex}"),
-                           confirmation_message(self.settings, email, link))
+        outcome = send_one(
+            make_transport(self.settings),
+            Envelope(self.settings.mail.envelope_from, email, f"confirm-{uuid.uuid4().hex}"),
+            confirmation_message(self.settings, email, link),
+        )
         event(log, "subscribe.requested", subscriber=subscriber_id, mail=outcome.kind)
 
     # -- confirm --------------------------------------------------------------------------------
@@ -176,8 +220,15 @@ class Subscriptions:
                 return None
             if found.status == "active":
                 return False
-            db.update_subscriber(conn, found.id, now=now, status="active", consent_at=now, consent_source="web",
-                                 status_reason=None)
+            db.update_subscriber(
+                conn,
+                found.id,
+                now=now,
+                status="active",
+                consent_at=now,
+                consent_source="web",
+                status_reason=None,
+            )
         event(log, "subscribe.confirmed", subscriber=claims.subscriber_id)
         return True
 
@@ -189,9 +240,12 @@ class Subscriptions:
             self.tokens.read(UNSUBSCRIBE, token)
         except TokenError as exc:
             return bad_link(exc)
-        return page("إلغاء الاشتراك", f"<p>هل تريد إيقاف وصول {html.escape(self.settings.site.name)} إلى بريدك؟</p>"
-                    f'<form method="post" action="/unsubscribe/{html.escape(token)}">'
-                    '<button type="submit">نعم، ألغِ اشتراكي</button></form>')
+        return page(
+            "إلغاء الاشتراك",
+            f"<p>هل تريد إيقاف وصول {html.escape(self.settings.site.name)} إلى بريدك؟</p>"
+            f'<form method="post" action="/unsubscribe/{html.escape(token)}">'
+            '<button type="submit">نعم، ألغِ اشتراكي</button></form>',
+        )
 
     async def unsubscribe(self, request: Request) -> Response:
         """Both the page's button and RFC 8058 one-click (a POST with List-Unsubscribe=One-Click,
@@ -209,13 +263,18 @@ class Subscriptions:
             return bad_link(TokenError("invalid"))
         if one_click:
             return PlainTextResponse("unsubscribed")
-        return page("تم إلغاء اشتراكك", "<p>لن تصلك رسائل أخرى منّا. إن غيّرت رأيك يمكنك الاشتراك من جديد في أي وقت.</p>")
+        return page(
+            "تم إلغاء اشتراكك",
+            "<p>لن تصلك رسائل أخرى منّا. إن غيّرت رأيك يمكنك الاشتراك من جديد في أي وقت.</p>",
+        )
 
     def _unsubscribe(self, claims, how: str) -> bool | None:  # type: ignore[no-untyped-def]
         with self.runtime.store.begin() as conn:
             found = db.get_subscriber(conn, claims.subscriber_id)
             if found is None or not claims.matches(found.email):
                 return None
-            changed = db.set_status(conn, found.id, "unsubscribed", now=datetime.now(UTC), reason=f"web {how}")
+            changed = db.set_status(
+                conn, found.id, "unsubscribed", now=datetime.now(UTC), reason=f"web {how}"
+            )
         event(log, "unsubscribed", subscriber=claims.subscriber_id, how=how, changed=changed)
         return changed

@@ -56,13 +56,22 @@ class SmtpConnection:
     def __init__(self, options: SmtpOptions) -> None:
         self.alive = False
         where = f"{options.host}:{options.port}"
-        context = options.ssl_context or (ssl.create_default_context() if options.security != "none" else None)
+        context = options.ssl_context or (
+            ssl.create_default_context() if options.security != "none" else None
+        )
         try:
             if options.security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(options.host, options.port, local_hostname=options.helo,
-                                                      timeout=options.timeout, context=context)
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    options.host,
+                    options.port,
+                    local_hostname=options.helo,
+                    timeout=options.timeout,
+                    context=context,
+                )
             else:
-                smtp = smtplib.SMTP(options.host, options.port, local_hostname=options.helo, timeout=options.timeout)
+                smtp = smtplib.SMTP(
+                    options.host, options.port, local_hostname=options.helo, timeout=options.timeout
+                )
             smtp.ehlo()
             if options.security == "starttls":
                 smtp.starttls(context=context)
@@ -70,8 +79,11 @@ class SmtpConnection:
             if options.username:
                 smtp.login(options.username, options.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"the server refused the login of {options.username!r}: {exc.smtp_code}",
-                                where=f"smtp {where}", hint="check mail.smtp.username and the password variable") from None
+            raise DeliveryError(
+                f"the server refused the login of {options.username!r}: {exc.smtp_code}",
+                where=f"smtp {where}",
+                hint="check mail.smtp.username and the password variable",
+            ) from None
         except smtplib.SMTPNotSupportedError as exc:
             raise DeliveryError(str(exc), where=f"smtp {where}", hint="check mail.smtp.security") from None
         except (*_DISCONNECTED, smtplib.SMTPException) as exc:
@@ -115,7 +127,9 @@ class SmtpConnection:
             replies = self._early if self._early is not None else [self._reply() for _ in range(3)]
         except _DISCONNECTED as exc:
             raise self._lost(exc) from None
-        refused = next(((c, m) for (c, m), ok in zip(replies, _ENVELOPE_OK, strict=False) if c not in ok), None)
+        refused = next(
+            ((c, m) for (c, m), ok in zip(replies, _ENVELOPE_OK, strict=False) if c not in ok), None
+        )
         if refused is None:
             return None
         data_open = len(replies) == 3 and replies[2][0] == 354
@@ -233,7 +247,9 @@ class SmtpSession:
             if self._connection_at(slot).finish():
                 ended.append(slot)
             else:  # the "." never left: the server dropped the transaction; undo the record, retry
-                outcomes[slot] = Outcome("temporary", 0, "connection lost before the end of data", committed=True)
+                outcomes[slot] = Outcome(
+                    "temporary", 0, "connection lost before the end of data", committed=True
+                )
         for slot in ended:
             outcomes[slot] = self._connection_at(slot).result()
         return outcomes
@@ -267,8 +283,15 @@ class SmtpTransport:
             except (OSError, ssl.SSLError) as exc:
                 where = settings.locate(("mail", "smtp", "ca_file"))
                 raise ConfigError([f"{where}: mail.smtp.ca_file: cannot load {ca_file}: {exc}"]) from None
-        options = SmtpOptions(host=smtp.host, port=smtp.port, security=smtp.security, username=smtp.username,
-                              password=password, timeout=smtp.timeout, ssl_context=context)
+        options = SmtpOptions(
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            username=smtp.username,
+            password=password,
+            timeout=smtp.timeout,
+            ssl_context=context,
+        )
         return cls(options, connections=smtp.connections)
 
     def open(self) -> SmtpSession:

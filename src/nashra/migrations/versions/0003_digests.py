@@ -40,7 +40,9 @@ def upgrade() -> None:
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("title_key", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["issue_id"], ["digest_issues.id"], name="fk_digest_issue_articles_issue_id_digest_issues",
+            ["issue_id"],
+            ["digest_issues.id"],
+            name="fk_digest_issue_articles_issue_id_digest_issues",
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("issue_id", "article_id", name="pk_digest_issue_articles"),

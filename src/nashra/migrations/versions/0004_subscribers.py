@@ -45,9 +45,15 @@ def upgrade() -> None:
         sa.Column("subscriber_id", sa.Integer(), nullable=False),
         sa.Column("digests", sa.Text(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["list_id"], ["lists.id"], name="fk_subscriptions_list_id_lists", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["subscriber_id"], ["subscribers.id"],
-                                name="fk_subscriptions_subscriber_id_subscribers", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["list_id"], ["lists.id"], name="fk_subscriptions_list_id_lists", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscriber_id"],
+            ["subscribers.id"],
+            name="fk_subscriptions_subscriber_id_subscribers",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("list_id", "subscriber_id", name="pk_subscriptions"),
     )
     op.create_index("ix_subscriptions_subscriber_id", "subscriptions", ["subscriber_id"])
@@ -63,8 +69,12 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", UTCDateTime()),
         sa.Column("sent_at", UTCDateTime()),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["subscriber_id"], ["subscribers.id"],
-                                name="fk_deliveries_subscriber_id_subscribers", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["subscriber_id"],
+            ["subscribers.id"],
+            name="fk_deliveries_subscriber_id_subscribers",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_deliveries"),
         sa.UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_id_subscriber_id"),
     )
