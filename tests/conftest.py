@@ -40,7 +40,7 @@ def postgres_template() -> Iterator[str]:
         admin = _admin_engine()
         with admin.connect() as conn:
             conn.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no PostgreSQL here"
+    except Exception as exc:
         message = f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}: {exc}"
         if REQUIRE_POSTGRES:
             pytest.fail(message)

@@ -17,9 +17,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from nashra.errors import NashraError
+from nashra.jobs import Job, Stage
 from nashra.logs import event
 from nashra.model import StageReport
-from nashra.jobs import Job, Stage
 from nashra.pipeline import STAGES, all_jobs, followers_of_ingest
 from nashra.runtime import Runtime
 

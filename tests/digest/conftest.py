@@ -24,4 +24,4 @@ def demo_runtime(make_runtime: Callable[[str], Runtime]) -> Iterator[Callable[[s
         assert report.counts.get("new", 0) + report.counts.get("unchanged", 0) == 10, report
         return runtime
 
-    yield make
+    return make

@@ -56,7 +56,7 @@ def test_record_then_prepare_never_repeats_and_resumes(demo_runtime: Callable[[s
         assert load_issue(conn, issue_id).sent_at == DEMO_NOW + timedelta(minutes=3)
         with pytest.raises(LookupError):
             mark_issue(conn, issue_id + 100, "sent", now=DEMO_NOW)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="issue status must be one of"):
             mark_issue(conn, issue_id, "lost", now=DEMO_NOW)
 
     # A new story arrives, and the demo's lead story is re-posted under another id: only the new one goes.

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from nashra.digest.teaser import teaser_text
 from nashra.text import clean_text, grapheme_len, graphemes
 
-LETTERS = list("ابتثجحخدذرزسشصضطظعغفقكلمنهوي") + ["لا", "ة", "ى", "ء", "أ", "إ", "آ"]
+LETTERS = [*"ابتثجحخدذرزسشصضطظعغفقكلمنهوي", "لا", "ة", "ى", "ء", "أ", "إ", "آ"]
 MARKS = [
     "\u064e",
     "\u064f",

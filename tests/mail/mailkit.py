@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
-from loopback import free_port
 
+from loopback import free_port
 from nashra.digest import RenderedDigest, record_issue
 from nashra.runtime import Runtime
 from nashra.subscribers import add_subscriber

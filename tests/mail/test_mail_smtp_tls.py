@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from loopback import free_port
 from mailkit import DIGESTS_TOML, RecordingHandler, populate, record_test_issue
 
+from loopback import free_port
 from nashra.digest import find_digest
 from nashra.errors import DeliveryError
 from nashra.mail.send import send_digest

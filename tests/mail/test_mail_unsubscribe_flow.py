@@ -8,9 +8,9 @@ from collections.abc import Callable
 from email import policy
 
 import httpx
-from loopback import live_app
 from mailkit import DIGESTS_TOML, SmtpServer, populate, record_test_issue
 
+from loopback import live_app
 from nashra.digest import find_digest
 from nashra.mail.send import send_digest
 from nashra.runtime import Runtime

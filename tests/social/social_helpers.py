@@ -67,4 +67,5 @@ def fake_jwt(did: str, *, lifetime: timedelta = timedelta(hours=2)) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     exp = int((datetime.now(UTC) + lifetime).timestamp())
-    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': did, 'exp': exp, 'iat': exp - 7200, 'scope': 'com.atproto.access'})}.c2ln"
+    claims = {"sub": did, "exp": exp, "iat": exp - 7200, "scope": "com.atproto.access"}
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2ln"

@@ -398,7 +398,7 @@ def test_claiming_is_once_only_on_both_databases(make_runtime: Callable[[str], R
     assert first is not None and again is None and other is not None
     with runtime.store.begin() as conn:
         records.finish(conn, first, status=records.RETRY, now=now, attempts=1, error="503")
-        (row,) = [r for r in records.list_records(conn, channel="c")]
+        (row,) = records.list_records(conn, channel="c")
         assert records.reclaim(conn, row, version=1, text="t", now=now)
         assert not records.reclaim(conn, row, version=1, text="t", now=now)  # the status moved on
         record = records.get_record(conn, first)

@@ -186,7 +186,9 @@ def test_nashra_post_dry_run_json_shows_exactly_what_would_be_sent(tmp_path: Pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
     env["NASHRA_DATABASE_URL"] = database_url
     env.update(
-        {n: "set" for n in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")}
+        dict.fromkeys(
+            ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"), "set"
+        )
     )
     (tmp_path / "nashra.toml").write_text(
         '[[channels]]\ntype = "x"\nname = "x"\nmax_age_hours = 1000000\n'

@@ -42,7 +42,7 @@ def test_order_and_limit() -> None:
     assert hashtags(keywords, limit=2) == ["#الرياضة", "#كرة_القدم"]
     assert hashtags(keywords, limit=0) == []
     assert hashtags(iter(keywords)) == ["#الرياضة", "#كرة_القدم", "#المنتخب_الوطني"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="limit must be >= 0"):
         hashtags(keywords, limit=-1)
 
 

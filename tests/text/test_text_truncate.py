@@ -188,7 +188,7 @@ def test_everything_inside_an_unclosed_quote_leaves_only_the_ellipsis() -> None:
 
 
 def test_negative_limit_is_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="limit must be >= 0"):
         truncate("نص", -1)
 
 

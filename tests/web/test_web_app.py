@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-from loopback import live_app
 
+from loopback import live_app
 from nashra.runtime import Runtime
 from nashra.web.app import create_app
 

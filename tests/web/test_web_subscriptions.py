@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 import time_machine
-from loopback import free_port, live_app
 
+from loopback import free_port, live_app
 from nashra.mail.tokens import CONFIRM, UNSUBSCRIBE, Tokens
 from nashra.runtime import Runtime
 from nashra.store import subscribers as db

@@ -35,7 +35,7 @@ def _print_table(results: list[PostResult], *, dry_run: bool) -> None:
         table.add_row(
             result.channel,
             result.title,
-            result.held and f"held: {result.held}" or result.status,
+            (result.held and f"held: {result.held}") or result.status,
             size,
             detail,
         )

@@ -35,7 +35,7 @@ def compile_mjml(markup: str, *, where: str) -> str:
     """MJML -> HTML; invalid markup becomes a TemplateError naming the template."""
     try:
         html = mjml2html(markup, disable_comments=True, fonts={})
-    except Exception as exc:  # noqa: BLE001 - MRML raises plain exceptions with its parser message
+    except Exception as exc:
         raise TemplateError(f"MJML the template produced is invalid: {exc}", where=where) from None
     if "\\u{" in html and "\\u{" not in markup:
         html, repaired = _RUST_ESCAPE.subn(lambda m: f"&#x{m.group(1)};", html)

@@ -104,7 +104,7 @@ def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as exc:  # an {% include %} with a syntax error
         where = f"{exc.filename or exc.name}:{exc.lineno}"
         raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
-    except Exception as exc:  # noqa: BLE001 - any failure inside a template is the template's
+    except Exception as exc:
         where = _template_frame(exc, template.filename or template.name or "template")
         detail = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
         raise TemplateError(f"template error: {detail}", where=where) from None
@@ -128,7 +128,7 @@ def render_string(source: str, context: Mapping[str, Any], *, name: str) -> str:
         return _compiled(source).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}", where=f"{name}:{exc.lineno}") from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         where = _template_frame(exc, name).replace("<template>", name)
         detail = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
         raise TemplateError(f"template error: {detail}", where=where) from None

@@ -58,8 +58,10 @@ def rich_text(text: str, url: str, tags: tuple[str, ...]) -> client_utils.TextBu
     """The post as a TextBuilder: the link (last line, shown as written) and every kept hashtag become facets."""
     spans: list[tuple[int, int, str]] = []
     for tag in tags:
-        for match in regex.finditer(rf"(?<![^\s]){regex.escape(tag)}(?![^\s])", text):
-            spans.append((match.start(), match.end(), "tag"))
+        spans.extend(
+            (match.start(), match.end(), "tag")
+            for match in regex.finditer(rf"(?<![^\s]){regex.escape(tag)}(?![^\s])", text)
+        )
     link_start = text.rfind(url)
     if link_start >= 0:
         spans.append((link_start, link_start + len(url), "link"))
