@@ -1,16 +1,17 @@
 # The two commands of the README. Each sets up what it needs on a fresh machine.
 #   make demo   one full cycle on the embedded default (SQLite, demo articles, outputs on disk)
 #   make test   the whole test suite (SQLite and PostgreSQL, real SMTP and HTTP on loopback)
+#   make lint   ruff check, ruff format --check and mypy (strict) — what CI enforces
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test system-deps clean
+.PHONY: demo test lint system-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[all,test]'
+	$(BIN)/pip install -q -e '.[all,test,lint]'
 	touch $@
 
 # The demo subscribers (fictitious @example addresses) make the digest land in outbox/mail as .eml;
@@ -27,6 +28,12 @@ system-deps:
 
 test: $(BIN)/.installed system-deps
 	$(BIN)/pytest
+
+# The house rules: lint, formatting and types. CI runs this before the tests.
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data public outbox .pytest_cache
