@@ -7,6 +7,7 @@ digest emails may carry.
 """
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import lxml.etree
 import lxml.html
@@ -173,7 +174,7 @@ def _blocks(html: str) -> list[_Block]:
         document = lxml.html.document_fromstring(cleaned.encode("utf-8"), parser=parser)
     except lxml.etree.ParserError:
         return []
-    body = document.body
+    body = cast("lxml.html.HtmlElement", document).body  # lxml-stubs type the result as a bare _Element
     if body is None:  # e.g. only a <title>, or a <frameset>
         return []
     collector = _BlockCollector(body)
