@@ -26,7 +26,7 @@ class Pages:
             raise TemplateError(
                 f"templates folder not found: {folder}",
                 where=settings.locate(("web", "templates")),
-                hint="fix templates in [web]",
+                hint="a folder, relative to the config file",
             )
         self._site = settings.site
         self._templates = {
