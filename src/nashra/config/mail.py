@@ -100,6 +100,9 @@ class WebSettings(BaseModel):
     public_url: str | None = None
     """Absolute URL where this web app is reachable (subscribe/confirm/unsubscribe links);
     default: http://<host>:<port>."""
+    templates: Path | None = None
+    """Folder of page templates (relative to the config file) that replace the bundled ones in
+    templates/web/ file by file: base.html (the layout), subscribe.html, confirmed.html, ..."""
 
     @field_validator("public_url")
     @classmethod

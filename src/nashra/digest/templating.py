@@ -1,4 +1,6 @@
-"""Load digest templates (bundled defaults or operator overrides) and report their errors by name and line.
+"""Load templates (bundled defaults or operator overrides) and report their errors by name and line.
+
+Digests take one override file per template; the web pages take a folder that replaces them file by file.
 
 Operators edit these templates; a mistake must come back as "digest.mjml.j2:42: 'lead' is undefined",
 not as a traceback. StrictUndefined makes a misspelt variable an error instead of an empty string
@@ -37,24 +39,9 @@ def _filters() -> dict[str, Callable[..., Any]]:
     return {"isolate": isolate_ltr_runs, "attr": attr}
 
 
-@cache
-def _bundled_env(autoescape: bool) -> jinja2.Environment:
+def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_bundled_source),
-        autoescape=autoescape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(_filters())
-    return env
-
-
-@cache
-def _file_env(folder: Path, autoescape: bool) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=loader,
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -64,6 +51,28 @@ def _file_env(folder: Path, autoescape: bool) -> jinja2.Environment:
     )
     env.filters.update(_filters())
     return env
+
+
+@cache
+def _bundled_env(autoescape: bool) -> jinja2.Environment:
+    return _environment(jinja2.FunctionLoader(_bundled_source), autoescape)
+
+
+@cache
+def _file_env(folder: Path, autoescape: bool) -> jinja2.Environment:
+    return _environment(jinja2.FileSystemLoader(folder), autoescape)
+
+
+@cache
+def _layered_env(bundled: str, folder: Path | None, autoescape: bool) -> jinja2.Environment:
+    """The operator's folder first, then the bundled one, under the same names: so an operator's page
+    can extend the bundled layout, and an operator's layout is used by the bundled pages."""
+    loaders: list[jinja2.BaseLoader] = [
+        jinja2.FunctionLoader(lambda name: _bundled_source(f"{bundled}/{name}"))
+    ]
+    if folder is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(folder))
+    return _environment(jinja2.ChoiceLoader(loaders), autoescape)
 
 
 def _template_frame(exc: BaseException, fallback: str) -> str:
@@ -88,6 +97,17 @@ def load(default_name: str, override: Path | None, *, autoescape: bool) -> jinja
         env, name = _file_env(override.parent.resolve(), autoescape), override.name
     else:
         env, name = _bundled_env(autoescape), default_name
+    return _get(env, name)
+
+
+def load_layered(name: str, folder: Path | None, *, bundled: str, autoescape: bool) -> jinja2.Template:
+    """`name` from the operator's `folder` when it holds that file, else from the bundled `bundled`
+    folder; each file is chosen on its own, so an operator replaces only the templates they change."""
+    return _get(_layered_env(bundled, folder.resolve() if folder else None, autoescape), name)
+
+
+def _get(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """The template, with syntax errors and missing files as TemplateError naming file and line."""
     try:
         return env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:

@@ -17,6 +17,9 @@ from starlette.routing import Route
 from nashra.config import Settings
 from nashra.errors import ConfigError
 from nashra.runtime import Runtime
+from nashra.web.pages import Pages
+
+NOTHING_NEW = "digest_nothing_new.html"
 
 
 class _LazyRuntime:
@@ -26,7 +29,7 @@ class _LazyRuntime:
         self._lock = threading.Lock()
 
     def get(self, request: Request) -> Runtime:
-        provided = getattr(request.app.state, "runtime", None)
+        provided: Runtime | None = getattr(request.app.state, "runtime", None)
         if provided is not None:
             return provided
         with self._lock:
@@ -39,6 +42,7 @@ def digest_routes(settings: Settings) -> list[Route]:
     from nashra.digest.preview import preview
 
     runtimes = _LazyRuntime(settings)
+    pages = Pages(settings, [NOTHING_NEW])
 
     async def preview_endpoint(request: Request) -> Response:
         name = request.path_params["name"]
@@ -48,10 +52,7 @@ def digest_routes(settings: Settings) -> list[Route]:
         except ConfigError:
             return PlainTextResponse(f"no digest named {name!r}", status_code=404)
         if rendered is None:
-            return HTMLResponse(
-                '<!doctype html><html lang="ar" dir="rtl"><meta charset="utf-8"><title>لا جديد</title>'
-                "<p>لا جديد منذ العدد الأخير: لن تُرسل هذه النشرة الآن.</p></html>"
-            )
+            return HTMLResponse(pages.render(NOTHING_NEW))
         if request.query_params.get("format") == "text":
             return PlainTextResponse(rendered.text)
         return HTMLResponse(rendered.html, headers={"Cache-Control": "no-store"})

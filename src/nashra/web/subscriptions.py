@@ -2,7 +2,8 @@
 
 Links carry signed, expiring tokens (nashra.mail.tokens); a forged, altered or expired one gets a
 clear Arabic page with status 400, never a 500. The subscribe page answers the same whatever the
-address's state, so it cannot be used to find out who is subscribed.
+address's state, so it cannot be used to find out who is subscribed. The pages' words and markup are
+templates (templates/web/, see nashra.web.pages); this module decides which page, status and values.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,49 +22,34 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from nashra.config import Settings
+from nashra.digest import configured_digests
 from nashra.errors import DeliveryError
 from nashra.logs import event
-from nashra.mail.tokens import CONFIRM, UNSUBSCRIBE, TokenError, Tokens
+from nashra.mail.tokens import CONFIRM, UNSUBSCRIBE, TokenClaims, TokenError, Tokens
 from nashra.mail.transport import Envelope, send_one
 from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
 from nashra.store import subscribers as db
 from nashra.subscribers.addresses import InvalidAddress, normalise_email
 from nashra.subscribers.manage import DEFAULT_LIST
+from nashra.web.pages import Pages
 
 log = logging.getLogger(__name__)
 
-_STYLE = (
-    "body{font-family:Tahoma,Arial,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;"
-    "line-height:1.7;color:#1b1b1b}button,input{font:inherit;padding:.5rem .8rem}"
-    "input{width:100%;box-sizing:border-box;margin:.2rem 0 .8rem}.err{color:#a40000}"
+PAGES = (
+    "subscribe.html",
+    "check_mail.html",
+    "mail_failed.html",
+    "confirmed.html",
+    "bad_link.html",
+    "unsubscribe.html",
+    "unsubscribed.html",
 )
+# Never cached (they answer one visitor's request), and never passed on as a Referer: links hold tokens.
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
-
-def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
-    """A minimal right-to-left Arabic page; `body` is already-escaped HTML."""
-    return HTMLResponse(
-        f'<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title>'
-        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>",
-        status_code=status,
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-    )
-
-
-def bad_link(error: TokenError) -> HTMLResponse:
-    if error.reason == "expired":
-        return page(
-            "انتهت صلاحية الرابط",
-            "<p>انتهت صلاحية هذا الرابط. اطلب رابطًا جديدًا بالاشتراك مرة أخرى، "
-            "أو استعمل رابط إلغاء الاشتراك في آخر رسالة وصلتك.</p>",
-            status=400,
-        )
-    return page(
-        "رابط غير صالح",
-        '<p class="err">هذا الرابط غير صالح أو تغيّر أثناء النسخ. انسخ الرابط كاملًا من الرسالة كما هو.</p>',
-        status=400,
-    )
+# Why the subscribe form comes back with status 400; subscribe.html words each one.
+FormProblem = Literal["", "invalid_email", "unknown_list"]
 
 
 def confirmation_message(settings: Settings, email: str, link: str) -> bytes:
@@ -100,12 +87,10 @@ class Subscriptions:
         self.runtime = runtime
         self.settings = runtime.settings
         self.tokens = Tokens.from_settings(runtime.settings)
-        self.lists = sorted({name for d in self._digests() for name in d.recipients} | {DEFAULT_LIST})
-
-    def _digests(self):  # type: ignore[no-untyped-def]
-        from nashra.digest import configured_digests
-
-        return configured_digests(self.settings)
+        self.lists = sorted(
+            {name for d in configured_digests(self.settings) for name in d.recipients} | {DEFAULT_LIST}
+        )
+        self.pages = Pages(runtime.settings, PAGES)
 
     def routes(self) -> list[Route]:
         return [
@@ -116,53 +101,37 @@ class Subscriptions:
             Route("/unsubscribe/{token}", self.unsubscribe, methods=["POST"], name="unsubscribe"),
         ]
 
+    def page(self, template: str, /, *, status: int = 200, **values: object) -> HTMLResponse:
+        return HTMLResponse(self.pages.render(template, **values), status_code=status, headers=HEADERS)
+
+    def bad_link(self, error: TokenError) -> HTMLResponse:
+        return self.page("bad_link.html", status=400, reason=error.reason)
+
     # -- subscribe ----------------------------------------------------------------------------
 
-    def _form(self, *, error: str = "", email: str = "", name: str = "") -> str:
-        problem = f'<p class="err">{html.escape(error)}</p>' if error else ""
-        return (
-            f"{problem}<p>اكتب بريدك لتصلك {html.escape(self.settings.site.name)}. سنرسل إليك رسالة "
-            "لتأكيد الاشتراك.</p>"
-            '<form method="post" action="/subscribe">'
-            f'<label>البريد الإلكتروني<input type="email" name="email" dir="ltr" required value="{html.escape(email)}"></label>'
-            f'<label>الاسم (اختياري)<input type="text" name="name" dir="auto" value="{html.escape(name)}"></label>'
-            '<button type="submit">اشترك</button></form>'
-        )
+    def form(self, problem: FormProblem = "", *, email: str = "", name: str = "") -> HTMLResponse:
+        status = 400 if problem else 200
+        return self.page("subscribe.html", status=status, problem=problem, email=email, name=name)
 
     async def subscribe_form(self, request: Request) -> Response:
-        return page(f"الاشتراك في {self.settings.site.name}", self._form())
+        return self.form()
 
     async def subscribe(self, request: Request) -> Response:
         form = await request.form()
         raw_email, name = str(form.get("email", "")), str(form.get("name", ""))[:200]
         list_name = str(form.get("list") or DEFAULT_LIST)
-        title = f"الاشتراك في {self.settings.site.name}"
         if list_name not in self.lists:
-            return page(
-                title, self._form(error="هذه القائمة غير موجودة.", email=raw_email, name=name), status=400
-            )
+            return self.form("unknown_list", email=raw_email, name=name)
         try:
             email = normalise_email(raw_email)
         except InvalidAddress:
-            return page(
-                title,
-                self._form(error="عنوان البريد غير صحيح، تحقق منه.", email=raw_email, name=name),
-                status=400,
-            )
+            return self.form("invalid_email", email=raw_email, name=name)
         try:
             await run_in_threadpool(self._request_confirmation, email, name, list_name)
         except DeliveryError as exc:
             event(log, "subscribe.mail_failed", level=logging.ERROR, error=str(exc))
-            return page(
-                "تعذّر إرسال رسالة التأكيد",
-                "<p>لم نتمكن من إرسال رسالة التأكيد الآن. حاول مرة أخرى بعد قليل.</p>",
-                status=503,
-            )
-        return page(
-            "تحقق من بريدك",
-            f"<p>إن كان العنوان <bdi>{html.escape(email)}</bdi> صحيحًا فستصله رسالة فيها "
-            "رابط لتأكيد الاشتراك. لن يصلك شيء قبل التأكيد.</p>",
-        )
+            return self.page("mail_failed.html", status=503)
+        return self.page("check_mail.html", email=email)
 
     def _request_confirmation(self, email: str, name: str, list_name: str) -> None:
         now = datetime.now(UTC)
@@ -206,13 +175,13 @@ class Subscriptions:
         try:
             claims = self.tokens.read(CONFIRM, request.path_params["token"])
         except TokenError as exc:
-            return bad_link(exc)
+            return self.bad_link(exc)
         result = await run_in_threadpool(self._confirm, claims)
         if result is None:
-            return bad_link(TokenError("invalid"))
-        return page("تم تأكيد اشتراكك", "<p>شكرًا لك! ستصلك النشرة القادمة على بريدك.</p>")
+            return self.bad_link(TokenError("invalid"))
+        return self.page("confirmed.html")
 
-    def _confirm(self, claims) -> bool | None:  # type: ignore[no-untyped-def]
+    def _confirm(self, claims: TokenClaims) -> bool | None:
         now = datetime.now(UTC)
         with self.runtime.store.begin() as conn:
             found = db.get_subscriber(conn, claims.subscriber_id)
@@ -239,13 +208,8 @@ class Subscriptions:
         try:
             self.tokens.read(UNSUBSCRIBE, token)
         except TokenError as exc:
-            return bad_link(exc)
-        return page(
-            "إلغاء الاشتراك",
-            f"<p>هل تريد إيقاف وصول {html.escape(self.settings.site.name)} إلى بريدك؟</p>"
-            f'<form method="post" action="/unsubscribe/{html.escape(token)}">'
-            '<button type="submit">نعم، ألغِ اشتراكي</button></form>',
-        )
+            return self.bad_link(exc)
+        return self.page("unsubscribe.html", token=token)
 
     async def unsubscribe(self, request: Request) -> Response:
         """Both the page's button and RFC 8058 one-click (a POST with List-Unsubscribe=One-Click,
@@ -255,20 +219,19 @@ class Subscriptions:
         try:
             claims = self.tokens.read(UNSUBSCRIBE, request.path_params["token"])
         except TokenError as exc:
-            return PlainTextResponse(f"token {exc.reason}", status_code=400) if one_click else bad_link(exc)
+            return (
+                PlainTextResponse(f"token {exc.reason}", status_code=400) if one_click else self.bad_link(exc)
+            )
         known = await run_in_threadpool(self._unsubscribe, claims, "one-click" if one_click else "page")
         if known is None:
             if one_click:
                 return PlainTextResponse("token invalid", status_code=400)
-            return bad_link(TokenError("invalid"))
+            return self.bad_link(TokenError("invalid"))
         if one_click:
             return PlainTextResponse("unsubscribed")
-        return page(
-            "تم إلغاء اشتراكك",
-            "<p>لن تصلك رسائل أخرى منّا. إن غيّرت رأيك يمكنك الاشتراك من جديد في أي وقت.</p>",
-        )
+        return self.page("unsubscribed.html")
 
-    def _unsubscribe(self, claims, how: str) -> bool | None:  # type: ignore[no-untyped-def]
+    def _unsubscribe(self, claims: TokenClaims, how: str) -> bool | None:
         with self.runtime.store.begin() as conn:
             found = db.get_subscriber(conn, claims.subscriber_id)
             if found is None or not claims.matches(found.email):
