@@ -23,7 +23,7 @@ from nashra.ingest import ingest
 from nashra.runtime import Runtime
 from nashra.social.post import post_pending
 from nashra.social.protocol import ChannelContext
-from nashra.social.registry import build_channels, channel_kinds
+from nashra.social.registry import CHANNELS, build_channels
 from nashra.store import posts as records
 
 ACME = '''
@@ -97,7 +97,7 @@ def acme_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_third_party_adapter_is_picked_up_by_configuration_alone(
     acme_site: Path, make_runtime: Callable[[str], Runtime], fake_time: FakeTime, tmp_path: Path
 ) -> None:
-    assert "acme" in channel_kinds()
+    assert "acme" in CHANNELS.kinds()
     sent = tmp_path / "sent.json"
     runtime = make_runtime(
         f'[[channels]]\ntype = "acme"\nname = "acme-room"\nroom = "newsroom"\n'
