@@ -10,8 +10,7 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from nashra.social.post import post_pending
 from nashra.social.protocol import ChannelContext
 from nashra.social.registry import CHANNELS, build_channels
 from nashra.store import posts as records
+from plugin_dist import installed
 
 ACME = '''
 """A third-party channel: posts land in a JSON file the test reads back."""
@@ -78,20 +78,16 @@ class AcmeChannel:
 
 
 @pytest.fixture
-def acme_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def acme_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Install the `acme-channel` distribution into a fresh folder on sys.path."""
-    site = tmp_path / "site"
-    (site / "acme_channel-1.0.dist-info").mkdir(parents=True)
-    (site / "acme_channel.py").write_text(textwrap.dedent(ACME), encoding="utf-8")
-    (site / "acme_channel-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: acme-channel\nVersion: 1.0\n", encoding="utf-8"
-    )
-    (site / "acme_channel-1.0.dist-info" / "entry_points.txt").write_text(
-        "[nashra.channels]\nacme = acme_channel:AcmeChannel\n", encoding="utf-8"
-    )
-    monkeypatch.syspath_prepend(str(site))
-    yield site
-    sys.modules.pop("acme_channel", None)
+    with installed(
+        tmp_path / "site",
+        monkeypatch,
+        name="acme-channel",
+        modules={"acme_channel": ACME},
+        entry_points={"nashra.channels": {"acme": "acme_channel:AcmeChannel"}},
+    ) as site:
+        yield site
 
 
 def test_a_third_party_adapter_is_picked_up_by_configuration_alone(

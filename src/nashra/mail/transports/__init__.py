@@ -24,7 +24,7 @@ def make_transport(settings: Settings) -> Transport:
         settings=settings,
         type_at=("mail", "transport"),
         type_key="mail.transport",
-        options_at=("mail", name),
+        options_at=(f"mail.{name}",),  # the `[mail.<name>]` header, so each key gets its own line
         options_label=f"mail.{name}",
     )
     return kind(options, settings)
