@@ -10,8 +10,7 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,9 @@ from nashra.ingest import ingest
 from nashra.runtime import Runtime
 from nashra.social.post import post_pending
 from nashra.social.protocol import ChannelContext
-from nashra.social.registry import build_channels, channel_kinds
+from nashra.social.registry import CHANNELS, build_channels
 from nashra.store import posts as records
+from plugin_dist import installed
 
 ACME = '''
 """A third-party channel: posts land in a JSON file the test reads back."""
@@ -78,26 +78,22 @@ class AcmeChannel:
 
 
 @pytest.fixture
-def acme_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def acme_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Install the `acme-channel` distribution into a fresh folder on sys.path."""
-    site = tmp_path / "site"
-    (site / "acme_channel-1.0.dist-info").mkdir(parents=True)
-    (site / "acme_channel.py").write_text(textwrap.dedent(ACME), encoding="utf-8")
-    (site / "acme_channel-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: acme-channel\nVersion: 1.0\n", encoding="utf-8"
-    )
-    (site / "acme_channel-1.0.dist-info" / "entry_points.txt").write_text(
-        "[nashra.channels]\nacme = acme_channel:AcmeChannel\n", encoding="utf-8"
-    )
-    monkeypatch.syspath_prepend(str(site))
-    yield site
-    sys.modules.pop("acme_channel", None)
+    with installed(
+        tmp_path / "site",
+        monkeypatch,
+        name="acme-channel",
+        modules={"acme_channel": ACME},
+        entry_points={"nashra.channels": {"acme": "acme_channel:AcmeChannel"}},
+    ) as site:
+        yield site
 
 
 def test_a_third_party_adapter_is_picked_up_by_configuration_alone(
     acme_site: Path, make_runtime: Callable[[str], Runtime], fake_time: FakeTime, tmp_path: Path
 ) -> None:
-    assert "acme" in channel_kinds()
+    assert "acme" in CHANNELS.kinds()
     sent = tmp_path / "sent.json"
     runtime = make_runtime(
         f'[[channels]]\ntype = "acme"\nname = "acme-room"\nroom = "newsroom"\n'

@@ -1,6 +1,9 @@
 """`[mail]` (how digests leave) and `[web]` (where subscribers land).
 
-Secrets are never keys here: `smtp.password_env` and `secret_env` name environment variables.
+`mail.transport` names a transport installed in the `nashra.transports` entry-point group; its own
+keys go in `[mail.<transport>]` and are validated by its `Options` model when it is built, as a
+channel's are. Secrets are never keys here: `smtp.password_env` and `secret_env` name environment
+variables.
 """
 
 from __future__ import annotations
@@ -8,15 +11,23 @@ from __future__ import annotations
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
-class SmtpSettings(BaseModel):
-    """`[mail.smtp]`: the relay digests are handed to."""
+class TransportOptions(BaseModel):
+    """Base for each transport's own keys (`[mail.<transport>]`); unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmtpSettings(TransportOptions):
+    """`[mail.smtp]`: the relay digests are handed to.
+
+    Declared here, not only by the smtp transport, because the delivery loop reads its retry and
+    pause keys whatever the transport.
+    """
 
     host: str = "localhost"
     port: Annotated[int, Field(gt=0, lt=65536)] = 587
@@ -51,9 +62,10 @@ class DkimSettings(BaseModel):
 
 
 class MailSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # "allow" only for the `[mail.<transport>]` table of a third-party transport (see _tables).
+    model_config = ConfigDict(extra="allow", frozen=True)
 
-    transport: Literal["file", "smtp"] = "file"
+    transport: str = Field(default="file", description="a `nashra.transports` entry point: file, smtp, …")
     from_address: str = "نشرة <newsletter@nashra.example>"
     reply_to: str | None = None
     list_id: str | None = None
@@ -76,6 +88,24 @@ class MailSettings(BaseModel):
         if value is not None and "@" not in parseaddr(value)[1]:
             raise ValueError(f"{value!r} is not an email address such as 'Name <news@example.org>'")
         return value
+
+    @model_validator(mode="after")
+    def _tables(self) -> MailSettings:
+        for key, value in (self.model_extra or {}).items():
+            if key != self.transport or not isinstance(value, dict):
+                raise ValueError(
+                    f"mail.{key}: unknown key (check the spelling; a [mail.<name>] table holds the options "
+                    f"of the transport mail.transport names, here {self.transport!r})"
+                )
+        return self
+
+    @property
+    def transport_options(self) -> dict[str, Any]:
+        """The raw `[mail.<transport>]` table, for the transport's own Options model to validate."""
+        declared = getattr(self, self.transport) if self.transport in type(self).model_fields else None
+        if isinstance(declared, TransportOptions):
+            return declared.model_dump()
+        return dict((self.model_extra or {}).get(self.transport, {}))
 
     @property
     def sender(self) -> Address:

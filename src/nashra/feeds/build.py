@@ -1,4 +1,4 @@
-"""Build every feed: site-wide, per section, per tag, each as RSS, Atom and JSON Feed.
+"""Build every feed: site-wide, per section, per tag, each in every format of `formats.FORMATS`.
 
 Work is shared across feeds: the index is grouped once, each article is cleaned and sanitised once,
 and its feedgen entry and JSON item are made once and reused by every feed that lists it. Rendering
@@ -12,16 +12,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
-
-from feedgen.entry import FeedEntry
 
 from nashra.config import Settings
 from nashra.feeds.collect import FEEDS_DIR, FeedPlan, index_of, load_index, needed_ids, plan_feeds
+from nashra.feeds.document import FeedMeta, PreparedItem, SelfLink
+from nashra.feeds.formats import FORMATS
 from nashra.feeds.items import FeedItem, prepare_item
-from nashra.feeds.jsonfeed import json_item, render_json
-from nashra.feeds.rss_atom import FeedMeta, feed_entry, render_rss_atom
+from nashra.feeds.jsonfeed import json_item
+from nashra.feeds.rss_atom import feed_entry
 from nashra.feeds.write import remove_stale, write_if_changed
 from nashra.logs import event
 from nashra.model import StoredArticle
@@ -47,13 +46,6 @@ def public_url(settings: Settings, relative_path: str) -> str:
     return f"{settings.site.base_url}/{quote(relative_path)}"
 
 
-@dataclass(slots=True)
-class _Prepared:
-    item: FeedItem
-    entry: FeedEntry
-    json: dict[str, Any]
-
-
 class PreparedCache:
     """Items prepared by the previous build, reused while neither the article nor the settings changed.
 
@@ -65,15 +57,15 @@ class PreparedCache:
 
     def __init__(self) -> None:
         self._settings: tuple[object, ...] | None = None
-        self._items: dict[StoredArticle, _Prepared] = {}
+        self._items: dict[StoredArticle, PreparedItem] = {}
 
-    def begin(self, settings: Settings) -> dict[StoredArticle, _Prepared]:
+    def begin(self, settings: Settings) -> dict[StoredArticle, PreparedItem]:
         fingerprint = (settings.site, settings.feeds)
         if fingerprint != self._settings:
             self._settings, self._items = fingerprint, {}
         return self._items
 
-    def keep(self, used: dict[StoredArticle, _Prepared]) -> None:
+    def keep(self, used: dict[StoredArticle, PreparedItem]) -> None:
         self._items = used
 
 
@@ -88,9 +80,6 @@ def _meta(plan: FeedPlan, settings: Settings, items: Sequence[FeedItem]) -> Feed
         subtitle=site.description or site.name,
         language=site.language,
         home_url=site.base_url + "/",
-        rss_url=public_url(settings, f"{plan.folder}/rss.xml"),
-        atom_url=public_url(settings, f"{plan.folder}/atom.xml"),
-        json_url=public_url(settings, f"{plan.folder}/feed.json"),
         author=site.name,
         updated=max(item.changed for item in items),
         hub_url=settings.feeds.hub_url,
@@ -106,17 +95,17 @@ def render_feeds(
     """Every feed file, keyed by its path relative to the public folder."""
     by_id = {s.id: s for s in stored}
     cached = cache.begin(settings) if cache is not None else {}
-    used: dict[StoredArticle, _Prepared] = {}
-    prepared: dict[str, _Prepared] = {}
+    used: dict[StoredArticle, PreparedItem] = {}
+    prepared: dict[str, PreparedItem] = {}
 
-    def get(article_id: str) -> _Prepared:
+    def get(article_id: str) -> PreparedItem:
         known = prepared.get(article_id)
         if known is None:
             stored_article = by_id[article_id]
             known = cached.get(stored_article)
             if known is None:
                 item = prepare_item(stored_article, settings)
-                known = _Prepared(item, feed_entry(item), json_item(item))
+                known = PreparedItem(item, feed_entry(item), json_item(item))
             prepared[article_id] = used[stored_article] = known
         return known
 
@@ -126,17 +115,17 @@ def render_feeds(
         if not chosen:
             continue
         meta = _meta(plan, settings, [p.item for p in chosen])
-        rss, atom = render_rss_atom(meta, [p.entry for p in chosen])
-        files[f"{plan.folder}/rss.xml"] = rss
-        files[f"{plan.folder}/atom.xml"] = atom
-        files[f"{plan.folder}/feed.json"] = render_json(meta, [p.json for p in chosen])
+        for feed_format in FORMATS:
+            path = f"{plan.folder}/{feed_format.file_name}"
+            self_link = SelfLink(public_url(settings, path), feed_format.media_type)
+            files[path] = feed_format.write(meta, chosen, self_link)
     if cache is not None:
         cache.keep(used)
     return files
 
 
 def _write(files: dict[str, bytes], out_dir: Path, articles: int) -> BuildResult:
-    result = BuildResult(out_dir=out_dir, articles=articles, feeds=len(files) // 3)
+    result = BuildResult(out_dir=out_dir, articles=articles, feeds=len(files) // len(FORMATS))
     for relative, data in files.items():
         if write_if_changed(out_dir / relative, data):
             result.written.append(relative)

@@ -42,7 +42,7 @@ class FeedPlan:
 
     @property
     def folder(self) -> str:
-        """Folder of this feed's three files, relative to the public folder (and to the site URL)."""
+        """Folder of this feed's files (one per format), relative to the public folder (and to the site URL)."""
         if self.kind == "site":
             return FEEDS_DIR
         return f"{FEEDS_DIR}/{_KIND_DIRS[self.kind]}/{self.slug}"

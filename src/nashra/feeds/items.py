@@ -1,6 +1,6 @@
 """One stored article turned into what every feed format needs, cleaned and sanitised once.
 
-An article sits in the site feed, its section feed and several tag feeds, each in three formats;
+An article sits in the site feed, its section feed and several tag feeds, each in every format;
 sanitising its body (nh3) and choosing its teaser is the expensive part of a build, so it happens
 here exactly once per article per build. Everything that reaches lxml through feedgen is cleaned
 first: lxml raises ValueError on the first control character, and a bidi control in a title

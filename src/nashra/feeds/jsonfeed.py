@@ -7,10 +7,11 @@ that lists the article; keys are emitted in a fixed order so unchanged feeds are
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from nashra.feeds.document import FeedMeta, PreparedItem, SelfLink
 from nashra.feeds.items import FeedItem
-from nashra.feeds.rss_atom import FeedMeta
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -36,18 +37,18 @@ def json_item(item: FeedItem) -> dict[str, Any]:
     return data
 
 
-def render_json(meta: FeedMeta, items: list[dict[str, Any]]) -> bytes:
+def render_json(meta: FeedMeta, items: Sequence[PreparedItem], self_link: SelfLink) -> bytes:
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": meta.title,
         "home_page_url": meta.home_url,
-        "feed_url": meta.json_url,
+        "feed_url": self_link.url,
         "description": meta.subtitle,
         "language": meta.language,
         "authors": [{"name": meta.author}],
     }
     if meta.hub_url:
         feed["hubs"] = [{"type": "WebSub", "url": meta.hub_url}]
-    feed["items"] = items
+    feed["items"] = [p.json for p in items]
     # Compact: with `indent` the json module falls back to its pure-Python encoder, 8x slower.
     return (json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")

@@ -17,7 +17,7 @@ extensions on add and ignores the ones already there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 
 from feedgen.entry import FeedEntry
@@ -27,26 +27,12 @@ from feedgen.ext.media import MediaEntryExtension, MediaExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
+from nashra.feeds.document import FeedMeta, PreparedItem, SelfLink
 from nashra.feeds.items import FeedItem
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DCTERMS_NS = "http://purl.org/dc/terms/"
 GENERATOR = "Nashra"
-
-
-@dataclass(frozen=True, slots=True)
-class FeedMeta:
-    id: str
-    title: str
-    subtitle: str
-    language: str
-    home_url: str
-    rss_url: str
-    atom_url: str
-    json_url: str
-    author: str
-    updated: datetime
-    hub_url: str | None
 
 
 class _RssChannelExtension(BaseExtension):
@@ -146,19 +132,23 @@ def _generator(meta: FeedMeta, entries: list[FeedEntry]) -> FeedGenerator:
     return generator
 
 
-def _links(generator: FeedGenerator, meta: FeedMeta, self_url: str, self_type: str) -> None:
-    links = [{"href": self_url, "rel": "self", "type": self_type}]
+def _links(generator: FeedGenerator, meta: FeedMeta, self_link: SelfLink) -> None:
+    links = [{"href": self_link.url, "rel": "self", "type": self_link.media_type}]
     if meta.hub_url:
         links.append({"href": meta.hub_url, "rel": "hub"})
     links.append({"href": meta.home_url, "rel": "alternate", "type": "text/html"})  # last: RSS <link>
     generator.link(links, replace=True)
 
 
-def render_rss_atom(meta: FeedMeta, entries: list[FeedEntry]) -> tuple[bytes, bytes]:
-    generator = _generator(meta, entries)
-    _links(generator, meta, meta.rss_url, "application/rss+xml")
-    rss = generator.rss_str(pretty=True)
-    # In Atom the hub link is native; the RSS-only extension adds it to RSS alone.
-    _links(generator, meta, meta.atom_url, "application/atom+xml")
-    atom = generator.atom_str(pretty=True)
-    return rss, atom
+def render_rss(meta: FeedMeta, items: Sequence[PreparedItem], self_link: SelfLink) -> bytes:
+    """RSS 2.0; the hub link is added by the RSS-only extension (feedgen leaves it out)."""
+    generator = _generator(meta, [p.entry for p in items])
+    _links(generator, meta, self_link)
+    return bytes(generator.rss_str(pretty=True))
+
+
+def render_atom(meta: FeedMeta, items: Sequence[PreparedItem], self_link: SelfLink) -> bytes:
+    """Atom 1.0, where the hub link is native."""
+    generator = _generator(meta, [p.entry for p in items])
+    _links(generator, meta, self_link)
+    return bytes(generator.atom_str(pretty=True))

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Collection
 from pathlib import Path
 
-FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
+from nashra.feeds.formats import BY_FILE_NAME
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -41,13 +41,13 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 def remove_stale(root: Path, keep: Collection[Path]) -> list[Path]:
     """Delete feed files under `root` that this build did not produce (a tag no article carries any more).
 
-    Only our own file names are considered, and folders left empty are removed, `root` excepted.
+    Only our own file names (one per format) are considered, and folders left empty are removed, `root` excepted.
     """
     removed: list[Path] = []
     if not root.is_dir():
         return removed
     kept = set(keep)
-    for name in FEED_FILES:
+    for name in BY_FILE_NAME:
         for path in sorted(root.rglob(name)):
             if path not in kept and path.is_file():
                 path.unlink()

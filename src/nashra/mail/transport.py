@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol, TypeVar
 
+from nashra.config import Settings
+from nashra.config.mail import TransportOptions
 from nashra.errors import DeliveryError
+from nashra.plugins import Adapter
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,26 @@ class MailSession(Protocol):
 
 
 class Transport(Protocol):
+    """A kind registered in `nashra.transports`; built once per send from its `[mail.<name>]` options."""
+
+    Options: ClassVar[type[TransportOptions]]
+
+    def __init__(self, options: TransportOptions, settings: Settings) -> None: ...
+
     def open(self) -> MailSession: ...
+
+
+OptionsT = TypeVar("OptionsT", bound=TransportOptions)
+
+
+class TransportBase(Adapter[OptionsT]):
+    """`class SmtpTransport(TransportBase[SmtpSettings])`: typed `self.options`, and the settings."""
+
+    Options: ClassVar[type[TransportOptions]]
+
+    def __init__(self, options: OptionsT, settings: Settings) -> None:
+        self.options = options
+        self.settings = settings
 
 
 def send_one(transport: Transport, envelope: Envelope, message: bytes) -> Outcome:

@@ -6,37 +6,15 @@ With no `[[channels]]` at all, posts go to the file channel (JSON lines in the o
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
-
 from nashra.config import Settings
 from nashra.config.channels import ChannelSettings
-from nashra.config.options import validate_options
 from nashra.errors import ConfigError
-from nashra.social.protocol import Channel, ChannelContext
+from nashra.plugins import PluginGroup
+from nashra.social.protocol import Channel, ChannelContext, ChannelOptions
 
-GROUP = "nashra.channels"
-
-
-def channel_kinds() -> dict[str, EntryPoint]:
-    """Every installed adapter by type name, not yet imported (an adapter's SDK is an optional extra).
-
-    Not cached, so a package installed while the worker runs is seen on its next round.
-    """
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
-
-
-def load_kind(entry: EntryPoint) -> type[Channel]:
-    try:
-        return entry.load()  # type: ignore[no-any-return]
-    except ImportError as exc:
-        raise ConfigError(
-            [
-                (
-                    f"channel type {entry.name!r} cannot be loaded ({exc}); "
-                    f"install its extra, e.g. pip install 'nashra[{entry.name}]'"
-                )
-            ]
-        ) from None
+CHANNELS: PluginGroup[Channel, ChannelOptions] = PluginGroup(
+    "nashra.channels", "channel", Channel, ChannelOptions
+)
 
 
 def default_channel() -> ChannelSettings:
@@ -57,16 +35,15 @@ def configured_channels(settings: Settings) -> list[tuple[int | None, ChannelSet
 
 def build_channels(settings: Settings, context: ChannelContext, *, only: str | None = None) -> list[Channel]:
     """Instantiate the configured channels (or just `only`), reporting every bad table at once."""
-    kinds = channel_kinds()
     problems: list[str] = []
-    seen: dict[str, int | None] = {}
-    for index, config in enumerate(settings.channels):
-        if config.name in seen:
-            where = settings.locate(("channels", index, "name"))
+    seen: set[str] = set()
+    for position, table in enumerate(settings.channels):
+        if table.name in seen:
+            where = settings.locate(("channels", position, "name"))
             problems.append(
-                f"{where}: channels[{index}].name: {config.name!r} is used by another channel; names must be unique"
+                f"{where}: channels[{position}].name: {table.name!r} is used by another channel; names must be unique"
             )
-        seen.setdefault(config.name, index)
+        seen.add(table.name)
     chosen = configured_channels(settings)
     if only is not None:
         chosen = [(i, c) for i, c in chosen if c.name == only]
@@ -77,23 +54,18 @@ def build_channels(settings: Settings, context: ChannelContext, *, only: str | N
     for index, config in chosen:
         loc: tuple[str | int, ...] = ("channels", index) if index is not None else ()
         label = f"channels[{index}]" if index is not None else "channels (default)"
-        entry = kinds.get(config.type)
-        if entry is None:
-            where = settings.locate((*loc, "type"))
-            problems.append(
-                f"{where}: {label}.type: unknown channel type {config.type!r}; known: {', '.join(sorted(kinds))}"
-            )
-            continue
         try:
-            kind = load_kind(entry)
+            kind, options = CHANNELS.configure(
+                config.type,
+                config.options,
+                settings=settings,
+                type_at=(*loc, "type"),
+                type_key=f"{label}.type",
+                options_at=loc,
+                options_label=f"{label} ({config.name})",
+            )
         except ConfigError as exc:
-            problems.extend(f"{settings.locate((*loc, 'type'))}: {label}.type: {p}" for p in exc.problems)
-            continue
-        options, bad = validate_options(
-            kind.Options, config.options, settings=settings, loc=loc, label=f"{label} ({config.name})"
-        )
-        if options is None:
-            problems.extend(bad)
+            problems.extend(exc.problems)
             continue
         try:
             built.append(kind(config, options, context))

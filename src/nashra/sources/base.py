@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
 from nashra.config import Settings, SourceSettings
 from nashra.model import Article
+from nashra.plugins import Adapter
 from nashra.store.sources import SourceState
 
 
@@ -53,3 +54,18 @@ class Source(Protocol):
     def fetch(self, state: SourceState) -> FetchResult:
         """Read what is there now; raise SourceError when the whole source failed this round."""
         ...
+
+
+OptionsT = TypeVar("OptionsT", bound=SourceOptions)
+
+
+class SourceBase(Adapter[OptionsT]):
+    """What every source keeps: its name, its typed options and its context."""
+
+    kind: ClassVar[str]
+    Options: ClassVar[type[SourceOptions]]
+
+    def __init__(self, config: SourceSettings, options: OptionsT, context: SourceContext) -> None:
+        self.name = config.name
+        self.options = options
+        self.context = context

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from nashra.config import SourceSettings
 from nashra.errors import SourceError
 from nashra.model import Article, Image
-from nashra.sources.base import FetchResult, SourceContext, SourceOptions
+from nashra.sources.base import FetchResult, SourceBase, SourceContext, SourceOptions
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, slugify
 
@@ -47,13 +47,11 @@ def _aware(value: Any, key: str) -> datetime | None:
     return value
 
 
-class FolderSource:
+class FolderSource(SourceBase[FolderOptions]):
     kind = "folder"
-    Options = FolderOptions
 
     def __init__(self, config: SourceSettings, options: FolderOptions, context: SourceContext) -> None:
-        self.name = config.name
-        self.context = context
+        super().__init__(config, options, context)
         self.folder = context.settings.resolve(options.path)
         self.pattern = options.pattern
 
@@ -84,6 +82,10 @@ class FolderSource:
         keywords = meta.get("keywords", meta.get("tags", [])) or []
         if isinstance(keywords, str):
             keywords = [k.strip() for k in keywords.replace("،", ",").split(",")]
+        elif not isinstance(keywords, list):
+            raise TypeError(
+                f"keywords must be a list or a comma-separated string, not {type(keywords).__name__}"
+            )
         raw_image = meta.get("image")
         image = None
         if isinstance(raw_image, dict) and raw_image.get("url"):

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.metadata import entry_points
 from importlib.resources import files
 from pathlib import Path
 
 from nashra.config import Settings, SourceSettings
-from nashra.config.options import validate_options
 from nashra.errors import ConfigError
-from nashra.sources.base import Source, SourceContext
+from nashra.plugins import PluginGroup
+from nashra.sources.base import Source, SourceContext, SourceOptions
 
-GROUP = "nashra.sources"
-
-
-@cache
-def source_kinds() -> dict[str, type[Source]]:
-    return {ep.name: ep.load() for ep in entry_points(group=GROUP)}
+SOURCES: PluginGroup[Source, SourceOptions] = PluginGroup("nashra.sources", "source", Source, SourceOptions)
 
 
 def demo_settings() -> SourceSettings:
     """The bundled demo articles: the source used when the config names none."""
-    return SourceSettings(type="folder", name="demo", path=str(Path(str(files("nashra") / "demo"))))
+    return SourceSettings.model_validate(
+        {"type": "folder", "name": "demo", "path": str(Path(str(files("nashra") / "demo")))}
+    )
 
 
 def configured_sources(settings: Settings) -> list[tuple[int | None, SourceSettings]]:
@@ -34,27 +29,22 @@ def configured_sources(settings: Settings) -> list[tuple[int | None, SourceSetti
 
 def build_sources(settings: Settings, context: SourceContext) -> list[Source]:
     """Instantiate every configured source, reporting every bad table at once."""
-    kinds = source_kinds()
     built: list[Source] = []
     problems: list[str] = []
     for index, config in configured_sources(settings):
         loc: tuple[str | int, ...] = ("sources", index) if index is not None else ()
-        kind = kinds.get(config.type)
-        if kind is None:
-            where = settings.locate((*loc, "type"))
-            problems.append(
-                f"{where}: sources[{index}].type: unknown source type {config.type!r}; known: {', '.join(sorted(kinds))}"
+        try:
+            kind, options = SOURCES.configure(
+                config.type,
+                config.options,
+                settings=settings,
+                type_at=(*loc, "type"),
+                type_key=f"sources[{index}].type",
+                options_at=loc,
+                options_label=f"sources[{index}] ({config.name})",
             )
-            continue
-        options, bad = validate_options(
-            kind.Options,
-            config.options,
-            settings=settings,
-            loc=loc,
-            label=f"sources[{index}] ({config.name})",
-        )
-        if options is None:
-            problems.extend(bad)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
             continue
         built.append(kind(config, options, context))
     if problems:

@@ -8,10 +8,9 @@ from typing import Any
 
 import feedparser
 
-from nashra.config import SourceSettings
 from nashra.errors import SourceError
 from nashra.model import Article, Image
-from nashra.sources.base import FetchResult, SourceContext, SourceOptions
+from nashra.sources.base import FetchResult, SourceBase, SourceOptions
 from nashra.sources.http import get
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, html_to_text
@@ -55,14 +54,8 @@ def _image(entry: Any) -> Image | None:
     return None
 
 
-class RssSource:
+class RssSource(SourceBase[RssOptions]):
     kind = "rss"
-    Options = RssOptions
-
-    def __init__(self, config: SourceSettings, options: RssOptions, context: SourceContext) -> None:
-        self.name = config.name
-        self.options = options
-        self.context = context
 
     def fetch(self, state: SourceState) -> FetchResult:
         fetched = get(self.context.http, self.options.url, source=self.name, state=state)

@@ -16,7 +16,7 @@ from pydantic import Field
 from nashra.config import SourceSettings
 from nashra.errors import SourceError
 from nashra.model import Article, Image
-from nashra.sources.base import FetchResult, SourceContext, SourceOptions
+from nashra.sources.base import FetchResult, SourceBase, SourceContext, SourceOptions
 from nashra.sources.http import get
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, html_to_text
@@ -42,14 +42,11 @@ def _text(field: Any) -> str:
     return clean_text(html_to_text(str(field or ""))) if field else ""
 
 
-class WordPressSource:
+class WordPressSource(SourceBase[WordPressOptions]):
     kind = "wordpress"
-    Options = WordPressOptions
 
     def __init__(self, config: SourceSettings, options: WordPressOptions, context: SourceContext) -> None:
-        self.name = config.name
-        self.options = options
-        self.context = context
+        super().__init__(config, options, context)
         root = options.url.rstrip("/")
         self.endpoint = root + "/posts" if root.endswith("/wp/v2") else root + "/wp-json/wp/v2/posts"
 

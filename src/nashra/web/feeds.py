@@ -20,12 +20,9 @@ from starlette.routing import Route
 
 from nashra.config import Settings
 from nashra.feeds.collect import FEEDS_DIR
+from nashra.feeds.formats import FORMATS
 
-CONTENT_TYPES = {
-    "rss.xml": "application/rss+xml; charset=utf-8",
-    "atom.xml": "application/atom+xml; charset=utf-8",
-    "feed.json": "application/feed+json; charset=utf-8",
-}
+CONTENT_TYPES = {f.file_name: f"{f.media_type}; charset=utf-8" for f in FORMATS}
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -44,7 +41,7 @@ def _not_modified_since(header: str, mtime: float) -> bool:
 
 
 class FeedFiles:
-    """The endpoint for /feeds/...: only our three file names, only inside the feeds folder."""
+    """The endpoint for /feeds/...: only our feed file names (feeds.formats), only inside the feeds folder."""
 
     def __init__(self, root: Path, cache_seconds: int) -> None:
         self.root = root

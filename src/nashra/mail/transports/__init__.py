@@ -1,16 +1,30 @@
-"""Mail transports: SMTP (production) and file (one .eml per message; the embedded default)."""
+"""Mail transports, found through the `nashra.transports` entry-point group: `[mail] transport` picks one.
+
+Built in: smtp (production) and file (one .eml per message; the embedded default).
+"""
 
 from __future__ import annotations
 
 from nashra.config import Settings
+from nashra.config.mail import TransportOptions
 from nashra.mail.transport import Transport
+from nashra.plugins import PluginGroup
+
+TRANSPORTS: PluginGroup[Transport, TransportOptions] = PluginGroup(
+    "nashra.transports", "transport", Transport, TransportOptions
+)
 
 
 def make_transport(settings: Settings) -> Transport:
-    if settings.mail.transport == "smtp":
-        from nashra.mail.transports.smtp import SmtpTransport
-
-        return SmtpTransport.from_settings(settings)
-    from nashra.mail.transports.file import FileTransport
-
-    return FileTransport(settings.outbox_dir / "mail")
+    """The configured transport with its `[mail.<transport>]` options; ConfigError naming the line."""
+    name = settings.mail.transport
+    kind, options = TRANSPORTS.configure(
+        name,
+        settings.mail.transport_options,
+        settings=settings,
+        type_at=("mail", "transport"),
+        type_key="mail.transport",
+        options_at=(f"mail.{name}",),  # the `[mail.<name>]` header, so each key gets its own line
+        options_label=f"mail.{name}",
+    )
+    return kind(options, settings)

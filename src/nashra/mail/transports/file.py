@@ -11,7 +11,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from nashra.mail.transport import Commit, Envelope, Outcome
+from nashra.config import Settings
+from nashra.config.mail import TransportOptions
+from nashra.mail.transport import Commit, Envelope, Outcome, TransportBase
 
 
 class FileSession:
@@ -35,9 +37,14 @@ class FileSession:
         return None
 
 
-class FileTransport:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+class FileOptions(TransportOptions):
+    """No keys: the folder is `<paths.outbox>/mail`, where the digests stage reports it."""
+
+
+class FileTransport(TransportBase[FileOptions]):
+    def __init__(self, options: FileOptions, settings: Settings) -> None:
+        super().__init__(options, settings)
+        self.folder = settings.outbox_dir / "mail"
 
     def open(self) -> FileSession:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nashra.config import Settings
+from nashra.config.mail import SmtpSettings
 from nashra.config.secrets import read_secret
 from nashra.errors import ConfigError, DeliveryError
-from nashra.mail.transport import Commit, Envelope, Outcome, ServerUnavailable
+from nashra.mail.transport import Commit, Envelope, Outcome, ServerUnavailable, TransportBase
 
 _DISCONNECTED = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, ssl.SSLError)
 _ENVELOPE_OK = ((250, 251), (250, 251), (354,))
@@ -88,8 +89,13 @@ class SmtpConnection:
             raise DeliveryError(str(exc), where=f"smtp {where}", hint="check mail.smtp.security") from None
         except (*_DISCONNECTED, smtplib.SMTPException) as exc:
             raise ServerUnavailable(f"cannot connect: {exc}", where=f"smtp {where}") from None
-        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = smtp.sock
+        if sock is None:  # the server hung up during the greeting and smtplib closed the socket
+            raise ServerUnavailable("connection closed during setup", where=f"smtp {where}")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.smtp = smtp
+        self.sock = sock
+        """The socket after STARTTLS: bodies are written to it directly."""
         self.where = where
         self.pipelining = smtp.has_extn("pipelining")
         self._early: list[tuple[int, str]] | None = None
@@ -153,7 +159,7 @@ class SmtpConnection:
         if not message.endswith(b"\r\n"):
             message += b"\r\n"
         try:
-            self.smtp.sock.sendall(message)
+            self.sock.sendall(message)
         except _DISCONNECTED as exc:
             raise self._lost(exc) from None
 
@@ -266,33 +272,32 @@ class SmtpSession:
         self._connections = [None] * self.width
 
 
-class SmtpTransport:
-    def __init__(self, options: SmtpOptions, *, connections: int = 1) -> None:
-        self.options = options
-        self.connections = connections
+def _connection_options(smtp: SmtpSettings, settings: Settings) -> SmtpOptions:
+    """`[mail.smtp]` resolved for connecting: the password read, the CA file loaded."""
+    password = read_secret(smtp.password_env, purpose="mail.smtp.username") if smtp.username else None
+    context = None
+    if smtp.ca_file is not None:
+        ca_file = settings.resolve(smtp.ca_file)
+        try:
+            context = ssl.create_default_context(cafile=str(ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            where = settings.locate(("mail", "smtp", "ca_file"))
+            raise ConfigError([f"{where}: mail.smtp.ca_file: cannot load {ca_file}: {exc}"]) from None
+    return SmtpOptions(
+        host=smtp.host,
+        port=smtp.port,
+        security=smtp.security,
+        username=smtp.username,
+        password=password,
+        timeout=smtp.timeout,
+        ssl_context=context,
+    )
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpTransport:
-        smtp = settings.mail.smtp
-        password = read_secret(smtp.password_env, purpose="mail.smtp.username") if smtp.username else None
-        context = None
-        if smtp.ca_file is not None:
-            ca_file = settings.resolve(smtp.ca_file)
-            try:
-                context = ssl.create_default_context(cafile=str(ca_file))
-            except (OSError, ssl.SSLError) as exc:
-                where = settings.locate(("mail", "smtp", "ca_file"))
-                raise ConfigError([f"{where}: mail.smtp.ca_file: cannot load {ca_file}: {exc}"]) from None
-        options = SmtpOptions(
-            host=smtp.host,
-            port=smtp.port,
-            security=smtp.security,
-            username=smtp.username,
-            password=password,
-            timeout=smtp.timeout,
-            ssl_context=context,
-        )
-        return cls(options, connections=smtp.connections)
+
+class SmtpTransport(TransportBase[SmtpSettings]):
+    def __init__(self, options: SmtpSettings, settings: Settings) -> None:
+        super().__init__(options, settings)
+        self.connection = _connection_options(options, settings)
 
     def open(self) -> SmtpSession:
-        return SmtpSession(self.options, self.connections)
+        return SmtpSession(self.connection, self.options.connections)

@@ -11,7 +11,7 @@ import logging
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import httpx
 
@@ -20,6 +20,7 @@ from nashra.config.secrets import read_secret
 from nashra.errors import ConfigError, DeliveryError
 from nashra.logs import event
 from nashra.model import Image, StoredArticle
+from nashra.plugins import Adapter
 from nashra.social.compose import compose, load_template
 from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Verdict
 
@@ -100,14 +101,21 @@ def classify_direct_http(error: Exception) -> Verdict | None:
     return None
 
 
-class TemplatedChannel(ABC):
-    """Base for adapters: `render` composes plain text within `limit`, then `finish` turns it into the payload."""
+OptionsT = TypeVar("OptionsT", bound=ChannelOptions)
+
+
+class TemplatedChannel(Adapter[OptionsT], ABC):
+    """Base for adapters: `render` composes plain text within `limit`, then `finish` turns it into the payload.
+
+    `class XChannel(TemplatedChannel[XOptions])` declares the adapter's options model; `self.options`
+    is then typed as that model.
+    """
 
     kind: ClassVar[str]
     Options: ClassVar[type[ChannelOptions]]
     dedupes: ClassVar[bool] = False
 
-    def __init__(self, config: ChannelSettings, options: ChannelOptions, context: ChannelContext) -> None:
+    def __init__(self, config: ChannelSettings, options: OptionsT, context: ChannelContext) -> None:
         self.name = config.name
         self.config = config
         self.options = options

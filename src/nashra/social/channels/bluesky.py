@@ -18,10 +18,9 @@ from atproto import Client, client_utils, models
 from atproto_client import exceptions as at_errors
 from pydantic import Field
 
-from nashra.config.channels import ChannelSettings
 from nashra.social.channels.base import TemplatedChannel, fetch_image
 from nashra.social.counting import BLUESKY_GRAPHEMES, bluesky_length
-from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Published, Verdict
+from nashra.social.protocol import ChannelOptions, ErrorKind, Post, Published, Verdict
 from nashra.text import strip_bidi_controls
 
 COLLECTION = "app.bsky.feed.post"
@@ -82,14 +81,9 @@ def rich_text(text: str, url: str, tags: tuple[str, ...]) -> client_utils.TextBu
     return builder
 
 
-class BlueskyChannel(TemplatedChannel):
+class BlueskyChannel(TemplatedChannel[BlueskyOptions]):
     kind = "bluesky"
-    Options = BlueskyOptions
     dedupes = True
-
-    def __init__(self, config: ChannelSettings, options: BlueskyOptions, context: ChannelContext) -> None:
-        super().__init__(config, options, context)
-        self.b_options = options
 
     def limit(self, *, with_image: bool) -> int:
         return BLUESKY_GRAPHEMES
@@ -98,11 +92,11 @@ class BlueskyChannel(TemplatedChannel):
         return bluesky_length(text)
 
     def _login(self) -> tuple[Client, str]:
-        client = Client(base_url=self.b_options.base_url)
+        client = Client(base_url=self.options.base_url)
         dids: list[str] = []
         client.on_session_change(lambda _event, session: dids.append(session.did))
         client.login(
-            self.b_options.handle, self.secret(self.b_options.app_password_env), fetch_bsky_profile=False
+            self.options.handle, self.secret(self.options.app_password_env), fetch_bsky_profile=False
         )
         return client, dids[-1]
 
@@ -130,7 +124,7 @@ class BlueskyChannel(TemplatedChannel):
             text=builder.build_text(),
             facets=builder.build_facets() or None,
             langs=[post.language],
-            embed=self._card(client, post) if self.b_options.link_card else None,
+            embed=self._card(client, post) if self.options.link_card else None,
             created_at=client.get_current_time_iso(),
         )
         rkey = record_key(post.key, post.published_at)
@@ -138,7 +132,7 @@ class BlueskyChannel(TemplatedChannel):
             models.ComAtprotoRepoPutRecord.Data(repo=did, collection=COLLECTION, rkey=rkey, record=record)
         )
         return Published(
-            remote_id=response.uri, url=f"https://bsky.app/profile/{self.b_options.handle}/post/{rkey}"
+            remote_id=response.uri, url=f"https://bsky.app/profile/{self.options.handle}/post/{rkey}"
         )
 
     def classify_error(self, error: Exception) -> Verdict | None:

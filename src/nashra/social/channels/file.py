@@ -40,9 +40,8 @@ class FileOptions(ChannelOptions):
     )
 
 
-class FileChannel(TemplatedChannel):
+class FileChannel(TemplatedChannel[FileOptions]):
     kind = "file"
-    Options = FileOptions
     dedupes = True
 
     def __init__(self, config: ChannelSettings, options: FileOptions, context: ChannelContext) -> None:

@@ -24,10 +24,9 @@ from mastodon import (
 from mastodon.versions import parse_version_string
 from pydantic import Field, field_validator
 
-from nashra.config.channels import ChannelSettings
 from nashra.social.channels.base import TemplatedChannel, fetch_image
 from nashra.social.counting import MASTODON_LIMIT, MASTODON_URL_LENGTH, mastodon_length
-from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Published, Verdict
+from nashra.social.protocol import ChannelOptions, ErrorKind, Post, Published, Verdict
 
 IMAGE_MAX_BYTES = 16_000_000  # Mastodon's default image limit
 
@@ -66,24 +65,20 @@ def _message(error: Exception) -> str:
     return " — ".join(args) or type(error).__name__
 
 
-class MastodonChannel(TemplatedChannel):
+class MastodonChannel(TemplatedChannel[MastodonOptions]):
     kind = "mastodon"
-    Options = MastodonOptions
     dedupes = True
-
-    def __init__(self, config: ChannelSettings, options: MastodonOptions, context: ChannelContext) -> None:
-        super().__init__(config, options, context)
-        self.m_options = options
-        self._api: Mastodon | None = None
+    _api: Mastodon | None = None
+    """The client of the last publish: `classify_error` reads its rate-limit reset."""
 
     def limit(self, *, with_image: bool) -> int:
-        return self.m_options.max_characters
+        return self.options.max_characters
 
     def measure(self, text: str) -> int:
-        return mastodon_length(text, characters_reserved_per_url=self.m_options.characters_reserved_per_url)
+        return mastodon_length(text, characters_reserved_per_url=self.options.characters_reserved_per_url)
 
     def client(self) -> Mastodon:
-        o = self.m_options
+        o = self.options
         api = Mastodon(
             access_token=self.secret(o.access_token_env),
             api_base_url=o.api_base_url,
@@ -95,7 +90,9 @@ class MastodonChannel(TemplatedChannel):
         # With version_check_mode="none", Mastodon.py 2.x records the given version as checked but
         # leaves it unparsed, so version-dependent calls pick legacy endpoints (media_post would use
         # the deprecated /api/v1/media instead of /api/v2/media): apply it ourselves.
-        api.mastodon_major, api.mastodon_minor, api.mastodon_patch = parse_version_string(o.mastodon_version)
+        # (Mastodon.py's helper is unannotated; it returns three ints.)
+        version = parse_version_string(o.mastodon_version)  # type: ignore[no-untyped-call]
+        api.mastodon_major, api.mastodon_minor, api.mastodon_patch = version
         return api
 
     def publish(self, post: Post) -> Published:
@@ -117,8 +114,8 @@ class MastodonChannel(TemplatedChannel):
         status = api.status_post(
             post.text,
             media_ids=media_ids,
-            visibility=self.m_options.visibility,
-            language=self.m_options.language or self.context.settings.site.language,
+            visibility=self.options.visibility,
+            language=self.options.language or self.context.settings.site.language,
             idempotency_key=post.key,
         )
         return Published(remote_id=str(status["id"]), url=status.get("url"))

@@ -13,10 +13,9 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from nashra.config.channels import ChannelSettings
 from nashra.social.channels.base import PlatformHTTPError, TemplatedChannel, classify_direct_http
 from nashra.social.counting import TELEGRAM_CAPTION, TELEGRAM_MESSAGE, telegram_length
-from nashra.social.protocol import ChannelContext, ChannelOptions, Post, Published, Verdict
+from nashra.social.protocol import ChannelOptions, Post, Published, Verdict
 
 
 class TelegramOptions(ChannelOptions):
@@ -31,14 +30,9 @@ class TelegramError(PlatformHTTPError):
     """A Bot API answer with `ok: false` or an HTTP error."""
 
 
-class TelegramChannel(TemplatedChannel):
+class TelegramChannel(TemplatedChannel[TelegramOptions]):
     kind = "telegram"
-    Options = TelegramOptions
     dedupes = False
-
-    def __init__(self, config: ChannelSettings, options: TelegramOptions, context: ChannelContext) -> None:
-        super().__init__(config, options, context)
-        self.t_options = options
 
     def limit(self, *, with_image: bool) -> int:
         return TELEGRAM_CAPTION if with_image else TELEGRAM_MESSAGE
@@ -50,9 +44,9 @@ class TelegramChannel(TemplatedChannel):
         return html.escape(plain, quote=False)
 
     def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
-        token = self.secret(self.t_options.bot_token_env)
-        url = f"{self.t_options.api_base_url.rstrip('/')}/bot{token}/{method}"
-        response = self.context.http.post(url, json=payload, timeout=self.t_options.timeout_seconds)
+        token = self.secret(self.options.bot_token_env)
+        url = f"{self.options.api_base_url.rstrip('/')}/bot{token}/{method}"
+        response = self.context.http.post(url, json=payload, timeout=self.options.timeout_seconds)
         try:
             body = response.json()
         except ValueError:
@@ -68,7 +62,7 @@ class TelegramChannel(TemplatedChannel):
         )
 
     def publish(self, post: Post) -> Published:
-        chat_id = self.t_options.chat_id
+        chat_id = self.options.chat_id
         if post.image is not None:
             result = self._call(
                 "sendPhoto",
@@ -77,7 +71,7 @@ class TelegramChannel(TemplatedChannel):
         else:
             preview = (
                 {"url": post.url, "prefer_large_media": True}
-                if self.t_options.link_preview
+                if self.options.link_preview
                 else {"is_disabled": True}
             )
             result = self._call(

@@ -16,10 +16,9 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from nashra.config.channels import ChannelSettings
 from nashra.social.channels.base import PlatformHTTPError, TemplatedChannel, classify_direct_http
 from nashra.social.counting import utf16_len
-from nashra.social.protocol import ChannelContext, ChannelOptions, Post, Published, Verdict
+from nashra.social.protocol import ChannelOptions, Post, Published, Verdict
 
 SIGNATURE_HEADER = "X-Nashra-Signature"
 TIMESTAMP_HEADER = "X-Nashra-Timestamp"
@@ -49,17 +48,12 @@ class WebhookError(PlatformHTTPError):
     """A receiver that answered with an HTTP error."""
 
 
-class WebhookChannel(TemplatedChannel):
+class WebhookChannel(TemplatedChannel[WebhookOptions]):
     kind = "webhook"
-    Options = WebhookOptions
     dedupes = False
 
-    def __init__(self, config: ChannelSettings, options: WebhookOptions, context: ChannelContext) -> None:
-        super().__init__(config, options, context)
-        self.w_options = options
-
     def limit(self, *, with_image: bool) -> int:
-        return self.w_options.max_length
+        return self.options.max_length
 
     def measure(self, text: str) -> int:
         """UTF-16 units: what JavaScript receivers (Discord) count; never less than code points."""
@@ -81,12 +75,12 @@ class WebhookChannel(TemplatedChannel):
         }
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": post.key}
-        if self.w_options.secret_env:
+        if self.options.secret_env:
             timestamp = str(int(time.time()))
             headers[TIMESTAMP_HEADER] = timestamp
-            headers[SIGNATURE_HEADER] = sign(self.secret(self.w_options.secret_env), timestamp, body)
+            headers[SIGNATURE_HEADER] = sign(self.secret(self.options.secret_env), timestamp, body)
         response = self.context.http.post(
-            self.w_options.url, content=body, headers=headers, timeout=self.w_options.timeout_seconds
+            self.options.url, content=body, headers=headers, timeout=self.options.timeout_seconds
         )
         if not response.is_success:
             retry_after = response.headers.get("retry-after")

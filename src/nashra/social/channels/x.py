@@ -15,10 +15,9 @@ import requests
 import tweepy
 from pydantic import Field
 
-from nashra.config.channels import ChannelSettings
 from nashra.social.channels.base import ImageData, TemplatedChannel, fetch_image
 from nashra.social.counting import X_LIMIT, x_length
-from nashra.social.protocol import ChannelContext, ChannelOptions, ErrorKind, Post, Published, Verdict
+from nashra.social.protocol import ChannelOptions, ErrorKind, Post, Published, Verdict
 
 IMAGE_MAX_BYTES = 5_000_000  # X's limit for images
 
@@ -41,7 +40,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
 
@@ -58,14 +57,9 @@ def _message(error: tweepy.HTTPException) -> str:
     return " — ".join(line for line in str(error).splitlines() if line.strip())
 
 
-class XChannel(TemplatedChannel):
+class XChannel(TemplatedChannel[XOptions]):
     kind = "x"
-    Options = XOptions
     dedupes = True
-
-    def __init__(self, config: ChannelSettings, options: XOptions, context: ChannelContext) -> None:
-        super().__init__(config, options, context)
-        self.x_options = options
 
     def limit(self, *, with_image: bool) -> int:
         return X_LIMIT
@@ -74,7 +68,7 @@ class XChannel(TemplatedChannel):
         return x_length(text)
 
     def _credentials(self) -> tuple[str, str, str, str]:
-        o = self.x_options
+        o = self.options
         return (
             self.secret(o.consumer_key_env),
             self.secret(o.consumer_secret_env),
@@ -92,7 +86,7 @@ class XChannel(TemplatedChannel):
         )
         if image is not None:
             auth = tweepy.OAuth1UserHandler(consumer_key, consumer_secret, access_token, access_secret)
-            api = tweepy.API(auth, timeout=self.x_options.timeout_seconds)
+            api = tweepy.API(auth, timeout=self.options.timeout_seconds)
             media_ids = [upload_media(api, image)]
         client = tweepy.Client(
             consumer_key=consumer_key,
@@ -100,10 +94,10 @@ class XChannel(TemplatedChannel):
             access_token=access_token,
             access_token_secret=access_secret,
         )
-        client.session = _TimeoutSession(self.x_options.timeout_seconds)
+        client.session = _TimeoutSession(self.options.timeout_seconds)
         response = client.create_tweet(text=post.text, media_ids=media_ids, user_auth=True)
         tweet_id = str(response.data["id"])
-        account = self.x_options.username.lstrip("@") if self.x_options.username else "i/web"
+        account = self.options.username.lstrip("@") if self.options.username else "i/web"
         return Published(remote_id=tweet_id, url=f"https://x.com/{account}/status/{tweet_id}")
 
     def classify_error(self, error: Exception) -> Verdict | None:

@@ -1,0 +1,124 @@
+"""Adapters (sources, channels, mail transports) are classes found through entry points.
+
+A package adds an adapter by declaring an entry point in the adapter's group; configuration then
+picks it by name alone (a `type` key). Finding, checking and configuring a kind live here once, so
+every kind of adapter is found the same way and a bad `type` reads the same everywhere: one line
+with the file:line, the key, the unknown name and the names that would work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel
+
+from nashra.config.options import validate_options
+from nashra.config.settings import Settings
+from nashra.errors import ConfigError
+
+K = TypeVar("K")
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+Loc = tuple[str | int, ...]
+
+
+class Adapter(Generic[OptionsT]):
+    """Base for adapter classes: `class RssSource(SourceBase[RssOptions])` is the whole declaration.
+
+    The options model is named once, as the type parameter: it becomes the class's `Options` (what
+    the loader validates the table with) and the type of `self.options`, so no adapter keeps its
+    own typed copy of its options.
+    """
+
+    Options: ClassVar[type[BaseModel]]
+    options: OptionsT
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            origin = get_origin(base)
+            if isinstance(origin, type) and issubclass(origin, Adapter):
+                model = next(iter(get_args(base)), None)
+                if isinstance(model, type) and issubclass(model, BaseModel):
+                    cls.Options = model
+
+
+@dataclass(frozen=True, slots=True)
+class PluginGroup(Generic[K, OptionsT]):
+    """An entry-point group and what every class registered in it must be.
+
+    `protocol` is the adapter's Protocol class (K, as the annotation of the group's constant says):
+    a loaded class must have its public methods, and an `Options` model derived from `options`,
+    which is what its table's own keys are validated with.
+    """
+
+    group: str
+    noun: str
+    protocol: type
+    options: type[OptionsT]
+
+    def kinds(self) -> dict[str, EntryPoint]:
+        """Every installed kind by name, not yet imported (an adapter's SDK may be an optional extra).
+
+        Not cached, so a package installed while the worker runs is seen on its next round.
+        """
+        return {entry.name: entry for entry in entry_points(group=self.group)}
+
+    def load(self, name: str, *, where: str, key: str) -> type[K]:
+        """The class registered as `name`; ConfigError (one line, naming `where` and `key`) otherwise."""
+        kinds = self.kinds()
+        entry = kinds.get(name)
+        if entry is None:
+            known = ", ".join(sorted(kinds)) or "none installed"
+            raise ConfigError([f"{where}: {key}: unknown {self.noun} type {name!r}; known: {known}"])
+        try:
+            loaded = entry.load()
+        except ImportError as exc:
+            install = f"install its extra, e.g. pip install 'nashra[{name}]'"
+            raise ConfigError(
+                [f"{where}: {key}: {self.noun} type {name!r} cannot be loaded ({exc}); {install}"]
+            ) from None
+        problem = self._misfit(loaded)
+        if problem:
+            raise ConfigError([f"{where}: {key}: {self.noun} type {name!r} ({entry.value}) {problem}"])
+        return loaded  # type: ignore[no-any-return]  # checked against the protocol just above
+
+    def _misfit(self, loaded: object) -> str | None:
+        """Why `loaded` cannot serve as a kind of this group, or None when it can."""
+        if not isinstance(loaded, type):
+            return f"is not a class but {type(loaded).__name__}"
+        options = getattr(loaded, "Options", None)
+        if not (isinstance(options, type) and issubclass(options, self.options)):
+            return f"has no Options model derived from {self.options.__name__}"
+        methods = [n for n, v in vars(self.protocol).items() if callable(v) and not n.startswith("_")]
+        missing = [n for n in methods if not callable(getattr(loaded, n, None))]
+        if missing:
+            return f"is not a {self.protocol.__name__}: it lacks {', '.join(missing)}"
+        return None
+
+    def configure(
+        self,
+        name: str,
+        table: dict[str, Any],
+        *,
+        settings: Settings,
+        type_at: Loc,
+        type_key: str,
+        options_at: Loc,
+        options_label: str,
+    ) -> tuple[type[K], OptionsT]:
+        """The kind `name` and its validated options from `table`; ConfigError listing every problem.
+
+        `type_at`/`type_key` say where the name was given, `options_at`/`options_label` where the
+        adapter's own keys are, so each problem points at its own line.
+        """
+        kind = self.load(name, where=settings.locate(type_at), key=type_key)
+        model: type[OptionsT] = kind.Options  # type: ignore[attr-defined]  # checked in `load`
+        options, problems = validate_options(
+            model, table, settings=settings, loc=options_at, label=options_label
+        )
+        if options is None:
+            raise ConfigError(problems)
+        return kind, options
