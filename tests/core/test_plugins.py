@@ -173,11 +173,12 @@ def _problems(settings: Settings) -> list[str]:
 
 
 def test_an_unknown_transport_is_one_line_with_its_place_and_the_known_types(
-    settings_from: Callable[[str], Settings],
+    settings_from: Callable[[str], Settings], tmp_path: Path
 ) -> None:
-    settings = settings_from('[site]\nname = "x"\n\n[mail]\ntransport = "pigeon"\n')
-    assert _problems(settings) == [
-        f"{settings.origin}:5: mail.transport: unknown transport type 'pigeon'; known: file, smtp"
+    with pytest.raises(ConfigError) as caught:  # at load time, with the rest of the file
+        settings_from('[site]\nname = "x"\n\n[mail]\ntransport = "pigeon"\n')
+    assert caught.value.problems == [
+        f"{tmp_path / 'nashra.toml'}:5: mail.transport: unknown transport type 'pigeon'; known: file, smtp"
     ]
 
 
@@ -193,7 +194,9 @@ def test_a_transport_s_own_keys_are_checked_by_its_options_model(
     assert _problems(settings_from('[mail]\ntransport = "acme-broken"\n')) == [
         f"{origin}:2: mail.transport: transport type 'acme-broken' (acme_newsroom:not_a_transport) is not a class but function"
     ]
-    assert _problems(settings_from('[mail]\ntransport = "pigeon"\n')) == [
+    with pytest.raises(ConfigError) as caught:
+        settings_from('[mail]\ntransport = "pigeon"\n')
+    assert caught.value.problems == [
         f"{origin}:2: mail.transport: unknown transport type 'pigeon'; known: acme-broken, acme-gateway, file, smtp"
     ]
 

@@ -9,11 +9,15 @@ variables.
 from __future__ import annotations
 
 from email.headerregistry import Address
+from importlib.metadata import entry_points
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+TRANSPORT_GROUP = "nashra.transports"
 
 
 class TransportOptions(BaseModel):
@@ -81,6 +85,18 @@ class MailSettings(BaseModel):
     test_subject_prefix: str = "[تجربة] "
     smtp: SmtpSettings = SmtpSettings()
     dkim: DkimSettings = DkimSettings()
+
+    @field_validator("transport")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        """An unknown name fails with the rest of the file at load time; only the names are read
+        here (importing a transport, and checking it, happens when it is built)."""
+        known = sorted(entry.name for entry in entry_points(group=TRANSPORT_GROUP))
+        if value not in known:
+            raise ValueError(
+                f"unknown transport type {value!r}; known: {', '.join(known) or 'none installed'}"
+            )
+        return value
 
     @field_validator("from_address", "reply_to")
     @classmethod

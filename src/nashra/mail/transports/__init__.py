@@ -6,12 +6,12 @@ Built in: smtp (production) and file (one .eml per message; the embedded default
 from __future__ import annotations
 
 from nashra.config import Settings
-from nashra.config.mail import TransportOptions
+from nashra.config.mail import TRANSPORT_GROUP, TransportOptions
 from nashra.mail.transport import Transport
 from nashra.plugins import PluginGroup
 
 TRANSPORTS: PluginGroup[Transport, TransportOptions] = PluginGroup(
-    "nashra.transports", "transport", Transport, TransportOptions
+    TRANSPORT_GROUP, "transport", Transport, TransportOptions
 )
 
 
