@@ -9,13 +9,12 @@ variables.
 from __future__ import annotations
 
 from email.headerregistry import Address
-from importlib.metadata import entry_points
 from email.utils import parseaddr
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
 
 TRANSPORT_GROUP = "nashra.transports"
 
