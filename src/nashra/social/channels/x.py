@@ -40,10 +40,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = timeout
 
-    # Forwards every argument unchanged; only the default timeout is added.
-    def request(  # type: ignore[override]
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
 
