@@ -222,8 +222,7 @@ def test_nashra_post_dry_run_json_shows_exactly_what_would_be_sent(tmp_path: Pat
 def test_the_worker_gets_one_job_per_channel_and_run_once_posts(
     make_runtime: Callable[[str], Runtime], tmp_path: Path
 ) -> None:
-    from apscheduler.triggers.interval import IntervalTrigger
-
+    from nashra.jobs import Every
     from nashra.pipeline import STAGES, all_jobs, followers_of_ingest, run_cycle
 
     runtime = make_runtime(
@@ -233,9 +232,8 @@ def test_the_worker_gets_one_job_per_channel_and_run_once_posts(
     )
     jobs = {job.id: job for job in all_jobs(runtime.settings) if job.id.startswith("social:")}
     assert set(jobs) == {"social:a", "social:c"}
-    assert isinstance(jobs["social:a"].trigger, IntervalTrigger)
-    assert jobs["social:a"].trigger.interval.total_seconds() == 120
-    assert jobs["social:c"].trigger.interval.total_seconds() == 300
+    assert jobs["social:a"].when == Every(minutes=2)
+    assert jobs["social:c"].when == Every(minutes=5)
     assert "social" in [s.name for s in followers_of_ingest(STAGES)]
     reports = {r.stage: r for r in run_cycle(runtime)}
     assert reports["social"].counts == {"posted": 20}

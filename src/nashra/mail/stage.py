@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.digest import configured_digests
-from nashra.digest.schedule import digest_trigger, job_id
+from nashra.digest.schedule import digest_schedule, job_id
 from nashra.errors import NashraError
 from nashra.jobs import Job
 from nashra.logs import event
@@ -67,4 +67,4 @@ def digest_jobs(settings: Settings) -> Sequence[Job]:
 
         return run
 
-    return [Job(job_id(d), digest_trigger(settings, d), runner(d)) for d in configured_digests(settings)]
+    return [Job(job_id(d), digest_schedule(settings, d), runner(d)) for d in configured_digests(settings)]

@@ -19,11 +19,9 @@ from functools import partial
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from apscheduler.triggers.interval import IntervalTrigger
-
 from nashra.config import Settings
 from nashra.errors import ConfigError, DeliveryError, TemplateError
-from nashra.jobs import Job
+from nashra.jobs import Every, Job
 from nashra.logs import event
 from nashra.model import StageReport, StoredArticle
 from nashra.runtime import Runtime
@@ -439,7 +437,7 @@ def social_jobs(settings: Settings) -> Sequence[Job]:
     return tuple(
         Job(
             f"social:{config.name}",
-            IntervalTrigger(minutes=config.every_minutes, timezone=settings.site.zone),
+            Every(minutes=config.every_minutes),
             partial(social_stage, channel=config.name),
         )
         for _, config in configured_channels(settings)
