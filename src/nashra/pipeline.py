@@ -18,7 +18,7 @@ from nashra.jobs import Every, Job, Stage
 from nashra.mail.stage import digest_jobs, digests_stage
 from nashra.model import StageReport
 from nashra.runtime import Runtime
-from nashra.social.post import social_jobs, social_stage
+from nashra.social.stage import social_jobs, social_stage
 
 __all__ = ["STAGES", "Job", "Stage", "all_jobs", "followers_of_ingest", "run_cycle"]
 

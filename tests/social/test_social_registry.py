@@ -25,6 +25,7 @@ from nashra.social.post import post_pending
 from nashra.social.protocol import ChannelContext
 from nashra.social.registry import build_channels, channel_kinds
 from nashra.store import posts as records
+from nashra.store.posts import PostStatus
 
 ACME = '''
 """A third-party channel: posts land in a JSON file the test reads back."""
@@ -105,7 +106,7 @@ def test_a_third_party_adapter_is_picked_up_by_configuration_alone(
     )
     ingest(runtime)
     run = post_pending(runtime, timing=fake_time.timing)
-    assert {r.status for r in run.results} == {records.POSTED} and len(run.results) == 10
+    assert {r.status for r in run.results} == {PostStatus.POSTED} and len(run.results) == 10
     posts = json.loads(sent.read_text(encoding="utf-8"))
     assert len(posts) == 10 and all(p["room"] == "newsroom" and len(p["text"]) <= 140 for p in posts)
     assert post_pending(runtime, timing=fake_time.timing).results == []
@@ -244,7 +245,7 @@ def test_the_worker_gets_one_job_per_channel_and_run_once_posts(
 
 
 def test_a_bad_channel_table_is_a_stage_problem_not_a_crash(make_runtime: Callable[[str], Runtime]) -> None:
-    from nashra.social.post import social_stage
+    from nashra.social.stage import social_stage
 
     runtime = make_runtime('[[channels]]\ntype = "telegram"\nname = "t"\n')
     report = social_stage(runtime)
@@ -274,7 +275,7 @@ def test_operator_resolves_an_unknown_post_from_the_cli(tmp_path: Path, database
         records.finish(
             conn,
             post_id,
-            status=records.UNKNOWN,
+            status=PostStatus.UNKNOWN,
             now=datetime.now(UTC),
             attempts=1,
             error="ReadTimeout: timed out",
@@ -310,4 +311,4 @@ def test_operator_resolves_an_unknown_post_from_the_cli(tmp_path: Path, database
     with store.connect() as conn:
         record = records.get_record(conn, post_id)
     store.close()
-    assert record is not None and record.status == records.POSTED and record.posted_at is not None
+    assert record is not None and record.status == PostStatus.POSTED and record.posted_at is not None
