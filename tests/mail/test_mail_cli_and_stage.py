@@ -22,7 +22,7 @@ from nashra.jobs import Cron
 from nashra.mail.stage import digest_jobs, digests_stage
 from nashra.pipeline import STAGES, all_jobs
 from nashra.runtime import Runtime
-from nashra.store import subscribers as db
+from nashra.store import deliveries
 from nashra.worker import next_run
 
 TOML = '[site]\nname = "نشرة الواحة"\ntimezone = "Africa/Algiers"\n\n[[digests]]\nname = "daily"\nschedule = "30 7 * * *"\n'
@@ -66,7 +66,7 @@ def test_digest_send_dry_run_test_copy_and_send(make_settings: Callable[[str], S
     assert "sent" in sent.output and "3/3" in sent.output
     assert [p.name for p in _emls(settings)] == [f"{issue_id}-{n}.eml" for n in (1, 2, 3)]
     with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
-        assert db.delivery_counts(conn, issue_id) == {"sent": 3}
+        assert deliveries.delivery_counts(conn, issue_id) == {"sent": 3}
     again = runner.invoke(app, [*config, "digest", "send"])
     assert "nothing new" in again.output
     assert len(_emls(settings)) == 3

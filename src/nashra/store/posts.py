@@ -239,6 +239,8 @@ def finish(
     error_kind: FailureKind | None = None,
     next_attempt_at: datetime | None = None,
 ) -> None:
+    if status not in set(PostStatus):  # a plain string from an untyped caller
+        raise ValueError(f"unknown post status {status!r}")
     values: dict[str, object] = {
         "status": status,
         "updated_at": now,
