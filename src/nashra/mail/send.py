@@ -23,8 +23,8 @@ the subscriber "bounced" so later sends skip it. An unreachable server pauses th
 (claimed rows go back to "queued"), which resumes where it was after `pause_seconds`; after
 `max_pauses` failed reconnects it stops, leaving the issue "sending" for the next run.
 
-Two senders must not work on one issue at the same time (the worker runs a digest job with
-max_instances=1; do not run `nashra digest send` for a digest while the worker is sending it).
+Two senders never work on one issue at the same time: each takes the digest's sender lock
+(nashra.mail.lock) first, and a second sender, be it `nashra digest send` or the worker, stops as "busy".
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from nashra.logs import event
 from nashra.mail.lock import sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
 from nashra.mail.tokens import UNSUBSCRIBE, Tokens
-from nashra.mail.transport import Envelope, Outcome, ServerUnavailable, Transport, send_one
+from nashra.mail.transport import Commit, Envelope, Outcome, ServerUnavailable, Transport, send_one
 from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
 from nashra.store import deliveries
@@ -285,6 +285,10 @@ class Dispatcher:
         envelope = Envelope(self.template.envelope_from, item.email, key.replace(".", "-"), wire_ready=True)
         return envelope, self.template.render(personal)
 
+    def _commit(self, batch: Sequence[Claimed]) -> Commit:
+        """What the transport calls just before the final "." of some messages of `batch` (by slot)."""
+        return lambda slots: self.ledger.mark_sent([batch[s] for s in slots])
+
     def run_pass(self, progress: ProgressFn | None) -> bool:
         """Send every due row once; False when the server went away (unsent rows were given back).
         Rows given back because a single connection broke are sent by a further pass."""
@@ -300,7 +304,7 @@ class Dispatcher:
                     try:
                         outcomes = session.send_batch(
                             [self._message(i) for i in batch],
-                            lambda slots, b=batch: self.ledger.mark_sent([b[s] for s in slots]),
+                            self._commit(batch),
                         )
                     except ServerUnavailable as exc:
                         self.ledger.give_back(claimed[offset:])
