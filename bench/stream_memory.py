@@ -31,7 +31,7 @@ from nashra.ingest import ingest
 from nashra.mail.send import send_digest
 from nashra.mail.transport import Commit, Envelope, Outcome
 from nashra.runtime import Runtime
-from nashra.store import subscribers as db
+from nashra.store import deliveries
 
 
 class CountingSession:
@@ -126,7 +126,7 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             ours = peak_mb()
             with runtime.store.connect() as conn:
-                counts = db.delivery_counts(conn, summary.issue_id or 0)
+                counts = deliveries.delivery_counts(conn, summary.issue_id or 0)
         assert summary.sent == args.subscribers == counts.get("sent"), (summary, counts)
         child = subprocess.run(
             [sys.executable, "-c", BASELINE, url], capture_output=True, text=True, check=True

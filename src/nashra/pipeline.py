@@ -11,28 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from apscheduler.triggers.interval import IntervalTrigger
-
 from nashra.config import Settings
 from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest
-from nashra.jobs import Job, Stage
+from nashra.jobs import Every, Job, Stage
 from nashra.mail.stage import digest_jobs, digests_stage
 from nashra.model import StageReport
 from nashra.runtime import Runtime
-from nashra.social.post import social_jobs, social_stage
+from nashra.social.stage import social_jobs, social_stage
 
 __all__ = ["STAGES", "Job", "Stage", "all_jobs", "followers_of_ingest", "run_cycle"]
 
 
 def _ingest_jobs(settings: Settings) -> Sequence[Job]:
-    return (
-        Job(
-            "ingest",
-            IntervalTrigger(minutes=settings.ingest.every_minutes, timezone=settings.site.zone),
-            ingest,
-        ),
-    )
+    return (Job("ingest", Every(minutes=settings.ingest.every_minutes), ingest),)
 
 
 STAGES: tuple[Stage, ...] = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from digest_helpers import ALGIERS, stored
 
 from nashra.config.digests import DigestSettings
@@ -137,27 +136,15 @@ def test_a_story_in_a_left_to_right_language_keeps_its_direction() -> None:
 
 def test_schedule_is_read_in_the_newsroom_time_zone() -> None:
     from nashra.config import Settings
-    from nashra.digest.schedule import digest_trigger, job_id
+    from nashra.digest.schedule import digest_schedule, job_id
+    from nashra.worker import next_run
 
     settings = Settings.model_validate(
         {"site": {"timezone": "Africa/Algiers"}, "digests": [{"name": "morning", "schedule": "30 6 * * 1-5"}]}
     )
     digest = settings.digests[0]
     # Saturday 28 November 2026, 12:00 UTC: the next weekday 06:30 in Algiers is Monday, 05:30 UTC.
-    fire = digest_trigger(settings, digest).get_next_fire_time(None, datetime(2026, 11, 28, 12, tzinfo=UTC))
+    schedule = digest_schedule(settings, digest)
+    fire = next_run(schedule, settings.site.zone, datetime(2026, 11, 28, 12, tzinfo=UTC))
     assert fire is not None and fire.astimezone(UTC) == datetime(2026, 11, 30, 5, 30, tzinfo=UTC)
     assert job_id(digest) == "digest:morning"
-
-
-def test_cron_weekdays_mean_what_cron_means() -> None:
-    from nashra.config.digests import apscheduler_crontab
-
-    assert apscheduler_crontab("0 7 * * *") == "0 7 * * *"
-    assert apscheduler_crontab("0 7 * * 1-5") == "0 7 * * mon,tue,wed,thu,fri"
-    assert apscheduler_crontab("0 7 * * 0,6") == "0 7 * * sun,sat"
-    assert apscheduler_crontab("0 7 * * 7") == "0 7 * * sun"
-    assert apscheduler_crontab("0 7 * * */2") == "0 7 * * sun,tue,thu,sat"
-    assert apscheduler_crontab("0 7 * * sat,sun") == "0 7 * * sat,sun"
-    for bad in ("0 7 * *", "0 7 * * 8", "0 7 * * mon,3", "0 7 * * 5-2"):
-        with pytest.raises(ValueError, match=r"day of week|fields"):
-            apscheduler_crontab(bad)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apscheduler.triggers.interval import IntervalTrigger
 from feeds_helpers import article, feed_files, sample_articles, store_articles
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 from nashra.cli import app
 from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest
+from nashra.jobs import Every
 from nashra.pipeline import STAGES, Job, followers_of_ingest
 from nashra.worker import _run_job
 
@@ -73,7 +73,7 @@ def test_worker_builds_feeds_after_an_ingest_that_found_something(make_runtime, 
     )
     runtime = make_runtime('[[sources]]\ntype = "folder"\nname = "local"\npath = "articles"\n')
     feeds_stage = next(stage for stage in STAGES if stage.name == "feeds")
-    job = Job("ingest", IntervalTrigger(minutes=10), ingest)
+    job = Job("ingest", Every(minutes=10), ingest)
     _run_job(runtime, job, [feeds_stage])
     public = runtime.settings.public_dir
     assert {rel.rsplit("/", 1)[0] for rel in feed_files(public)} == {

@@ -12,17 +12,18 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from apscheduler.triggers.cron import CronTrigger
 from mailkit import populate, record_test_issue
 from typer.testing import CliRunner
 
 from nashra.cli import app
 from nashra.config import Settings
 from nashra.ingest import ingest
+from nashra.jobs import Cron
 from nashra.mail.stage import digest_jobs, digests_stage
 from nashra.pipeline import STAGES, all_jobs
 from nashra.runtime import Runtime
-from nashra.store import subscribers as db
+from nashra.store import deliveries
+from nashra.worker import next_run
 
 TOML = '[site]\nname = "نشرة الواحة"\ntimezone = "Africa/Algiers"\n\n[[digests]]\nname = "daily"\nschedule = "30 7 * * *"\n'
 DEMO_NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
@@ -65,7 +66,7 @@ def test_digest_send_dry_run_test_copy_and_send(make_settings: Callable[[str], S
     assert "sent" in sent.output and "3/3" in sent.output
     assert [p.name for p in _emls(settings)] == [f"{issue_id}-{n}.eml" for n in (1, 2, 3)]
     with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
-        assert db.delivery_counts(conn, issue_id) == {"sent": 3}
+        assert deliveries.delivery_counts(conn, issue_id) == {"sent": 3}
     again = runner.invoke(app, [*config, "digest", "send"])
     assert "nothing new" in again.output
     assert len(_emls(settings)) == 3
@@ -94,8 +95,8 @@ def test_digests_stage_sends_what_is_new_once_and_schedules_in_site_zone(
     assert https in message.get_body(("html",)).get_content()
 
     [job] = digest_jobs(runtime.settings)
-    assert job.id == "digest:daily" and isinstance(job.trigger, CronTrigger)
-    assert str(job.trigger.timezone) == "Africa/Algiers"
-    fire = job.trigger.get_next_fire_time(None, datetime(2026, 12, 1, 0, 0, tzinfo=UTC))
+    assert job.id == "digest:daily" and isinstance(job.when, Cron)
+    assert str(job.when.zone) == "Africa/Algiers"
+    fire = next_run(job.when, runtime.settings.site.zone, datetime(2026, 12, 1, 0, 0, tzinfo=UTC))
     assert fire is not None and fire.astimezone(UTC) == datetime(2026, 12, 1, 6, 30, tzinfo=UTC)
     assert "digest:daily" in [j.id for j in all_jobs(runtime.settings)]

@@ -16,7 +16,7 @@ from mailkit import DIGESTS_TOML, NOW, Received, SmtpServer, record_test_issue
 
 from nashra.config import Settings
 from nashra.runtime import Runtime
-from nashra.store import subscribers as db
+from nashra.store import deliveries
 from nashra.subscribers.csvio import import_csv
 
 RECIPIENTS = 2000
@@ -74,4 +74,4 @@ def test_sigkill_mid_send_then_restart_delivers_each_address_exactly_once(
     duplicated = {a: n for a, n in copies.items() if n != 1}
     assert duplicated == {}
     with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
-        assert db.delivery_counts(conn, issue_id) == {"sent": RECIPIENTS}
+        assert deliveries.delivery_counts(conn, issue_id) == {"sent": RECIPIENTS}

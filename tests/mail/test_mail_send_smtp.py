@@ -15,6 +15,7 @@ from nashra.digest import find_digest
 from nashra.mail.send import send_digest
 from nashra.mail.tokens import UNSUBSCRIBE, Tokens
 from nashra.runtime import Runtime
+from nashra.store import deliveries
 from nashra.store import subscribers as db
 
 
@@ -125,7 +126,7 @@ def test_hard_bounce_fails_marks_bounced_and_is_suppressed_next_time(
     assert smtp_server.handler.copies() == {"here@example.com": 1}
     with runtime.store.connect() as conn:
         assert db.find_subscriber(conn, "gone@example.com").status == "bounced"  # type: ignore[union-attr]
-        assert db.delivery_counts(conn, first_issue) == {"sent": 1, "failed": 1}
+        assert deliveries.delivery_counts(conn, first_issue) == {"sent": 1, "failed": 1}
 
     record_test_issue(runtime, subject="العدد الثاني")
     second = _send(runtime)

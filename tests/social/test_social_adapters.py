@@ -28,6 +28,7 @@ from nashra.social.post import post_pending
 from nashra.social.protocol import Channel
 from nashra.store import posts as records
 from nashra.store.articles import upsert_articles
+from nashra.store.posts import PostStatus
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -176,7 +177,7 @@ def test_mastodon_500_then_success_repeats_the_same_idempotency_key(
     assert len(keys) == 2 and keys[0] == keys[1] and fake_time.slept == [2.0]
     with runtime.store.connect() as conn:
         (row,) = records.list_records(conn)
-    assert row.status == records.POSTED and row.remote_id == "113500000000000001" and row.attempts == 2
+    assert row.status == PostStatus.POSTED and row.remote_id == "113500000000000001" and row.attempts == 2
 
 
 # --- Telegram ---------------------------------------------------------------------------------
@@ -409,7 +410,7 @@ def test_mastodon_429_waits_until_x_ratelimit_reset(
     assert 295 <= waited <= 305  # until the server's reset, whatever the clocks' skew within a second or so
     with runtime.store.connect() as conn:
         (row,) = records.list_records(conn)
-    assert row.status == records.POSTED and row.attempts == 2
+    assert row.status == PostStatus.POSTED and row.attempts == 2
 
 
 def test_bluesky_retry_after_a_5xx_rewrites_the_same_record_key(
@@ -457,7 +458,7 @@ def test_bluesky_retry_after_a_5xx_rewrites_the_same_record_key(
     assert len(rkeys) == 2 and rkeys[0] == rkeys[1] and fake_time.slept == [2.0]
     with runtime.store.connect() as conn:
         (row,) = records.list_records(conn)
-    assert row.status == records.POSTED and row.remote_id == f"at://{did}/app.bsky.feed.post/{rkeys[0]}"
+    assert row.status == PostStatus.POSTED and row.remote_id == f"at://{did}/app.bsky.feed.post/{rkeys[0]}"
 
 
 def test_bluesky_facets_for_an_arabic_link_and_tags_inside_text() -> None:

@@ -23,6 +23,7 @@ from nashra.runtime import Runtime
 from nashra.social.post import post_pending
 from nashra.store import posts as records
 from nashra.store.articles import list_articles, upsert_articles
+from nashra.store.posts import PostStatus
 
 EVERYTHING = "max_age_hours = 1000000\n"  # the demo articles are days old
 
@@ -88,7 +89,7 @@ def test_demo_is_posted_once_per_channel_and_a_second_run_posts_nothing(
 
     first = post_pending(runtime, timing=fake_time.timing)
     assert first.problems == []
-    posted = [(r.channel, r.article_id) for r in first.results if r.status == records.POSTED]
+    posted = [(r.channel, r.article_id) for r in first.results if r.status == PostStatus.POSTED]
     assert len(posted) == len(set(posted)) == 30
     assert len(httpserver.log) == 20  # telegram and webhook; the file channel writes locally
     lines = (tmp_path / "outbox" / "social" / "archive.jsonl").read_text(encoding="utf-8").splitlines()
@@ -96,7 +97,7 @@ def test_demo_is_posted_once_per_channel_and_a_second_run_posts_nothing(
         a for c, a in posted if c == "archive"
     )
     rows = _rows(runtime)
-    assert len(rows) == 30 and {r.status for r in rows} == {records.POSTED}
+    assert len(rows) == 30 and {r.status for r in rows} == {PostStatus.POSTED}
     assert all(
         r.remote_url and r.remote_url.startswith("https://t.me/nashra_news/")
         for r in rows
@@ -134,10 +135,10 @@ def test_429_waits_for_telegrams_retry_after_then_posts(
     )
     runtime = _one_article_runtime(make_runtime, _telegram_toml(httpserver))
     run = post_pending(runtime, timing=fake_time.timing)
-    assert [r.status for r in run.results] == [records.POSTED]
+    assert [r.status for r in run.results] == [PostStatus.POSTED]
     assert fake_time.slept == [37.0] and len(httpserver.log) == 2
     (row,) = _rows(runtime)
-    assert row.status == records.POSTED and row.attempts == 2 and row.remote_id == "1000"
+    assert row.status == PostStatus.POSTED and row.attempts == 2 and row.remote_id == "1000"
 
 
 def test_500_then_success_backs_off_and_posts_once(
@@ -154,7 +155,7 @@ def test_500_then_success_backs_off_and_posts_once(
     post_pending(runtime, timing=fake_time.timing)
     assert fake_time.slept == [2.0, 4.0]  # exponential backoff
     (row,) = _rows(runtime)
-    assert row.status == records.POSTED and row.attempts == 3
+    assert row.status == PostStatus.POSTED and row.attempts == 3
 
 
 def test_persistent_5xx_is_left_for_a_later_run_not_looped(
@@ -170,7 +171,7 @@ def test_persistent_5xx_is_left_for_a_later_run_not_looped(
     runtime = _one_article_runtime(make_runtime, _telegram_toml(httpserver, "max_attempts = 3\n"))
     post_pending(runtime, timing=fake_time.timing)
     (row,) = _rows(runtime)
-    assert row.status == records.RETRY and row.attempts == 3 and len(httpserver.log) == 3
+    assert row.status == PostStatus.RETRY and row.attempts == 3 and len(httpserver.log) == 3
     assert row.next_attempt_at is not None and "Service Unavailable" in (row.last_error or "")
     post_pending(runtime, timing=fake_time.timing)  # not due yet
     assert len(httpserver.log) == 3
@@ -191,9 +192,9 @@ def test_permanent_403_is_recorded_with_the_message_and_not_retried(
     )
     runtime = _one_article_runtime(make_runtime, _telegram_toml(httpserver))
     run = post_pending(runtime, timing=fake_time.timing)
-    assert [r.status for r in run.results] == [records.FAILED]
+    assert [r.status for r in run.results] == [PostStatus.FAILED]
     (row,) = _rows(runtime)
-    assert row.status == records.FAILED and row.attempts == 1
+    assert row.status == PostStatus.FAILED and row.attempts == 1
     assert row.last_error == "403 Forbidden: bot is not a member of the channel chat"
     post_pending(runtime, timing=fake_time.timing)
     assert len(httpserver.log) == 1 and fake_time.slept == []
@@ -214,7 +215,7 @@ def test_timeout_after_sending_to_telegram_is_unknown_for_the_operator(
     httpserver.expect_request("/bot123:secret/sendMessage").respond_with_handler(_sequence(slow))
     runtime = _one_article_runtime(make_runtime, _telegram_toml(httpserver, "timeout_seconds = 0.2\n"))
     run = post_pending(runtime, timing=fake_time.timing)
-    assert [r.status for r in run.results] == [records.UNKNOWN]
+    assert [r.status for r in run.results] == [PostStatus.UNKNOWN]
     post_pending(runtime, timing=fake_time.timing)
     assert len(httpserver.log) <= 1 and fake_time.slept == []  # never repeated blindly
     (row,) = _rows(runtime)
@@ -222,7 +223,7 @@ def test_timeout_after_sending_to_telegram_is_unknown_for_the_operator(
         assert records.resolve(conn, row.id, posted=False, now=fake_time.now())
     time.sleep(0.7)  # let the (single-threaded) fake finish the slow answer it is still giving
     post_pending(runtime, timing=fake_time.timing)
-    assert _rows(runtime)[0].status == records.POSTED
+    assert _rows(runtime)[0].status == PostStatus.POSTED
 
 
 def test_quiet_hours_and_spacing_hold_posts(
@@ -239,7 +240,7 @@ def test_quiet_hours_and_spacing_hold_posts(
 
     fake_time.current = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # 08:00 local
     run = post_pending(runtime, timing=fake_time.timing)
-    assert [r.status for r in run.results].count(records.POSTED) == 1
+    assert [r.status for r in run.results].count(PostStatus.POSTED) == 1
     fake_time.current += timedelta(minutes=10)
     post_pending(runtime, timing=fake_time.timing)
     assert len(_rows(runtime)) == 1
@@ -263,7 +264,7 @@ def test_edits_are_reposted_only_when_configured(
         article = list_articles(conn, limit=1)[0].article
         upsert_articles(conn, [replace(article, lead="تحديث: " + article.lead)], now=datetime.now(UTC))
     run = post_pending(runtime, timing=fake_time.timing)
-    assert [(r.channel, r.status) for r in run.results] == [("again", records.POSTED)]
+    assert [(r.channel, r.status) for r in run.results] == [("again", PostStatus.POSTED)]
     again = {r.article_id: r for r in _rows(runtime, "again")}
     assert again[run.results[0].article_id].article_version == 2
     assert run.results[0].post is not None and run.results[0].post.text.split("\n")[2].startswith("تحديث: ")
@@ -306,7 +307,7 @@ def test_old_articles_filters_and_a_crashed_attempt(
     assert {r.article_id for r in _rows(runtime, "recent")} == recent
     assert {r.article_id for r in _rows(runtime, "sport")} == sport
     tg = {r.article_id: r.status for r in _rows(runtime, "tg")}
-    assert tg == {a: records.UNKNOWN if a == victim else records.POSTED for a in elections}
+    assert tg == {a: PostStatus.UNKNOWN if a == victim else PostStatus.POSTED for a in elections}
     assert len(httpserver.log) == len(elections) - 1
 
 
@@ -330,7 +331,7 @@ def test_x_429_waits_until_the_reset_header_then_posts(
     post_pending(runtime, timing=fake_time.timing)
     assert fake_time.slept == [120.0]
     (row,) = _rows(runtime)
-    assert row.status == records.POSTED and row.remote_url == "https://x.com/i/web/status/1861"
+    assert row.status == PostStatus.POSTED and row.remote_url == "https://x.com/i/web/status/1861"
 
 
 @responses.activate
@@ -364,8 +365,8 @@ def test_x_duplicate_content_counts_as_posted_and_other_403_fails(
     )
     post_pending(runtime, timing=fake_time.timing)
     rows = {r.channel: r for r in _rows(runtime)}
-    assert rows["x"].status == records.POSTED and rows["x"].remote_id is None
-    assert rows["x2"].status == records.FAILED and "not permitted" in (rows["x2"].last_error or "")
+    assert rows["x"].status == PostStatus.POSTED and rows["x"].remote_id is None
+    assert rows["x2"].status == PostStatus.FAILED and "not permitted" in (rows["x2"].last_error or "")
     assert len(responses.calls) == 2 and fake_time.slept == []
 
 
@@ -397,13 +398,15 @@ def test_claiming_is_once_only_on_both_databases(make_runtime: Callable[[str], R
         )
     assert first is not None and again is None and other is not None
     with runtime.store.begin() as conn:
-        records.finish(conn, first, status=records.RETRY, now=now, attempts=1, error="503")
+        records.finish(conn, first, status=PostStatus.RETRY, now=now, attempts=1, error="503")
         (row,) = records.list_records(conn, channel="c")
         assert records.reclaim(conn, row, version=1, text="t", now=now)
         assert not records.reclaim(conn, row, version=1, text="t", now=now)  # the status moved on
         record = records.get_record(conn, first)
-        assert record is not None and record.status == records.PUBLISHING
-        records.finish(conn, first, status=records.POSTED, now=now, attempts=2, remote_id="9", remote_url="u")
+        assert record is not None and record.status == PostStatus.PUBLISHING
+        records.finish(
+            conn, first, status=PostStatus.POSTED, now=now, attempts=2, remote_id="9", remote_url="u"
+        )
         assert records.last_posted_at(conn, "c") == now.replace(microsecond=now.microsecond)
         assert conn.execute(select(records.social_posts.c.remote_id)).scalars().all().count("9") == 1
 
@@ -437,18 +440,18 @@ def test_refused_credentials_pause_the_channel_until_the_operator_acts(
     )
     runtime = _two_articles_runtime(make_runtime, _telegram_toml(httpserver))
     run = post_pending(runtime, timing=fake_time.timing)
-    assert [r.status for r in run.results] == [records.FAILED]  # the second article is not even tried
+    assert [r.status for r in run.results] == [PostStatus.FAILED]  # the second article is not even tried
     fake_time.current += timedelta(minutes=30)
     run = post_pending(runtime, timing=fake_time.timing)
     assert {r.status for r in run.results} == {"held"} and "credentials refused (401 Unauthorized)" in (
         run.results[0].held or ""
     )
     assert len(httpserver.log) == 1
-    (refused,) = [r for r in _rows(runtime) if r.status == records.FAILED]
+    (refused,) = [r for r in _rows(runtime) if r.status == PostStatus.FAILED]
     with runtime.store.begin() as conn:  # the operator fixed the token and asks for the post again
         assert records.resolve(conn, refused.id, posted=False, now=fake_time.now())
     post_pending(runtime, timing=fake_time.timing)
-    assert {r.status for r in _rows(runtime)} == {records.POSTED} and len(httpserver.log) == 3
+    assert {r.status for r in _rows(runtime)} == {PostStatus.POSTED} and len(httpserver.log) == 3
 
 
 def test_a_long_rate_limit_holds_the_channel_until_the_reset(
@@ -464,7 +467,7 @@ def test_a_long_rate_limit_holds_the_channel_until_the_reset(
     runtime = _two_articles_runtime(make_runtime, _telegram_toml(httpserver))
     run = post_pending(runtime, timing=fake_time.timing)
     assert [r.status for r in run.results] == [
-        records.RETRY
+        PostStatus.RETRY
     ] and fake_time.slept == []  # over max_wait_seconds
     (waiting,) = _rows(runtime)
     assert waiting.next_attempt_at == fake_time.now() + timedelta(seconds=3600)
@@ -474,7 +477,9 @@ def test_a_long_rate_limit_holds_the_channel_until_the_reset(
     assert len(httpserver.log) == 1
     fake_time.current += timedelta(minutes=2)
     post_pending(runtime, timing=fake_time.timing)
-    assert [r.status for r in _rows(runtime)] == [records.POSTED, records.POSTED] and len(httpserver.log) == 3
+    assert [r.status for r in _rows(runtime)] == [PostStatus.POSTED, PostStatus.POSTED] and len(
+        httpserver.log
+    ) == 3
 
 
 def test_the_attempt_is_committed_before_the_platform_is_called(
@@ -495,4 +500,4 @@ def test_the_attempt_is_committed_before_the_platform_is_called(
 
     monkeypatch.setattr(FileChannel, "publish", publish)
     post_pending(runtime, timing=fake_time.timing)
-    assert seen == [records.PUBLISHING] and _rows(runtime)[0].status == records.POSTED
+    assert seen == [PostStatus.PUBLISHING] and _rows(runtime)[0].status == PostStatus.POSTED

@@ -24,6 +24,7 @@ from nashra.social.post import post_pending
 from nashra.social.protocol import ChannelContext
 from nashra.social.registry import CHANNELS, build_channels
 from nashra.store import posts as records
+from nashra.store.posts import PostStatus
 from plugin_dist import installed
 
 ACME = '''
@@ -101,7 +102,7 @@ def test_a_third_party_adapter_is_picked_up_by_configuration_alone(
     )
     ingest(runtime)
     run = post_pending(runtime, timing=fake_time.timing)
-    assert {r.status for r in run.results} == {records.POSTED} and len(run.results) == 10
+    assert {r.status for r in run.results} == {PostStatus.POSTED} and len(run.results) == 10
     posts = json.loads(sent.read_text(encoding="utf-8"))
     assert len(posts) == 10 and all(p["room"] == "newsroom" and len(p["text"]) <= 140 for p in posts)
     assert post_pending(runtime, timing=fake_time.timing).results == []
@@ -218,8 +219,7 @@ def test_nashra_post_dry_run_json_shows_exactly_what_would_be_sent(tmp_path: Pat
 def test_the_worker_gets_one_job_per_channel_and_run_once_posts(
     make_runtime: Callable[[str], Runtime], tmp_path: Path
 ) -> None:
-    from apscheduler.triggers.interval import IntervalTrigger
-
+    from nashra.jobs import Every
     from nashra.pipeline import STAGES, all_jobs, followers_of_ingest, run_cycle
 
     runtime = make_runtime(
@@ -229,9 +229,8 @@ def test_the_worker_gets_one_job_per_channel_and_run_once_posts(
     )
     jobs = {job.id: job for job in all_jobs(runtime.settings) if job.id.startswith("social:")}
     assert set(jobs) == {"social:a", "social:c"}
-    assert isinstance(jobs["social:a"].trigger, IntervalTrigger)
-    assert jobs["social:a"].trigger.interval.total_seconds() == 120
-    assert jobs["social:c"].trigger.interval.total_seconds() == 300
+    assert jobs["social:a"].when == Every(minutes=2)
+    assert jobs["social:c"].when == Every(minutes=5)
     assert "social" in [s.name for s in followers_of_ingest(STAGES)]
     reports = {r.stage: r for r in run_cycle(runtime)}
     assert reports["social"].counts == {"posted": 20}
@@ -242,7 +241,7 @@ def test_the_worker_gets_one_job_per_channel_and_run_once_posts(
 
 
 def test_a_bad_channel_table_is_a_stage_problem_not_a_crash(make_runtime: Callable[[str], Runtime]) -> None:
-    from nashra.social.post import social_stage
+    from nashra.social.stage import social_stage
 
     runtime = make_runtime('[[channels]]\ntype = "telegram"\nname = "t"\n')
     report = social_stage(runtime)
@@ -272,7 +271,7 @@ def test_operator_resolves_an_unknown_post_from_the_cli(tmp_path: Path, database
         records.finish(
             conn,
             post_id,
-            status=records.UNKNOWN,
+            status=PostStatus.UNKNOWN,
             now=datetime.now(UTC),
             attempts=1,
             error="ReadTimeout: timed out",
@@ -308,4 +307,4 @@ def test_operator_resolves_an_unknown_post_from_the_cli(tmp_path: Path, database
     with store.connect() as conn:
         record = records.get_record(conn, post_id)
     store.close()
-    assert record is not None and record.status == records.POSTED and record.posted_at is not None
+    assert record is not None and record.status == PostStatus.POSTED and record.posted_at is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from nashra.store import Store
+from nashra.store import Store, deliveries
 from nashra.store import subscribers as db
 from nashra.subscribers import add_subscriber
 
@@ -30,13 +30,13 @@ def _fill(store: Store) -> dict[str, int]:
 def test_eligibility_and_idempotent_queueing(store: Store) -> None:
     ids = _fill(store)
     with store.begin() as conn:
-        assert db.count_eligible(conn, ["default"], "daily") == 2
-        assert db.count_eligible(conn, ["default"], "weekly") == 3
-        assert db.count_eligible(conn, ["default", "vip"], "daily") == 3
-        assert db.create_deliveries(conn, 1, ["default", "vip"], "daily", now=NOW) == 3
-        assert db.create_deliveries(conn, 1, ["default", "vip"], "daily", now=NOW) == 0
-        assert db.delivery_counts(conn, 1) == {"queued": 3}
-        queued = {row.subscriber_id for row in conn.execute(db.deliveries.select())}
+        assert deliveries.count_eligible(conn, ["default"], "daily") == 2
+        assert deliveries.count_eligible(conn, ["default"], "weekly") == 3
+        assert deliveries.count_eligible(conn, ["default", "vip"], "daily") == 3
+        assert deliveries.create_deliveries(conn, 1, ["default", "vip"], "daily", now=NOW) == 3
+        assert deliveries.create_deliveries(conn, 1, ["default", "vip"], "daily", now=NOW) == 0
+        assert deliveries.delivery_counts(conn, 1) == {"queued": 3}
+        queued = {row.subscriber_id for row in conn.execute(deliveries.deliveries.select())}
     assert queued == {ids["all@example.com"], ids["both-lists@example.com"], ids["vip@example.com"]}
 
 
@@ -44,7 +44,7 @@ def test_keyset_claims_skip_departed_and_release_stale(store: Store) -> None:
     with store.begin() as conn:
         for n in range(7):
             add_subscriber(conn, f"r{n}@example.com", now=NOW)
-        db.create_deliveries(conn, 9, ["default"], "daily", now=NOW)
+        deliveries.create_deliveries(conn, 9, ["default"], "daily", now=NOW)
         leaving = db.find_subscriber(conn, "r2@example.com")
         assert leaving is not None
         db.set_status(conn, leaving.id, "unsubscribed", now=NOW)
@@ -53,7 +53,7 @@ def test_keyset_claims_skip_departed_and_release_stale(store: Store) -> None:
     cursor, skipped = 0, 0
     with store.connect() as conn:
         while True:
-            result = db.claim_batch(conn, 9, "run-1", after_id=cursor, limit=3, now=NOW)
+            result = deliveries.claim_batch(conn, 9, "run-1", after_id=cursor, limit=3, now=NOW)
             conn.commit()
             if result.last_id is None:
                 break
@@ -62,21 +62,26 @@ def test_keyset_claims_skip_departed_and_release_stale(store: Store) -> None:
             seen += [c.email for c in result.claimed]
         assert seen == [f"r{n}@example.com" for n in range(7) if n != 2]
         assert skipped == 1
-        assert db.delivery_counts(conn, 9) == {"sending": 6, "skipped": 1}
+        assert deliveries.delivery_counts(conn, 9) == {"sending": 6, "skipped": 1}
         # A second sender finds nothing to claim while the rows are "sending".
-        assert db.claim_batch(conn, 9, "run-2", after_id=0, limit=10, now=NOW).claimed == []
+        assert deliveries.claim_batch(conn, 9, "run-2", after_id=0, limit=10, now=NOW).claimed == []
 
-        ids = [row.id for row in conn.execute(db.deliveries.select().order_by(db.deliveries.c.id))]
-        db.mark_sent(conn, ids[:2], now=NOW)
-        db.mark_deferred(conn, ids[3], "451 later", next_attempt_at=NOW + timedelta(minutes=5), now=NOW)
+        ids = [
+            row.id
+            for row in conn.execute(deliveries.deliveries.select().order_by(deliveries.deliveries.c.id))
+        ]
+        deliveries.mark_sent(conn, ids[:2], now=NOW)
+        deliveries.mark_deferred(
+            conn, ids[3], "451 later", next_attempt_at=NOW + timedelta(minutes=5), now=NOW
+        )
         conn.commit()
-        assert db.release_stale_claims(conn, 9, now=NOW) == 3
+        assert deliveries.release_stale_claims(conn, 9, now=NOW) == 3
         conn.commit()
-        assert db.delivery_counts(conn, 9) == {"sent": 2, "queued": 3, "deferred": 1, "skipped": 1}
-        assert db.next_due(conn, 9) == NOW + timedelta(minutes=5)
-        not_yet = db.claim_batch(conn, 9, "run-3", after_id=0, limit=10, now=NOW)
+        assert deliveries.delivery_counts(conn, 9) == {"sent": 2, "queued": 3, "deferred": 1, "skipped": 1}
+        assert deliveries.next_due(conn, 9) == NOW + timedelta(minutes=5)
+        not_yet = deliveries.claim_batch(conn, 9, "run-3", after_id=0, limit=10, now=NOW)
         assert len(not_yet.claimed) == 3
-        later = db.claim_batch(conn, 9, "run-4", after_id=0, limit=10, now=NOW + timedelta(minutes=6))
+        later = deliveries.claim_batch(conn, 9, "run-4", after_id=0, limit=10, now=NOW + timedelta(minutes=6))
         assert [c.delivery_id for c in later.claimed] == [ids[3]]
 
 

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from nashra.cli.app import STATE, console
 from nashra.cli.digest import digest_app
-from nashra.mail.send import SendSummary
+from nashra.mail.send import SendStatus, SendSummary
 
 
 def _rate_column() -> TextColumn:
@@ -78,13 +78,13 @@ def send_command(
     nobody gets a copy twice, and an interrupted send resumes where it stopped."""
     from nashra.digest import find_digest, open_issue, prepare_digest
     from nashra.mail.send import send_digest, send_test
-    from nashra.store.subscribers import count_eligible
+    from nashra.store.deliveries import count_eligible
 
     with STATE.runtime() as runtime:
         digest = find_digest(runtime.settings, name)
         if to is not None:
             summary = send_test(runtime, digest, to)
-            if summary.status == "nothing-new":
+            if summary.status is SendStatus.NOTHING_NEW:
                 console.print(f"digest {digest.name}: nothing new to send.")
                 return
             if summary.sent:
@@ -134,17 +134,17 @@ def send_command(
 
             summary = send_digest(runtime, digest, progress=progress)
             progress(summary)
-        if summary.status == "nothing-new":
+        if summary.status is SendStatus.NOTHING_NEW:
             console.print(f"digest {digest.name}: nothing new since the last issue; nothing sent.")
             return
-        if summary.status == "busy":
+        if summary.status is SendStatus.BUSY:
             console.print(
                 f"[yellow]digest {digest.name}: another nashra process is sending it right now; "
                 "nothing done (run again once it has finished).[/]",
                 highlight=False,
             )
             raise typer.Exit(1)
-        if summary.status == "no-recipients":
+        if summary.status is SendStatus.NO_RECIPIENTS:
             console.print(
                 f"digest {digest.name}: no active subscriber on {', '.join(digest.recipients)}; "
                 "nothing recorded or sent (add some with `nashra subscribers add`).",
@@ -152,7 +152,7 @@ def send_command(
             )
             return
         _print_summary(summary)
-        if summary.status == "paused":
+        if summary.status is SendStatus.PAUSED:
             console.print(
                 "[yellow]the mail server stayed unreachable; the rest is kept and resumes on the next run[/]"
             )

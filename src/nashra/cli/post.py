@@ -13,6 +13,7 @@ from rich.table import Table
 from nashra.cli.app import STATE, app, console
 from nashra.social.post import PostResult, post_pending
 from nashra.store import posts as records
+from nashra.store.posts import PostStatus
 
 
 class Format(StrEnum):
@@ -68,8 +69,8 @@ def post_command(
 ) -> None:
     """Post new articles to every channel once (or just --channel); --dry-run shows the exact posts."""
     with STATE.runtime() as runtime:
-        if mark_posted is not None or send_again is not None:
-            record_id = mark_posted if mark_posted is not None else send_again
+        record_id = mark_posted if mark_posted is not None else send_again
+        if record_id is not None:
             with runtime.store.begin() as conn:
                 done = records.resolve(conn, record_id, posted=mark_posted is not None, now=datetime.now(UTC))
             if not done:
@@ -86,7 +87,7 @@ def post_command(
         else:
             _print_table(run.results, dry_run=dry_run)
             with runtime.store.connect() as conn:
-                unknown = records.list_records(conn, status=records.UNKNOWN, channel=channel)
+                unknown = records.list_records(conn, status=PostStatus.UNKNOWN, channel=channel)
             for record in unknown:
                 console.print(
                     f"[yellow]unknown outcome[/] post {record.id} ({record.channel}, article {record.article_id}): "
@@ -97,5 +98,5 @@ def post_command(
                 )
         for problem in run.problems:
             console.print(f"[yellow]•[/] {problem}", highlight=False, soft_wrap=True)
-        if any(r.status in (records.FAILED, records.UNKNOWN) for r in run.results):
+        if any(r.status in (PostStatus.FAILED, PostStatus.UNKNOWN) for r in run.results):
             raise typer.Exit(1)

@@ -11,6 +11,7 @@ from nashra.pipeline import all_jobs
 from nashra.sources.registry import configured_sources
 from nashra.store.articles import count_articles
 from nashra.store.sources import all_states
+from nashra.worker import next_run
 
 
 def _ago(moment: datetime | None) -> str:
@@ -52,7 +53,7 @@ def status() -> None:
         jobs.add_column("next run")
         now = datetime.now(settings.site.zone)
         for job in all_jobs(settings):
-            upcoming = job.trigger.get_next_fire_time(None, now)
+            upcoming = next_run(job.when, settings.site.zone, now)
             jobs.add_row(job.id, upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never")
         console.print(jobs)
         console.print(f"articles stored: {sum(counts.values())}")

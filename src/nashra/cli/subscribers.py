@@ -145,14 +145,14 @@ def count_command(
     ] = None,
 ) -> None:
     """Subscribers per status."""
-    from nashra.store.subscribers import SUBSCRIBER_STATUSES, count_by_status
+    from nashra.store.subscribers import SubscriberStatus, count_by_status
 
     with STATE.runtime() as runtime, runtime.store.connect() as conn:
         counts = count_by_status(conn, list_name=list_name)
     table = Table(title=f"subscribers{f' on {list_name}' if list_name else ''}")
     table.add_column("status")
     table.add_column("count", justify="right")
-    for status in SUBSCRIBER_STATUSES:
+    for status in SubscriberStatus:
         table.add_row(status, str(counts.get(status, 0)))
     table.add_row("[bold]total[/]", f"[bold]{sum(counts.values())}[/]")
     console.print(table)

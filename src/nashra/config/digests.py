@@ -12,49 +12,9 @@ from typing import Annotated, Literal
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nashra.config.cron import parse_cron
+
 LeadRule = Literal["newest_with_image", "newest", "none"]
-
-_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def _cron_weekdays(field: str) -> str:
-    """Standard cron weekdays (0 or 7 = Sunday) as names, which APScheduler 3 reads unambiguously.
-
-    APScheduler 3's `from_crontab` keeps numbers as they are but counts from Monday = 0, so
-    "1-5" would mean Tuesday to Saturday there.
-    """
-    if field == "*" or not any(c.isdigit() for c in field):
-        return field
-    if any(c.isalpha() for c in field):
-        raise ValueError(f"day of week {field!r}: use numbers (0-7) or names (mon-sun), not both")
-    days: set[int] = set()
-    for part in field.split(","):
-        body, slash, step_text = part.partition("/")
-        step = int(step_text) if slash else 1
-        if body == "*":
-            start, end = 0, 6
-        elif "-" in body:
-            first, last = body.split("-", 1)
-            start, end = int(first), int(last)
-        else:
-            start = int(body)
-            end = 7 if slash else start
-        if not (0 <= start <= end <= 7) or step < 1:
-            raise ValueError(f"day of week {field!r} is not a valid cron field")
-        days.update(day % 7 for day in range(start, end + 1, step))
-    return ",".join(_DAY_NAMES[day] for day in sorted(days))
-
-
-def apscheduler_crontab(expression: str) -> str:
-    """A standard 5-field cron expression rewritten so APScheduler 3 fires on the same days."""
-    fields = expression.split()
-    if len(fields) != 5:
-        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
-    try:
-        fields[4] = _cron_weekdays(fields[4])
-    except ValueError as exc:
-        raise ValueError(str(exc).replace("invalid literal for int() with base 10", "not a number")) from None
-    return " ".join(fields)
 
 
 def _check_template(value: str) -> str:
@@ -69,7 +29,10 @@ class DigestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    schedule: str = Field(default="0 7 * * *", description="cron expression in the site's time zone")
+    schedule: str = Field(
+        default="0 7 * * *",
+        description="standard 5-field cron expression (0 = Sunday) in the site's time zone",
+    )
     window: Literal["since_last"] | Annotated[int, Field(gt=0)] = Field(
         default="since_last",
         description='"since_last": everything not in an earlier issue; or a number of hours',
@@ -98,10 +61,8 @@ class DigestSettings(BaseModel):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
-            CronTrigger.from_crontab(apscheduler_crontab(value))
+            parse_cron(value)
         except ValueError as exc:
             raise ValueError(f'not a 5-field cron expression ({exc}); e.g. "0 7 * * *"') from None
         return value

@@ -17,6 +17,7 @@ from nashra.store.articles import get_articles
 from nashra.store.digests import (
     IncludedArticle,
     IssueRecord,
+    IssueStatus,
     get_issue,
     insert_issue,
     newest_unsent_issue,
@@ -51,7 +52,7 @@ def open_issue(conn: Connection, digest: str) -> IssueRecord | None:
     return newest_unsent_issue(conn, digest)
 
 
-def mark_issue(conn: Connection, issue_id: int, status: str, *, now: datetime) -> None:
+def mark_issue(conn: Connection, issue_id: int, status: IssueStatus, *, now: datetime) -> None:
     """Move an issue to "sending" or "sent" ("sent" also stamps sent_at)."""
     if not set_status(conn, issue_id, status, now=now):
         raise LookupError(f"no digest issue with id {issue_id}")

@@ -120,13 +120,16 @@ class _Base64Part:
 def fold_header(name: str, value: str) -> bytes:
     """One header, RFC 2047-encoded where needed and folded to 78 characters, CRLF-terminated."""
     header = policy.SMTP.header_factory(name, value)
-    return header.fold(policy=policy.SMTP).encode("ascii")
+    folded: str = header.fold(policy=policy.SMTP)
+    return folded.encode("ascii")
 
 
 def _encoded_words(text: str) -> bytes:
     """RFC 2047 "B" encoded-words of at most 45 UTF-8 bytes (72 characters), split between
     characters and folded one per line: what email.header does, without its cost per recipient."""
-    words, chunk, size = [], [], 0
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
     for char in text:
         width = len(char.encode("utf-8"))
         if size + width > 45:
@@ -248,7 +251,7 @@ def dkim_signer(mail: MailSettings, key_path: Path | None) -> Callable[[bytes], 
     domain = (settings.domain or mail.sender_domain).encode("ascii")
 
     def sign(message: bytes) -> bytes:
-        return dkim.sign(
+        signature: bytes = dkim.sign(
             message,
             selector,
             domain,
@@ -257,5 +260,6 @@ def dkim_signer(mail: MailSettings, key_path: Path | None) -> Callable[[bytes], 
             canonicalize=(b"relaxed", b"relaxed"),
             linesep=b"\r\n",
         )
+        return signature
 
     return sign

@@ -23,8 +23,8 @@ the subscriber "bounced" so later sends skip it. An unreachable server pauses th
 (claimed rows go back to "queued"), which resumes where it was after `pause_seconds`; after
 `max_pauses` failed reconnects it stops, leaving the issue "sending" for the next run.
 
-Two senders must not work on one issue at the same time (the worker runs a digest job with
-max_instances=1; do not run `nashra digest send` for a digest while the worker is sending it).
+Two senders never work on one issue at the same time: each takes the digest's sender lock
+(nashra.mail.lock) first, and a second sender, be it `nashra digest send` or the worker, stops as "busy".
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from urllib.parse import quote
 
 from nashra.config import Settings
@@ -54,10 +55,13 @@ from nashra.logs import event
 from nashra.mail.lock import sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
 from nashra.mail.tokens import UNSUBSCRIBE, Tokens
-from nashra.mail.transport import Envelope, Outcome, ServerUnavailable, Transport, send_one
+from nashra.mail.transport import Commit, Envelope, Outcome, ServerUnavailable, Transport, send_one
 from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
-from nashra.store import subscribers as db
+from nashra.store import deliveries
+from nashra.store.deliveries import Claimed, DeliveryStatus
+from nashra.store.digests import IssueStatus
+from nashra.store.subscribers import SubscriberStatus, set_status
 from nashra.subscribers.addresses import normalise_email
 
 log = logging.getLogger(__name__)
@@ -65,12 +69,22 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 50
 
 
+class SendStatus(StrEnum):
+    """How a send (or a test send) ended; the values are what the CLI prints and stages count."""
+
+    NOTHING_NEW = "nothing-new"  # no open issue and nothing new to put in one
+    NO_RECIPIENTS = "no-recipients"  # nobody would receive it: nothing recorded
+    BUSY = "busy"  # another process holds this digest's sender lock
+    SENT = "sent"  # every row has its final outcome; the issue is "sent"
+    PAUSED = "paused"  # the mail server stayed unreachable; the next run resumes
+    TEST = "test"  # a test send to one address, nothing recorded
+
+
 @dataclass
 class SendSummary:
     digest: str
     issue_id: int | None = None
-    status: str = "nothing-new"
-    """nothing-new | no-recipients | busy | sent | paused | test"""
+    status: SendStatus = SendStatus.NOTHING_NEW
     total: int = 0
     sent: int = 0
     retried: int = 0
@@ -150,10 +164,10 @@ class Ledger:
     def close(self) -> None:
         self._conn.close()
 
-    def claim_batch(self, summary: SendSummary, limit: int) -> list[db.Claimed]:
+    def claim_batch(self, summary: SendSummary, limit: int) -> list[Claimed]:
         """The next rows to send ([] once this pass has seen every row)."""
         while not self.exhausted:
-            result = db.claim_batch(
+            result = deliveries.claim_batch(
                 self._conn,
                 self.issue_id,
                 self.claim,
@@ -171,11 +185,11 @@ class Ledger:
                 return result.claimed
         return []
 
-    def mark_sent(self, items: Sequence[db.Claimed]) -> None:
-        db.mark_sent(self._conn, [i.delivery_id for i in items], now=datetime.now(UTC))
+    def mark_sent(self, items: Sequence[Claimed]) -> None:
+        deliveries.mark_sent(self._conn, [i.delivery_id for i in items], now=datetime.now(UTC))
         self._conn.commit()
 
-    def record(self, results: Sequence[tuple[db.Claimed, Outcome]], summary: SendSummary) -> None:
+    def record(self, results: Sequence[tuple[Claimed, Outcome]], summary: SendSummary) -> None:
         """Book the outcomes of a batch (sent ones were booked by mark_sent already)."""
         now = datetime.now(UTC)
         refused = False
@@ -188,7 +202,7 @@ class Ledger:
             attempts = item.attempts + 1
             if outcome.kind == "temporary" and attempts < self._smtp.retry_attempts:
                 delay = self._smtp.retry_backoff_seconds * (2 ** (attempts - 1))
-                db.mark_deferred(
+                deliveries.mark_deferred(
                     self._conn,
                     item.delivery_id,
                     outcome.describe(),
@@ -198,11 +212,17 @@ class Ledger:
                 )
                 summary.retried += 1
             else:
-                db.mark_failed(self._conn, item.delivery_id, outcome.describe(), now=now, counted=counted)
+                deliveries.mark_failed(
+                    self._conn, item.delivery_id, outcome.describe(), now=now, counted=counted
+                )
                 summary.failed += 1
                 if outcome.hard_bounce:
-                    db.set_status(
-                        self._conn, item.subscriber_id, "bounced", now=now, reason=outcome.describe()
+                    set_status(
+                        self._conn,
+                        item.subscriber_id,
+                        SubscriberStatus.BOUNCED,
+                        now=now,
+                        reason=outcome.describe(),
                     )
                     summary.bounced += 1
             event(
@@ -216,9 +236,9 @@ class Ledger:
         if refused:
             self._conn.commit()
 
-    def give_back(self, items: Sequence[db.Claimed]) -> None:
+    def give_back(self, items: Sequence[Claimed]) -> None:
         if items:
-            db.requeue(self._conn, [i.delivery_id for i in items], now=datetime.now(UTC))
+            deliveries.requeue(self._conn, [i.delivery_id for i in items], now=datetime.now(UTC))
             self._conn.commit()
 
     def rewind(self) -> None:
@@ -251,7 +271,7 @@ class Dispatcher:
         self.again = False
         """Set when rows were given back during a pass (one connection broke): run another pass."""
 
-    def _message(self, item: db.Claimed) -> tuple[Envelope, bytes]:
+    def _message(self, item: Claimed) -> tuple[Envelope, bytes]:
         https, mailto = self.links(item.subscriber_id, item.email)
         key = f"{self.ledger.issue_id}.{item.subscriber_id}"
         # The claim nonce keeps Message-IDs unique across installs that share a domain.
@@ -264,6 +284,10 @@ class Dispatcher:
         )
         envelope = Envelope(self.template.envelope_from, item.email, key.replace(".", "-"), wire_ready=True)
         return envelope, self.template.render(personal)
+
+    def _commit(self, batch: Sequence[Claimed]) -> Commit:
+        """What the transport calls just before the final "." of some messages of `batch` (by slot)."""
+        return lambda slots: self.ledger.mark_sent([batch[s] for s in slots])
 
     def run_pass(self, progress: ProgressFn | None) -> bool:
         """Send every due row once; False when the server went away (unsent rows were given back).
@@ -280,7 +304,7 @@ class Dispatcher:
                     try:
                         outcomes = session.send_batch(
                             [self._message(i) for i in batch],
-                            lambda slots, b=batch: self.ledger.mark_sent([b[s] for s in slots]),
+                            self._commit(batch),
                         )
                     except ServerUnavailable as exc:
                         self.ledger.give_back(claimed[offset:])
@@ -341,7 +365,7 @@ def send_digest(
                 digest=digest.name,
                 hint="another nashra process is sending this digest; it was left to finish",
             )
-            return SendSummary(digest=digest.name, status="busy")
+            return SendSummary(digest=digest.name, status=SendStatus.BUSY)
         return _send_as_only_sender(
             runtime, digest, transport=transport, progress=progress, now=now, sleep=sleep
         )
@@ -363,35 +387,35 @@ def _send_as_only_sender(
         issue = open_issue(conn, digest.name)
     if issue is None:
         with runtime.store.connect() as conn:
-            if db.count_eligible(conn, digest.recipients, digest.name) == 0:
+            if deliveries.count_eligible(conn, digest.recipients, digest.name) == 0:
                 # Recording an issue nobody receives would use up its articles for the first
                 # subscribers to come; wait until there is someone to send to.
-                summary.status = "no-recipients"
+                summary.status = SendStatus.NO_RECIPIENTS
                 return summary
         rendered = prepare_digest(runtime, digest, now=now)
         if rendered is None:
             return summary
         with runtime.store.begin() as conn:
             issue_id = record_issue(conn, rendered, now=now)
-            db.create_deliveries(conn, issue_id, digest.recipients, digest.name, now=now)
-            mark_issue(conn, issue_id, "sending", now=now)
+            deliveries.create_deliveries(conn, issue_id, digest.recipients, digest.name, now=now)
+            mark_issue(conn, issue_id, IssueStatus.SENDING, now=now)
     else:
         issue_id = issue.id
         with runtime.store.begin() as conn:
-            if issue.status == "ready":  # recorded, then crashed before its rows were queued
-                db.create_deliveries(conn, issue_id, digest.recipients, digest.name, now=now)
-                mark_issue(conn, issue_id, "sending", now=now)
-            released = db.release_stale_claims(conn, issue_id, now=now)
+            if issue.status is IssueStatus.READY:  # recorded, then crashed before its rows were queued
+                deliveries.create_deliveries(conn, issue_id, digest.recipients, digest.name, now=now)
+                mark_issue(conn, issue_id, IssueStatus.SENDING, now=now)
+            released = deliveries.release_stale_claims(conn, issue_id, now=now)
         if released:
             event(log, "send.resumed", issue=issue_id, requeued=released)
     summary.issue_id = issue_id
     with runtime.store.connect() as conn:
         issue = load_issue(conn, issue_id)
-        counts = db.delivery_counts(conn, issue_id)
+        counts = deliveries.delivery_counts(conn, issue_id)
     summary.total = sum(counts.values())
-    summary.sent = counts.get("sent", 0)
-    summary.failed = counts.get("failed", 0)
-    summary.skipped = counts.get("skipped", 0)
+    summary.sent = counts.get(DeliveryStatus.SENT, 0)
+    summary.failed = counts.get(DeliveryStatus.FAILED, 0)
+    summary.skipped = counts.get(DeliveryStatus.SKIPPED, 0)
     if not settings.web.base_url.startswith("https://"):
         event(
             log,
@@ -415,7 +439,7 @@ def _send_as_only_sender(
             sleep=sleep,
         )
         if not _deliver(runtime, dispatcher, ledger, summary, progress, sleep):
-            summary.status = "paused"
+            summary.status = SendStatus.PAUSED
             event(
                 log,
                 "send.paused",
@@ -429,10 +453,10 @@ def _send_as_only_sender(
         ledger.close()
         summary.seconds = time.monotonic() - started
     with runtime.store.begin() as conn:
-        mark_issue(conn, issue_id, "sent", now=datetime.now(UTC))
+        mark_issue(conn, issue_id, IssueStatus.SENT, now=datetime.now(UTC))
         finished = load_issue(conn, issue_id)
     write_archive(settings, finished)
-    summary.status = "sent"
+    summary.status = SendStatus.SENT
     event(
         log,
         "send.done",
@@ -478,7 +502,7 @@ def _deliver(
         if dispatcher.again:
             continue
         with runtime.store.connect() as conn:
-            due = db.next_due(conn, ledger.issue_id)
+            due = deliveries.next_due(conn, ledger.issue_id)
         if due is None:
             return True
         sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
@@ -493,9 +517,9 @@ def send_test(
     with runtime.store.connect() as conn:
         issue = open_issue(conn, digest.name)
     content = issue or prepare_digest(runtime, digest)
-    summary = SendSummary(digest=digest.name, status="test", total=1)
+    summary = SendSummary(digest=digest.name, status=SendStatus.TEST, total=1)
     if content is None:
-        summary.status = "nothing-new"
+        summary.status = SendStatus.NOTHING_NEW
         return summary
     template = _issue_template(runtime, digest, content, subject_prefix=settings.mail.test_subject_prefix)
     tokens = Tokens.from_settings(settings)

@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.digest import configured_digests
-from nashra.digest.schedule import digest_trigger, job_id
+from nashra.digest.schedule import digest_schedule, job_id
 from nashra.errors import NashraError
 from nashra.jobs import Job
 from nashra.logs import event
-from nashra.mail.send import SendSummary, send_digest
+from nashra.mail.send import SendStatus, SendSummary, send_digest
 from nashra.model import StageReport
 from nashra.runtime import Runtime
 
@@ -23,7 +23,7 @@ STAGE = "digests"
 
 
 def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None:
-    if summary.status in ("nothing-new", "no-recipients", "busy"):
+    if summary.status in (SendStatus.NOTHING_NEW, SendStatus.NO_RECIPIENTS, SendStatus.BUSY):
         report.add(summary.status.replace("-", "_"))
         return
     report.add("issues")
@@ -33,7 +33,7 @@ def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None
         if settings.mail.transport == "file":
             report.outputs.append(str(settings.outbox_dir / "mail"))
         report.outputs.append(str(settings.public_dir / "digests" / summary.digest))
-    if summary.status == "paused":
+    if summary.status is SendStatus.PAUSED:
         report.problems.append(
             f"digest {summary.digest}: mail server unreachable; {summary.sent} of "
             f"{summary.total} sent, the rest resumes on the next run"
@@ -67,4 +67,4 @@ def digest_jobs(settings: Settings) -> Sequence[Job]:
 
         return run
 
-    return [Job(job_id(d), digest_trigger(settings, d), runner(d)) for d in configured_digests(settings)]
+    return [Job(job_id(d), digest_schedule(settings, d), runner(d)) for d in configured_digests(settings)]

@@ -92,7 +92,8 @@ class Tokens:
             CONFIRM: TimestampSigner(secret, salt="nashra.confirm"),
             UNSUBSCRIBE: TimestampSigner(secret, salt="nashra.unsubscribe"),
         }
-        self._max_age = {CONFIRM: confirm_seconds, UNSUBSCRIBE: unsubscribe_seconds}
+        # Token ages are whole seconds, so flooring the limits changes nothing.
+        self._max_age = {CONFIRM: int(confirm_seconds), UNSUBSCRIBE: int(unsubscribe_seconds)}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tokens:

@@ -137,6 +137,10 @@ def compose(
     def fits(text: str) -> bool:
         return measure(text) <= limit
 
+    def measured(kept: tuple[str, ...]) -> Callable[[str], int]:
+        """The length of the post a summary makes with these hashtags (what truncation must fit)."""
+        return lambda summary_text: measure(build(summary_text, kept))
+
     for count in range(len(tags), -1, -1):
         kept = tags[:count]
         full = build(summary, kept)
@@ -144,9 +148,7 @@ def compose(
             return Composed(full, title, summary, kept)
         if not summary:
             continue
-        short = truncate(
-            summary, limit, measure=lambda s, kept=kept: measure(build(s, kept)), ellipsis=ELLIPSIS
-        )
+        short = truncate(summary, limit, measure=measured(kept), ellipsis=ELLIPSIS)
         body = short.removesuffix(ELLIPSIS)
         minimum = 1 if count == 0 else min(MIN_SUMMARY_GRAPHEMES, grapheme_len(summary))
         if body.strip() and grapheme_len(body) >= minimum and fits(build(short, kept)):

@@ -27,13 +27,13 @@ _TAG = regex.compile(r"<[^<>]*>")
 
 def x_length(text: str) -> int:
     """X's weighted length. A URL counts 23 only if X would link it (its TLD list decides)."""
-    return parse_tweet(text).weightedLength
+    return int(parse_tweet(text).weightedLength)
 
 
 def mastodon_length(text: str, *, characters_reserved_per_url: int = MASTODON_URL_LENGTH) -> int:
     """Mastodon's count: graphemes, every URL as the server's `characters_reserved_per_url`."""
     from mastodon import Mastodon
-    from mastodon.utility import url_regex
+    from mastodon.utility import url_regex  # type: ignore[attr-defined]  # re-exported, no __all__
 
     length = Mastodon.get_status_length(text)
     if characters_reserved_per_url != MASTODON_URL_LENGTH:

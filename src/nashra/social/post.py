@@ -12,26 +12,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from enum import StrEnum
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from apscheduler.triggers.interval import IntervalTrigger
-
-from nashra.config import Settings
-from nashra.errors import ConfigError, DeliveryError, TemplateError
-from nashra.jobs import Job
+from nashra.errors import DeliveryError, TemplateError
 from nashra.logs import event
-from nashra.model import StageReport, StoredArticle
+from nashra.model import StoredArticle
 from nashra.runtime import Runtime
 from nashra.social.protocol import Channel, ChannelContext, ErrorKind, Post, Published, Timing, Verdict
-from nashra.social.registry import build_channels, configured_channels
+from nashra.social.registry import build_channels
 from nashra.store import posts as records
 from nashra.store.articles import list_articles
-from nashra.store.posts import PostRecord
+from nashra.store.posts import FailureKind, PostRecord, PostStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +39,22 @@ def system_timing() -> Timing:
     return Timing(now=lambda: datetime.now(UTC), sleep=time.sleep)
 
 
+class Planned(StrEnum):
+    """What a post not sent in this run would do: go out (a dry run), or wait (`PostResult.held`)."""
+
+    PENDING = "pending"
+    HELD = "held"
+
+
 @dataclass(slots=True)
 class PostResult:
-    """One (article, channel): planned (`pending`/`held`) or what posting did."""
+    """One (article, channel): planned or what posting did."""
 
     channel: str
     channel_type: str
     article_id: str
     title: str
-    status: str
+    status: PostStatus | Planned
     post: Post | None = None
     held: str | None = None
     error: str | None = None
@@ -91,14 +92,14 @@ class _Candidate:
 
 @dataclass(slots=True)
 class _Attempt:
-    status: str
+    status: PostStatus
     attempts: int
     published: Published | None = None
     error: str | None = None
     next_attempt_at: datetime | None = None
     stop_channel: bool = False
     note: str | None = None
-    error_kind: str | None = None
+    error_kind: FailureKind | None = None
 
 
 def _matches(channel: Channel, article: StoredArticle) -> bool:
@@ -127,17 +128,17 @@ def _candidates(
         record = existing.get(article.id)
         if record is None:
             chosen.append(_Candidate(article, None))
-        elif record.status == records.RETRY and (
+        elif record.status is PostStatus.RETRY and (
             record.next_attempt_at is None or record.next_attempt_at <= now
         ):
             chosen.append(_Candidate(article, record))
-        elif record.status == records.PUBLISHING and record.updated_at < now - STALE_PUBLISHING:
+        elif record.status is PostStatus.PUBLISHING and record.updated_at < now - STALE_PUBLISHING:
             if channel.dedupes:
                 chosen.append(_Candidate(article, record))
             else:
                 orphaned.append(record)
         elif (
-            record.status == records.POSTED
+            record.status is PostStatus.POSTED
             and channel.config.repost_on_edit
             and article.version > record.article_version
         ):
@@ -181,7 +182,7 @@ def _wait_for(verdict: Verdict, attempt: int, now: datetime) -> float:
         return max(verdict.retry_after, 0.0)
     if verdict.retry_at is not None:
         return max((verdict.retry_at - now).total_seconds(), 0.0)
-    return min(BACKOFF_BASE_SECONDS * 2 ** (attempt - 1), BACKOFF_CAP_SECONDS)
+    return min(BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1), BACKOFF_CAP_SECONDS)
 
 
 def _publish(channel: Channel, post: Post, timing: Timing, attempts_before: int) -> _Attempt:
@@ -192,7 +193,7 @@ def _publish(channel: Channel, post: Post, timing: Timing, attempts_before: int)
         attempt += 1
         total = attempts_before + attempt
         try:
-            return _Attempt(records.POSTED, total, published=channel.publish(post))
+            return _Attempt(PostStatus.POSTED, total, published=channel.publish(post))
         except Exception as exc:
             verdict = channel.classify_error(exc)
             if verdict is None:
@@ -200,11 +201,11 @@ def _publish(channel: Channel, post: Post, timing: Timing, attempts_before: int)
                     "social.publish_crashed", extra={"channel": channel.name, "article": post.article_id}
                 )
                 return _Attempt(
-                    records.UNKNOWN,
+                    PostStatus.UNKNOWN,
                     total,
                     error=f"unexpected {type(exc).__name__}: {exc}",
                     stop_channel=True,
-                    error_kind="crash",
+                    error_kind=FailureKind.CRASH,
                 )
         event(
             log,
@@ -218,26 +219,34 @@ def _publish(channel: Channel, post: Post, timing: Timing, attempts_before: int)
             error=verdict.message,
         )
         if verdict.kind is ErrorKind.DUPLICATE:
-            return _Attempt(records.POSTED, total, published=Published(None), note=verdict.message)
+            return _Attempt(PostStatus.POSTED, total, published=Published(None), note=verdict.message)
         if verdict.kind is ErrorKind.AUTH:
             return _Attempt(
-                records.FAILED, total, error=verdict.message, stop_channel=True, error_kind=records.AUTH
+                PostStatus.FAILED,
+                total,
+                error=verdict.message,
+                stop_channel=True,
+                error_kind=FailureKind.AUTH,
             )
         if verdict.kind is ErrorKind.BAD_REQUEST:
-            return _Attempt(records.FAILED, total, error=verdict.message, error_kind=verdict.kind.value)
+            return _Attempt(
+                PostStatus.FAILED, total, error=verdict.message, error_kind=FailureKind.BAD_REQUEST
+            )
         if verdict.outcome_unknown and not channel.dedupes:
-            return _Attempt(records.UNKNOWN, total, error=verdict.message, error_kind="outcome_unknown")
+            return _Attempt(
+                PostStatus.UNKNOWN, total, error=verdict.message, error_kind=FailureKind.OUTCOME_UNKNOWN
+            )
         now = timing.now()
         wait = _wait_for(verdict, attempt, now)
         if attempt >= config.max_attempts or wait > config.max_wait_seconds:
             rate_limited = verdict.retry_at is not None or verdict.retry_after is not None
             return _Attempt(
-                records.RETRY,
+                PostStatus.RETRY,
                 total,
                 error=verdict.message,
                 next_attempt_at=now + timedelta(seconds=wait),
                 stop_channel=rate_limited,
-                error_kind=records.RATE_LIMITED if rate_limited else "transient",
+                error_kind=FailureKind.RATE_LIMITED if rate_limited else FailureKind.TRANSIENT,
             )
         timing.sleep(wait)
 
@@ -284,15 +293,17 @@ def _fail_before_sending(
             records.finish(
                 conn,
                 record_id,
-                status=records.FAILED,
+                status=PostStatus.FAILED,
                 now=now,
                 attempts=0,
                 error=message,
-                error_kind=ErrorKind.BAD_REQUEST.value,
+                error_kind=FailureKind.BAD_REQUEST,
             )
 
 
-def _result(channel: Channel, candidate: _Candidate, status: str, **fields: Any) -> PostResult:
+def _result(
+    channel: Channel, candidate: _Candidate, status: PostStatus | Planned, **fields: Any
+) -> PostResult:
     return PostResult(
         channel=channel.name,
         channel_type=channel.kind,
@@ -316,11 +327,11 @@ def post_channel(
                 records.finish(
                     conn,
                     record.id,
-                    status=records.UNKNOWN,
+                    status=PostStatus.UNKNOWN,
                     now=now,
                     attempts=record.attempts,
                     error="interrupted during the platform call; the platform does not deduplicate",
-                    error_kind="outcome_unknown",
+                    error_kind=FailureKind.OUTCOME_UNKNOWN,
                 )
     hold = _hold_reason(channel, runtime, now)
     missing = channel.missing_secrets() if hasattr(channel, "missing_secrets") else []
@@ -328,19 +339,21 @@ def post_channel(
         hold = f"environment variable(s) not set: {', '.join(missing)}"
     spacing = channel.config.min_spacing_minutes > 0
     for candidate in candidates:
+        post: Post | None = None
         try:
             post = channel.render(candidate.article)
             problems = channel.validate(post)
         except DeliveryError as exc:  # e.g. PostTooLong: the link alone does not fit
-            post, problems = None, [exc.message]
-        if problems:
+            problems = [exc.message]
+        if problems or post is None:
             message = "; ".join(problems)
             if not dry_run:
                 _fail_before_sending(runtime, channel, candidate, message, now)
-            results.append(_result(channel, candidate, records.FAILED, post=post, error=message))
+            results.append(_result(channel, candidate, PostStatus.FAILED, post=post, error=message))
             continue
         if hold or dry_run:
-            results.append(_result(channel, candidate, "held" if hold else "pending", post=post, held=hold))
+            planned = Planned.HELD if hold else Planned.PENDING
+            results.append(_result(channel, candidate, planned, post=post, held=hold))
             continue
         record_id = _claim(runtime, channel, candidate, post, timing.now())
         if record_id is None:
@@ -383,7 +396,7 @@ def post_channel(
         )
         if attempt.stop_channel:
             break
-        if spacing and attempt.status == records.POSTED:
+        if spacing and attempt.status is PostStatus.POSTED:
             hold = f"spacing: {channel.config.min_spacing_minutes:g} minutes between posts"
     return results
 
@@ -408,39 +421,3 @@ def post_pending(
         except TemplateError as exc:
             run.problems.append(f"channel {adapter.name}: {exc}")
     return run
-
-
-def social_stage(runtime: Runtime, channel: str | None = None) -> StageReport:
-    """The pipeline stage: post what is pending (on every channel, or one), count outcomes per status."""
-    report = StageReport("social")
-    try:
-        run = post_pending(runtime, channel=channel)
-    except (ConfigError, TemplateError) as exc:  # a bad [[channels]] table must not stop the other stages
-        report.add("config_errors")
-        report.problems.append(str(exc))
-        return report
-    for result in run.results:
-        report.add(result.status)
-        if result.status in (records.FAILED, records.UNKNOWN):
-            report.problems.append(f"{result.channel}: {result.title}: {result.status}: {result.error}")
-    report.problems.extend(run.problems)
-    files = {
-        unquote(urlsplit(r.remote_url).path)
-        for r in run.results
-        if (r.remote_url or "").startswith("file://")
-    }
-    report.outputs.extend(sorted(files))  # where the file channel wrote, for the run summary
-    return report
-
-
-def social_jobs(settings: Settings) -> Sequence[Job]:
-    """One timed job per enabled channel, every `every_minutes` (default 5), so each keeps its own pace."""
-
-    return tuple(
-        Job(
-            f"social:{config.name}",
-            IntervalTrigger(minutes=config.every_minutes, timezone=settings.site.zone),
-            partial(social_stage, channel=config.name),
-        )
-        for _, config in configured_channels(settings)
-    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +29,14 @@ from sqlalchemy import (
 from nashra.store.schema import metadata
 from nashra.store.types import UTCDateTime
 
-STATUSES = ("ready", "sending", "sent")
+
+class IssueStatus(StrEnum):
+    """`digest_issues.status`; the values are the stored text."""
+
+    READY = "ready"  # recorded; its deliveries may not be queued yet
+    SENDING = "sending"
+    SENT = "sent"
+
 
 digest_issues = Table(
     "digest_issues",
@@ -68,7 +76,7 @@ class IssueRecord:
     html: str
     text: str
     article_ids: tuple[str, ...]
-    status: str
+    status: IssueStatus
     created_at: datetime
     sent_at: datetime | None
     archive_url: str
@@ -113,7 +121,7 @@ def insert_issue(
             html=html,
             text=text,
             archive_url=archive_url,
-            status="ready",
+            status=IssueStatus.READY,
             created_at=now,
             sent_at=None,
         )
@@ -151,7 +159,7 @@ def _record(conn: Connection, row: Any) -> IssueRecord:
         html=row.html,
         text=row.text,
         article_ids=tuple(ids),
-        status=row.status,
+        status=IssueStatus(row.status),
         created_at=row.created_at,
         sent_at=row.sent_at,
         archive_url=row.archive_url,
@@ -166,19 +174,19 @@ def get_issue(conn: Connection, issue_id: int) -> IssueRecord | None:
 def newest_unsent_issue(conn: Connection, digest: str) -> IssueRecord | None:
     row = conn.execute(
         select(digest_issues)
-        .where(digest_issues.c.digest == digest, digest_issues.c.status != "sent")
+        .where(digest_issues.c.digest == digest, digest_issues.c.status != IssueStatus.SENT)
         .order_by(digest_issues.c.created_at.desc(), digest_issues.c.id.desc())
         .limit(1)
     ).one_or_none()
     return _record(conn, row) if row else None
 
 
-def set_status(conn: Connection, issue_id: int, status: str, *, now: datetime) -> bool:
+def set_status(conn: Connection, issue_id: int, status: IssueStatus, *, now: datetime) -> bool:
     """False when there is no such issue."""
-    if status not in STATUSES:
-        raise ValueError(f"issue status must be one of {', '.join(STATUSES)}; got {status!r}")
+    if status not in set(IssueStatus):  # a plain string from an untyped caller
+        raise ValueError(f"issue status must be one of {', '.join(IssueStatus)}; got {status!r}")
     values: dict[str, Any] = {"status": status}
-    if status == "sent":
+    if status == IssueStatus.SENT:
         values["sent_at"] = now
     result = conn.execute(digest_issues.update().where(digest_issues.c.id == issue_id).values(**values))
     return result.rowcount > 0

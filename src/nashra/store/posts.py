@@ -17,21 +17,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Connection, Index, Integer, String, Table, Text, UniqueConstraint, func, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from nashra.store.schema import metadata
 from nashra.store.types import UTCDateTime
 
-PUBLISHING = "publishing"
-POSTED = "posted"
-RETRY = "retry"
-FAILED = "failed"
-UNKNOWN = "unknown"
-STATUSES = (PUBLISHING, POSTED, RETRY, FAILED, UNKNOWN)
-AUTH = "auth"  # error_kind of a post refused for the channel's credentials
-RATE_LIMITED = "rate_limited"  # error_kind of a post waiting for the platform's rate-limit reset
+
+class PostStatus(StrEnum):
+    """`social_posts.status`; the values are the stored text."""
+
+    PUBLISHING = "publishing"
+    POSTED = "posted"
+    RETRY = "retry"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class FailureKind(StrEnum):
+    """`social_posts.error_kind`: why a post is not (yet) posted; the values are the stored text."""
+
+    AUTH = "auth"  # refused for the channel's credentials: the channel pauses
+    BAD_REQUEST = "bad_request"  # refused for good (or could not even be composed)
+    RATE_LIMITED = "rate_limited"  # waiting for the platform's rate-limit reset: the channel holds
+    TRANSIENT = "transient"  # gave up retrying for this run; tried again after `next_attempt_at`
+    CRASH = "crash"  # the adapter raised something it could not classify
+    OUTCOME_UNKNOWN = "outcome_unknown"  # may have reached a platform that does not deduplicate
+
 
 social_posts = Table(
     "social_posts",
@@ -63,22 +90,26 @@ class PostRecord:
     article_id: str
     channel: str
     channel_type: str
-    status: str
+    status: PostStatus
     article_version: int
     text: str
     attempts: int
     remote_id: str | None
     remote_url: str | None
     last_error: str | None
-    error_kind: str | None
+    error_kind: FailureKind | None
     created_at: datetime
     updated_at: datetime
     posted_at: datetime | None
     next_attempt_at: datetime | None
 
 
-def _record(row: object) -> PostRecord:
-    return PostRecord(**row._asdict())  # type: ignore[attr-defined]
+def _record(row: Row[Any]) -> PostRecord:
+    values = row._asdict()
+    kind = values["error_kind"]
+    return PostRecord(
+        **values | {"status": PostStatus(values["status"]), "error_kind": kind and FailureKind(kind)}
+    )
 
 
 def records_for(
@@ -97,7 +128,7 @@ def get_record(conn: Connection, record_id: int) -> PostRecord | None:
 
 
 def list_records(
-    conn: Connection, *, status: str | None = None, channel: str | None = None
+    conn: Connection, *, status: PostStatus | None = None, channel: str | None = None
 ) -> list[PostRecord]:
     query = select(social_posts).order_by(social_posts.c.id)
     if status is not None:
@@ -122,8 +153,8 @@ def rate_limited_until(conn: Connection, channel: str, now: datetime) -> datetim
     """The platform's reset time when a post of this channel is waiting for it, else None."""
     query = select(func.max(social_posts.c.next_attempt_at)).where(
         social_posts.c.channel == channel,
-        social_posts.c.status == RETRY,
-        social_posts.c.error_kind == RATE_LIMITED,
+        social_posts.c.status == PostStatus.RETRY,
+        social_posts.c.error_kind == FailureKind.RATE_LIMITED,
         social_posts.c.next_attempt_at > now,
     )
     return conn.execute(query).scalar_one_or_none()
@@ -133,11 +164,11 @@ def last_auth_failure(conn: Connection, channel: str) -> PostRecord | None:
     """The channel's latest post refused for its credentials, if that is its latest outcome at all."""
     row = conn.execute(
         select(social_posts)
-        .where(social_posts.c.channel == channel, social_posts.c.status != PUBLISHING)
+        .where(social_posts.c.channel == channel, social_posts.c.status != PostStatus.PUBLISHING)
         .order_by(social_posts.c.updated_at.desc(), social_posts.c.id.desc())
         .limit(1)
     ).one_or_none()
-    return _record(row) if row is not None and row.error_kind == AUTH else None
+    return _record(row) if row is not None and row.error_kind == FailureKind.AUTH else None
 
 
 def claim_new(
@@ -156,22 +187,24 @@ def claim_new(
     """
     try:
         with conn.begin_nested():
-            result = conn.execute(
-                social_posts.insert().values(
+            record_id = conn.execute(
+                social_posts.insert()
+                .values(
                     article_id=article_id,
                     channel=channel,
                     channel_type=channel_type,
-                    status=PUBLISHING,
+                    status=PostStatus.PUBLISHING,
                     article_version=version,
                     text=text,
                     attempts=0,
                     created_at=now,
                     updated_at=now,
                 )
-            )
+                .returning(social_posts.c.id)
+            ).scalar_one()
     except IntegrityError:
         return None
-    return int(result.inserted_primary_key[0])
+    return int(record_id)
 
 
 def reclaim(conn: Connection, record: PostRecord, *, version: int, text: str, now: datetime) -> bool:
@@ -182,7 +215,13 @@ def reclaim(conn: Connection, record: PostRecord, *, version: int, text: str, no
     result = conn.execute(
         social_posts.update()
         .where(social_posts.c.id == record.id, social_posts.c.status == record.status)
-        .values(status=PUBLISHING, article_version=version, text=text, updated_at=now, next_attempt_at=None)
+        .values(
+            status=PostStatus.PUBLISHING,
+            article_version=version,
+            text=text,
+            updated_at=now,
+            next_attempt_at=None,
+        )
     )
     return result.rowcount == 1
 
@@ -191,16 +230,16 @@ def finish(
     conn: Connection,
     record_id: int,
     *,
-    status: str,
+    status: PostStatus,
     now: datetime,
     attempts: int,
     remote_id: str | None = None,
     remote_url: str | None = None,
     error: str | None = None,
-    error_kind: str | None = None,
+    error_kind: FailureKind | None = None,
     next_attempt_at: datetime | None = None,
 ) -> None:
-    if status not in STATUSES:
+    if status not in set(PostStatus):  # a plain string from an untyped caller
         raise ValueError(f"unknown post status {status!r}")
     values: dict[str, object] = {
         "status": status,
@@ -210,7 +249,7 @@ def finish(
         "error_kind": error_kind,
         "next_attempt_at": next_attempt_at,
     }
-    if status == POSTED:
+    if status == PostStatus.POSTED:
         values.update(remote_id=remote_id, remote_url=remote_url, posted_at=now)
     conn.execute(social_posts.update().where(social_posts.c.id == record_id).values(**values))
 
@@ -219,8 +258,8 @@ def resolve(conn: Connection, record_id: int, *, posted: bool, now: datetime) ->
     """The operator's answer for an "unknown" post (it is there: posted; it is not: retry), or a
     "failed" one to send again once its cause is fixed. False when no such post is in those states."""
     values: dict[str, object] = {"updated_at": now, "next_attempt_at": None, "error_kind": None}
-    values.update({"status": POSTED, "posted_at": now} if posted else {"status": RETRY})
-    allowed = (UNKNOWN,) if posted else (UNKNOWN, FAILED)
+    values.update({"status": PostStatus.POSTED, "posted_at": now} if posted else {"status": PostStatus.RETRY})
+    allowed = (PostStatus.UNKNOWN,) if posted else (PostStatus.UNKNOWN, PostStatus.FAILED)
     result = conn.execute(
         social_posts.update()
         .where(social_posts.c.id == record_id, social_posts.c.status.in_(allowed))

@@ -19,11 +19,12 @@ from typing import TextIO
 from sqlalchemy import Connection
 
 from nashra.store import subscribers as db
+from nashra.store.subscribers import SubscriberStatus
 from nashra.subscribers.addresses import InvalidAddress, normalise_email
 from nashra.subscribers.manage import DEFAULT_LIST, add_subscriber
 
 COLUMNS = ("email", "name", "status", "digests", "consent_at", "consent_source")
-IMPORTABLE_STATUSES = ("active", "pending")
+IMPORTABLE_STATUSES = (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING)
 _BATCH = 500
 
 
@@ -93,7 +94,7 @@ def _import_row(
         report.errors.append((line, f"{address} repeats line {seen[address]}"))
         return
     seen[address] = line
-    status = (row.get("status") or "active").lower()
+    status = (row.get("status") or SubscriberStatus.ACTIVE).lower()
     if status not in IMPORTABLE_STATUSES:
         report.errors.append((line, f"status {status!r} cannot be imported; use active or pending"))
         return
@@ -110,7 +111,7 @@ def _import_row(
         name=row.get("name", ""),
         list_name=list_name,
         digests=digests,
-        status=status,
+        status=SubscriberStatus(status),
         consent_source=row.get("consent_source") or source,
         consent_at=consent_at,
     )

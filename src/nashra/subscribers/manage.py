@@ -8,14 +8,16 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from nashra.store import deliveries
 from nashra.store import subscribers as db
+from nashra.store.subscribers import SubscriberStatus
 from nashra.subscribers.addresses import normalise_email
 
 DEFAULT_LIST = "default"  # the list a digest mails unless its `recipients` say otherwise
 
 # Statuses that only the subscriber (confirm link) or the mail system may lift: an import or an
 # operator's `add` never turns an unsubscribed, bounced or complained address back on.
-STICKY = frozenset({"unsubscribed", "bounced", "complained"})
+STICKY = frozenset({SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,7 @@ def add_subscriber(
     name: str = "",
     list_name: str = DEFAULT_LIST,
     digests: Sequence[str] = (),
-    status: str = "active",
+    status: SubscriberStatus = SubscriberStatus.ACTIVE,
     consent_source: str = "cli",
     consent_at: datetime | None = None,
 ) -> AddResult:
@@ -44,12 +46,12 @@ def add_subscriber(
     "active"; a new name replaces the old one only when one is given.
     """
     address = normalise_email(email)
-    if status not in db.SUBSCRIBER_STATUSES:
-        raise ValueError(f"unknown status {status!r}; one of {', '.join(db.SUBSCRIBER_STATUSES)}")
+    if status not in set(SubscriberStatus):  # a plain string from an untyped caller
+        raise ValueError(f"unknown status {status!r}; one of {', '.join(SubscriberStatus)}")
     list_id = db.ensure_list(conn, list_name, now=now)
     existing = db.find_subscriber(conn, address)
     if existing is None:
-        consent = consent_at or (now if status == "active" else None)
+        consent = consent_at or (now if status == SubscriberStatus.ACTIVE else None)
         new_id = db.insert_subscriber(
             conn,
             email=address,
@@ -64,8 +66,10 @@ def add_subscriber(
     changes: dict[str, object] = {}
     if name.strip() and name.strip() != existing.name:
         changes["name"] = name.strip()
-    if existing.status == "pending" and status == "active":
-        changes.update(status="active", consent_at=consent_at or now, consent_source=consent_source)
+    if existing.status is SubscriberStatus.PENDING and status == SubscriberStatus.ACTIVE:
+        changes.update(
+            status=SubscriberStatus.ACTIVE, consent_at=consent_at or now, consent_source=consent_source
+        )
     if changes:
         db.update_subscriber(conn, existing.id, now=now, **changes)
     widened = db.subscribe(conn, existing.id, list_id, digests, now=now)
@@ -78,6 +82,7 @@ def remove_subscriber(conn: Connection, email: str, *, now: datetime, forget: bo
     if found is None:
         return False
     if forget:
+        deliveries.forget(conn, found.id)
         db.delete_subscriber(conn, found.id)
         return True
-    return db.set_status(conn, found.id, "unsubscribed", now=now, reason="removed by operator")
+    return db.set_status(conn, found.id, SubscriberStatus.UNSUBSCRIBED, now=now, reason="removed by operator")
