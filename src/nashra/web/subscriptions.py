@@ -137,7 +137,7 @@ class Subscriptions:
         now = datetime.now(UTC)
         with self.runtime.store.begin() as conn:
             existing = db.find_subscriber(conn, email)
-            if existing is not None and existing.status == "active":
+            if existing is not None and existing.status == db.SubscriberStatus.ACTIVE:
                 db.subscribe(conn, existing.id, db.ensure_list(conn, list_name, now=now), (), now=now)
                 return
             if existing is None:
@@ -145,7 +145,7 @@ class Subscriptions:
                     conn,
                     email=email,
                     name=name.strip(),
-                    status="pending",
+                    status=db.SubscriberStatus.PENDING,
                     consent_at=None,
                     consent_source="web",
                     now=now,
@@ -156,7 +156,7 @@ class Subscriptions:
                     conn,
                     subscriber_id,
                     now=now,
-                    status="pending",
+                    status=db.SubscriberStatus.PENDING,
                     consent_source="web",
                     **({"name": name.strip()} if name.strip() else {}),
                 )
@@ -187,13 +187,13 @@ class Subscriptions:
             found = db.get_subscriber(conn, claims.subscriber_id)
             if found is None or not claims.matches(found.email):
                 return None
-            if found.status == "active":
+            if found.status == db.SubscriberStatus.ACTIVE:
                 return False
             db.update_subscriber(
                 conn,
                 found.id,
                 now=now,
-                status="active",
+                status=db.SubscriberStatus.ACTIVE,
                 consent_at=now,
                 consent_source="web",
                 status_reason=None,
@@ -237,7 +237,7 @@ class Subscriptions:
             if found is None or not claims.matches(found.email):
                 return None
             changed = db.set_status(
-                conn, found.id, "unsubscribed", now=datetime.now(UTC), reason=f"web {how}"
+                conn, found.id, db.SubscriberStatus.UNSUBSCRIBED, now=datetime.now(UTC), reason=f"web {how}"
             )
         event(log, "unsubscribed", subscriber=claims.subscriber_id, how=how, changed=changed)
         return changed
