@@ -68,6 +68,16 @@ def test_bad_config_is_one_line_per_problem_and_changes_nothing(tmp_path: Path) 
     assert not (tmp_path / "data").exists()
 
 
+def test_errors_are_printed_as_written_not_as_markup(tmp_path: Path) -> None:
+    """Rich would read `[[digests]]` or `[mail.smtp]` in a message as markup and drop it."""
+    config = tmp_path / "nashra.toml"
+    config.write_text('[[digests]]\nname = "daily"\nhtml_template = "missing.mjml.j2"\n', encoding="utf-8")
+    assert _run(["--config", str(config), "--quiet", "ingest"], tmp_path).returncode == 0
+    result = _run(["--config", str(config), "digest", "preview", "daily"], tmp_path)
+    assert result.returncode == 1
+    assert "template file not found (fix html_template/text_template in [[digests]])" in result.stderr
+
+
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     config = tmp_path / "nashra.toml"
     config.write_text("[site\n", encoding="utf-8")

@@ -64,6 +64,16 @@ def test_array_of_tables_problem_points_at_that_table(tmp_path: Path) -> None:
     assert caught.value.problems == ["nashra.toml:5: sources[1].type: required key is missing"]
 
 
+def test_a_sub_table_problem_points_at_its_own_header_and_key(tmp_path: Path) -> None:
+    text = '[mail]\ntransport = "smtp"\n\n[mail.smtp]\nhost = "relay"\nport = 0\n\n[mail.smpt]\nhost = "x"\n'
+    with pytest.raises(ConfigError) as caught:
+        _parse(text, tmp_path)
+    assert caught.value.problems == [
+        "nashra.toml:6: mail.smtp.port: Input should be greater than 0",
+        "nashra.toml:8: mail.smpt: unknown key (check the spelling; see config/nashra.example.toml)",
+    ]
+
+
 def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         _parse('[site]\nname = "unterminated\n', tmp_path)

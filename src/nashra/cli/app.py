@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nashra import logs
 from nashra.config import Settings, load_settings
@@ -70,12 +71,10 @@ def main() -> None:
         if STATE.debug:
             raise
         for problem in exc.problems:
-            errors.print(
-                f"[bold red]config error:[/] {problem}", markup=True, highlight=False, soft_wrap=True
-            )
+            errors.print(f"[bold red]config error:[/] {escape(problem)}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except NashraError as exc:
         if STATE.debug:
             raise
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -46,6 +46,12 @@ def line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
     index = rest[0] if rest and isinstance(rest[0], int) else None
     if index is not None:
         rest = rest[1:]
+    # A sub-table written under its own header (`[mail.smtp]`) is looked for before its parent.
+    while index is None and rest and isinstance(rest[0], str):
+        nested = f"{head}.{rest[0]}"
+        if _table_span(lines, nested, None) is None:
+            break
+        head, rest = nested, rest[1:]
     span = _table_span(lines, head, index)
     if span is None:
         found = _key_line(lines, 0, len(lines), head)

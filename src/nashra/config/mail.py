@@ -64,9 +64,13 @@ class DkimSettings(BaseModel):
     key_path: Path | None = None
 
 
+# Where `_take_transport_table` puts a third-party transport's `[mail.<name>]` table: a key no TOML
+# file would spell, so the model can forbid every other unknown key with the loader's usual message.
+_TRANSPORT_TABLE = " transport table"
+
+
 class MailSettings(BaseModel):
-    # "allow" only for the `[mail.<transport>]` table of a third-party transport (see _tables).
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     transport: str = Field(default="file", description="a `nashra.transports` entry point: file, smtp, …")
     from_address: str = "نشرة <newsletter@nashra.example>"
@@ -84,6 +88,20 @@ class MailSettings(BaseModel):
     test_subject_prefix: str = "[تجربة] "
     smtp: SmtpSettings = SmtpSettings()
     dkim: DkimSettings = DkimSettings()
+    transport_table: dict[str, Any] = Field(default_factory=dict, validation_alias=_TRANSPORT_TABLE)
+    """The `[mail.<transport>]` table of a transport without a declared table here (not smtp)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _take_transport_table(cls, data: Any) -> Any:
+        """Set the chosen transport's own table aside for its Options model (validated when the
+        transport is built); any other `[mail.<name>]` stays an unknown key, on its own line."""
+        if isinstance(data, dict):
+            name = data.get("transport", "file")
+            if isinstance(name, str) and name not in cls.model_fields and isinstance(data.get(name), dict):
+                data = {**data, _TRANSPORT_TABLE: data[name]}
+                del data[name]
+        return data
 
     @field_validator("transport")
     @classmethod
@@ -104,23 +122,13 @@ class MailSettings(BaseModel):
             raise ValueError(f"{value!r} is not an email address such as 'Name <news@example.org>'")
         return value
 
-    @model_validator(mode="after")
-    def _tables(self) -> MailSettings:
-        for key, value in (self.model_extra or {}).items():
-            if key != self.transport or not isinstance(value, dict):
-                raise ValueError(
-                    f"mail.{key}: unknown key (check the spelling; a [mail.<name>] table holds the options "
-                    f"of the transport mail.transport names, here {self.transport!r})"
-                )
-        return self
-
     @property
     def transport_options(self) -> dict[str, Any]:
         """The raw `[mail.<transport>]` table, for the transport's own Options model to validate."""
         declared = getattr(self, self.transport) if self.transport in type(self).model_fields else None
         if isinstance(declared, TransportOptions):
             return declared.model_dump()
-        return dict((self.model_extra or {}).get(self.transport, {}))
+        return dict(self.transport_table)
 
     @property
     def sender(self) -> Address:
