@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -51,7 +52,7 @@ def _print_summary(summary: SendSummary) -> None:
     )
     console.print(table)
     for error in summary.errors[-5:]:
-        console.print(f"  [yellow]•[/] {error}", highlight=False, soft_wrap=True)
+        console.print(f"  [yellow]•[/] {escape(error)}", highlight=False, soft_wrap=True)
 
 
 @digest_app.command("send")
@@ -92,7 +93,7 @@ def send_command(
                     f"[green]test copy sent[/] to {to} via {runtime.settings.mail.transport}", highlight=False
                 )
                 return
-            console.print(f"[red]test copy refused:[/] {'; '.join(summary.errors)}", highlight=False)
+            console.print(f"[red]test copy refused:[/] {escape('; '.join(summary.errors))}", highlight=False)
             raise typer.Exit(1)
         if dry_run:
             with runtime.store.connect() as conn:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from nashra.cli.app import STATE, app, console
 from nashra.feeds import run_feeds
@@ -44,4 +45,4 @@ def build(
             soft_wrap=True,
         )
         for problem in report.problems:
-            console.print(f"  [yellow]•[/] {problem}", highlight=False, soft_wrap=True)
+            console.print(f"  [yellow]•[/] {escape(problem)}", highlight=False, soft_wrap=True)

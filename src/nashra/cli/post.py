@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
@@ -34,11 +35,11 @@ def _print_table(results: list[PostResult], *, dry_run: bool) -> None:
             else (result.remote_url or result.remote_id or result.held or result.error or "")
         )
         table.add_row(
-            result.channel,
-            result.title,
-            (result.held and f"held: {result.held}") or result.status,
+            escape(result.channel),
+            escape(result.title),
+            escape((result.held and f"held: {result.held}") or result.status),
             size,
-            detail,
+            escape(detail),
         )
     console.print(table if results else "[dim]nothing pending[/]")
 
@@ -97,6 +98,6 @@ def post_command(
                     soft_wrap=True,
                 )
         for problem in run.problems:
-            console.print(f"[yellow]•[/] {problem}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]•[/] {escape(problem)}", highlight=False, soft_wrap=True)
         if any(r.status in (PostStatus.FAILED, PostStatus.UNKNOWN) for r in run.results):
             raise typer.Exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
@@ -27,7 +28,7 @@ def print_reports(reports: list[StageReport]) -> None:
     if problems:
         console.print(f"[yellow]{len(problems)} problem(s), each logged; the rest went on:[/]")
         for problem in problems:
-            console.print(f"  [yellow]•[/] {problem}", highlight=False, soft_wrap=True)
+            console.print(f"  [yellow]•[/] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
@@ -39,7 +40,7 @@ def status() -> None:
             state = states.get(config.name)
             error = state.last_error if state and state.last_error else ""
             if error and state:
-                error = f"[red]{error}[/] ({state.consecutive_failures}× since {_ago(state.last_success_at)})"
+                error = f"[red]{escape(error)}[/] ({state.consecutive_failures}× since {_ago(state.last_success_at)})"
             sources.add_row(
                 config.name,
                 config.type,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
@@ -41,7 +42,7 @@ def import_command(
         try:
             report = import_csv(runtime.store.begin, file, list_name=list_name, now=datetime.now(UTC))
         except InvalidAddress as exc:
-            console.print(f"[red]{file}:[/] {exc}", highlight=False)
+            console.print(f"[red]{escape(str(file))}:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
     console.print(
         f"{file}: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
@@ -49,7 +50,7 @@ def import_command(
         highlight=False,
     )
     for line, reason in report.errors:
-        console.print(f"  [yellow]{file}:{line}:[/] {reason}", highlight=False, soft_wrap=True)
+        console.print(f"  [yellow]{file}:{line}:[/] {escape(reason)}", highlight=False, soft_wrap=True)
     if report.errors:
         raise typer.Exit(1)
 
@@ -103,7 +104,7 @@ def add_command(
                 consent_source="cli",
             )
         except InvalidAddress as exc:
-            console.print(f"[red]{exc}[/]", highlight=False)
+            console.print(f"[red]{escape(str(exc))}[/]", highlight=False)
             raise typer.Exit(1) from None
     verb = "added" if result.created else "updated" if result.changed else "already there:"
     console.print(f"{verb} {result.email} (list {list_name})", highlight=False)
@@ -129,7 +130,7 @@ def remove_command(
         try:
             done = remove_subscriber(conn, email, now=datetime.now(UTC), forget=forget)
         except InvalidAddress as exc:
-            console.print(f"[red]{exc}[/]", highlight=False)
+            console.print(f"[red]{escape(str(exc))}[/]", highlight=False)
             raise typer.Exit(1) from None
     if not done:
         console.print(f"{email}: not subscribed (nothing changed)", highlight=False)

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 
 import regex
-from twitter_text import parse_tweet
+
+with warnings.catch_warnings():
+    # twitter-text-parser 3.0 loads its emoji table through pkg_resources, which setuptools warns
+    # about on every import (hence `setuptools<81` in the dependencies, where it still exists).
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    from twitter_text import parse_tweet
 
 from nashra.text import grapheme_len
 
