@@ -3,7 +3,10 @@ operator's `[web] templates` folder (relative to the config file), like the dige
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Callable
+from email.message import EmailMessage
 from importlib.resources import files
 from pathlib import Path
 
@@ -14,8 +17,8 @@ from loopback import live_app
 from nashra.errors import TemplateError
 from nashra.runtime import Runtime
 from nashra.web.app import create_app
-from nashra.web.pages import WEB_TEMPLATES
-from nashra.web.subscriptions import PAGES
+from nashra.web.pages import WEB_TEMPLATES, Pages
+from nashra.web.subscriptions import PAGES, confirmation_message
 
 TOML = '[site]\nname = "نشرة الواحة"\n\n[web]\npublic_url = "https://oasis.example/news"\n'
 
@@ -99,3 +102,23 @@ def test_template_mistakes_stop_the_app_at_start_naming_file_and_line(
     missing = make_runtime(TOML + 'templates = "no-such-folder"\n')
     with pytest.raises(TemplateError, match="templates folder not found"):
         create_app(missing.settings, runtime=missing)
+
+
+def test_the_confirmation_mail_comes_from_templates_escaped_only_in_its_html_part(
+    make_runtime: Callable[[str], Runtime], tmp_path: Path
+) -> None:
+    _write(tmp_path / "site-templates", "confirm_email.txt", "{{ site.name }}: افتح {{ link }}\n")
+    runtime = make_runtime(
+        TOML.replace("نشرة الواحة", "نشرة <الواحة> & Co") + 'templates = "site-templates"\n'
+    )
+    link = "https://oasis.example/news/confirm/t0k?a=1&b=2"
+    raw = confirmation_message(runtime.settings, Pages(runtime.settings, PAGES), "reader@example.com", link)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert message["Subject"] == "أكّد اشتراكك في نشرة <الواحة> & Co"
+    assert text is not None and text.get_content() == f"نشرة <الواحة> & Co: افتح {link}\n"  # the operator's
+    assert html is not None
+    assert "نشرة &lt;الواحة&gt; &amp; Co" in html.get_content()  # the bundled one, autoescaped
+    assert 'href="https://oasis.example/news/confirm/t0k?a=1&amp;b=2"' in html.get_content()

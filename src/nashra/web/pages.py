@@ -30,7 +30,10 @@ class Pages:
             )
         self._site = settings.site
         self._templates = {
-            name: templating.load_layered(name, folder, bundled=WEB_TEMPLATES, autoescape=True)
+            # .html is autoescaped; .txt (a mail's text part, a subject) is plain text.
+            name: templating.load_layered(
+                name, folder, bundled=WEB_TEMPLATES, autoescape=name.endswith(".html")
+            )
             for name in names
         }
 

@@ -8,7 +8,6 @@ templates (templates/web/, see nashra.web.pages); this module decides which page
 
 from __future__ import annotations
 
-import html
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -44,6 +43,9 @@ PAGES = (
     "bad_link.html",
     "unsubscribe.html",
     "unsubscribed.html",
+    "confirm_email_subject.txt",
+    "confirm_email.txt",
+    "confirm_email.html",
 )
 # Never cached (they answer one visitor's request), and never passed on as a Referer: links hold tokens.
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -52,30 +54,21 @@ HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 FormProblem = Literal["", "invalid_email", "unknown_list"]
 
 
-def confirmation_message(settings: Settings, email: str, link: str) -> bytes:
-    """The double opt-in mail: one per request, so the standard library builds it."""
+def confirmation_message(settings: Settings, pages: Pages, email: str, link: str) -> bytes:
+    """The double opt-in mail: one per request, so the standard library builds it; its words are
+    the confirm_email* templates, which an operator can replace like the pages."""
+    values = {"link": link, "hours": int(settings.mail.confirm_hours)}
     message = EmailMessage()
     message["From"] = settings.mail.from_address
     message["To"] = email
-    message["Subject"] = f"أكّد اشتراكك في {settings.site.name}"
+    message["Subject"] = pages.render("confirm_email_subject.txt", **values).strip()
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=settings.mail.sender_domain)
     if settings.mail.reply_to:
         message["Reply-To"] = settings.mail.reply_to
-    hours = int(settings.mail.confirm_hours)
-    message.set_content(
-        f"مرحبًا،\n\nطلب أحدهم اشتراك هذا العنوان في {settings.site.name}.\n"
-        f"لتأكيد الاشتراك افتح هذا الرابط خلال {hours} ساعة:\n\n{link}\n\n"
-        "إن لم تطلب ذلك فتجاهل هذه الرسالة ولن يصلك شيء.\n",
-        charset="utf-8",
-    )
+    message.set_content(pages.render("confirm_email.txt", **values), charset="utf-8")
     message.add_alternative(
-        f'<html lang="ar" dir="rtl"><body style="direction:rtl;font-family:Tahoma,Arial,sans-serif">'
-        f"<p>مرحبًا،</p><p>طلب أحدهم اشتراك هذا العنوان في {html.escape(settings.site.name)}.</p>"
-        f'<p><a href="{html.escape(link)}">أكّد اشتراكك</a> (الرابط صالح {hours} ساعة)</p>'
-        "<p>إن لم تطلب ذلك فتجاهل هذه الرسالة ولن يصلك شيء.</p></body></html>",
-        subtype="html",
-        charset="utf-8",
+        pages.render("confirm_email.html", **values).strip(), subtype="html", charset="utf-8"
     )
     return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
@@ -165,7 +158,7 @@ class Subscriptions:
         outcome = send_one(
             make_transport(self.settings),
             Envelope(self.settings.mail.envelope_from, email, f"confirm-{uuid.uuid4().hex}"),
-            confirmation_message(self.settings, email, link),
+            confirmation_message(self.settings, self.pages, email, link),
         )
         event(log, "subscribe.requested", subscriber=subscriber_id, mail=outcome.kind)
 
