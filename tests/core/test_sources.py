@@ -203,6 +203,7 @@ def test_folder_source_skips_bad_files_and_keeps_good(tmp_path: Path, make_runti
     assert stored.url == "https://nashra.example/رياضة/good"
 
 
+@pytest.mark.sqlite_only
 def test_unknown_source_type_and_bad_option_are_config_errors(make_runtime: MakeRuntime) -> None:
     from nashra.errors import ConfigError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
 from nashra.ingest import ingest
@@ -14,6 +15,7 @@ from nashra.runtime import Runtime
 from nashra.worker import _run_job, build_scheduler
 
 
+@pytest.mark.sqlite_only
 def test_scheduler_has_ingest_job_with_safe_defaults(make_runtime: Callable[[str], Runtime]) -> None:
     runtime = make_runtime('[site]\ntimezone = "Africa/Algiers"\n[ingest]\nevery_minutes = 7\n')
     scheduler = build_scheduler(runtime)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from email import policy
 from email.utils import parsedate_to_datetime
 
+import pytest
 from aiosmtpd.controller import Controller
 from mailkit import DIGESTS_TOML, HTML, SUBJECT, TEXT, SmtpServer, populate, record_test_issue
 
@@ -26,6 +27,7 @@ def _send(runtime: Runtime):  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.sqlite_only
 def test_headers_and_both_parts_parse_back(
     make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer
 ) -> None:
