@@ -14,6 +14,7 @@ marked `sqlite_only`: it runs once, on SQLite, instead of twice.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -165,3 +166,13 @@ def make_runtime(make_settings: Callable[[str], Settings]) -> Iterator[Callable[
     yield make
     for runtime in opened:
         runtime.close()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The CLI points the `nashra` logger at its terminal (or CliRunner's stream, closed after each
+    invoke); give the tests that follow the logger they had."""
+    logger = logging.getLogger("nashra")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
