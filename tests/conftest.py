@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -124,11 +125,22 @@ def postgres_database() -> Iterator[PostgresDatabase]:
     server.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; copying it (~20 ms) is cheaper than migrating a new one (~80 ms)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "nashra.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """This test's database: a fresh SQLite file, or this process's PostgreSQL database, emptied."""
+    """This test's database: a copy of the migrated SQLite file, or this process's PostgreSQL
+    database, emptied."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'nashra.db'}"
+        copy = tmp_path / "nashra.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
+        return f"sqlite:///{copy}"
     database: PostgresDatabase = request.getfixturevalue("postgres_database")
     database.empty()
     return database.url
