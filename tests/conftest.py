@@ -2,11 +2,10 @@
 
 PostgreSQL comes from NASHRA_TEST_POSTGRES_URL (default postgresql://postgres@localhost:5432/test).
 Each pytest process (each xdist worker) migrates a database of its own once, and every PostgreSQL
-test starts from it emptied, sequences restarted: cloning a database per test cost about 0.65 s a
-test, emptying one costs about 15 ms. Several pytest processes never see
-each other's rows because their databases differ. When PostgreSQL is unreachable the PostgreSQL
-variants are skipped with the reason, unless NASHRA_REQUIRE_POSTGRES=1 (as in CI), which turns that
-into a failure.
+test starts from it emptied, sequences restarted: cloning a database per test cost about 0.65 s,
+emptying one costs about 15 ms. Several pytest processes never see each other's rows because their
+databases differ. When PostgreSQL is unreachable the PostgreSQL variants are skipped with the
+reason, unless NASHRA_REQUIRE_POSTGRES=1 (as in CI), which turns that into a failure.
 
 A test whose use of the store is not database-specific (rendering, HTTP faces, configuration) is
 marked `sqlite_only`: it runs once, on SQLite, instead of twice.
