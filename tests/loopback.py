@@ -1,11 +1,12 @@
-"""Loopback servers for tests: a free 127.0.0.1 port, and an ASGI app served by uvicorn (real HTTP)."""
+"""Loopback servers for tests: a free 127.0.0.1 port, an ASGI app served by uvicorn (real HTTP), and
+waiting for what a server thread does."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +19,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 10) -> None:
+    """Polls for an event another thread or process brings about, instead of sleeping a guessed time."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.01)
+
+
 @contextmanager
 def live_app(app: Any) -> Iterator[str]:
     server = uvicorn.Server(
@@ -25,11 +35,7 @@ def live_app(app: Any) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    wait_until(lambda: server.started, "uvicorn to start")
     try:
         yield f"http://127.0.0.1:{server.config.port}"
     finally:

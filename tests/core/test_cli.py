@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -131,16 +131,22 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [*NASHRA, "run"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    watchdog = threading.Timer(120, process.kill)  # a worker that never logs its first job ends the wait
+    watchdog.start()
     try:
-        deadline = time.monotonic() + 120
-        while not (tmp_path / "data" / "nashra.db").exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(3)
+        assert process.stderr is not None
+        lines: list[str] = []
+        for line in process.stderr:  # SIGTERM once the first ingest is done, not after a guessed delay
+            lines.append(line)
+            if "event=job.done job=ingest" in line:
+                break
         process.send_signal(signal.SIGTERM)
-        _out, err = process.communicate(timeout=120)
+        _out, rest = process.communicate(timeout=120)
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
+    err = "".join(lines) + rest
     assert process.returncode == 0, err
     assert "event=worker.stopping signal=SIGTERM" in err
     assert "event=worker.stopped" in err

@@ -19,6 +19,7 @@ from nashra.runtime import Runtime
 from nashra.worker import _run_job, build_scheduler, cron_fields, next_run
 
 
+@pytest.mark.sqlite_only
 def test_scheduler_has_ingest_job_with_safe_defaults(make_runtime: Callable[[str], Runtime]) -> None:
     runtime = make_runtime('[site]\ntimezone = "Africa/Algiers"\n[ingest]\nevery_minutes = 7\n')
     scheduler = build_scheduler(runtime)

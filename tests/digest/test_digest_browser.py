@@ -70,6 +70,7 @@ def _serve_media(route) -> None:  # type: ignore[no-untyped-def]
         route.abort()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.browser
 def test_demo_digest_reads_right_to_left_on_phone_and_desktop(
     chromium,

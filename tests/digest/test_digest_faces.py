@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 import time_machine
 from digest_helpers import DEMO_NOW
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from nashra.web.digests import digest_routes
 LEAD_TITLE = "الميناء الجاف في سطيف يدخل الخدمة"
 
 
+@pytest.mark.sqlite_only
 def test_cli_preview_writes_html_and_text(demo_runtime: Callable[[str], Runtime], tmp_path: Path) -> None:
     runtime = demo_runtime("")
     config = str(runtime.settings.origin)
@@ -42,6 +44,7 @@ def test_cli_preview_writes_html_and_text(demo_runtime: Callable[[str], Runtime]
     assert "no digest named 'weekly'; known: daily" in str(unknown.exception)
 
 
+@pytest.mark.sqlite_only
 def test_web_preview_route(demo_runtime: Callable[[str], Runtime]) -> None:
     runtime = demo_runtime("")
     web = Starlette(routes=digest_routes(runtime.settings))

@@ -79,6 +79,7 @@ def test_record_then_prepare_never_repeats_and_resumes(demo_runtime: Callable[[s
         assert open_issue(conn, "daily").id == second_id  # type: ignore[union-attr]
 
 
+@pytest.mark.sqlite_only
 def test_archive_copy_has_no_personal_links(demo_runtime: Callable[[str], Runtime]) -> None:
     runtime = demo_runtime('manage_url = "https://nashra.example/manage"\n')
     rendered = prepare_digest(runtime, find_digest(runtime.settings, "daily"), now=DEMO_NOW)

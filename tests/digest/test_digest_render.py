@@ -36,6 +36,7 @@ def _demo(demo_runtime: Callable[[str], Runtime], extra: str = ""):  # type: ign
     return runtime, rendered
 
 
+@pytest.mark.sqlite_only
 def test_demo_html_is_right_to_left_at_every_level(demo_runtime: Callable[[str], Runtime]) -> None:
     _, rendered = _demo(demo_runtime)
     html = rendered.html
@@ -70,6 +71,7 @@ def test_demo_html_is_right_to_left_at_every_level(demo_runtime: Callable[[str],
     assert "المزيد على الموقع" not in html
 
 
+@pytest.mark.sqlite_only
 def test_web_font_is_first_in_the_stack_and_imported(demo_runtime: Callable[[str], Runtime]) -> None:
     _, rendered = _demo(
         demo_runtime,
@@ -82,6 +84,7 @@ def test_web_font_is_first_in_the_stack_and_imported(demo_runtime: Callable[[str
     assert '<link href="https://fonts.example/naskh.css" rel="stylesheet"' in rendered.html
 
 
+@pytest.mark.sqlite_only
 def test_plain_text_has_every_title_excerpt_and_link_in_reading_order(
     demo_runtime: Callable[[str], Runtime],
 ) -> None:
@@ -103,6 +106,7 @@ def test_plain_text_has_every_title_excerpt_and_link_in_reading_order(
     assert "<" not in rendered.text.replace("<-", "")
 
 
+@pytest.mark.sqlite_only
 def test_over_budget_digest_drops_teasers_from_the_end(demo_runtime: Callable[[str], Runtime]) -> None:
     _, full = _demo(demo_runtime)
     _, small = _demo(demo_runtime, "size_budget = 30000\n")

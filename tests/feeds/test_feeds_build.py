@@ -62,6 +62,7 @@ def test_builds_site_section_and_tag_feeds_in_three_formats(built) -> None:  # t
     assert result.feeds == len(EXPECTED_FEEDS)
 
 
+@pytest.mark.sqlite_only
 def test_feedparser_reads_rss_and_atom_back_as_ingested(built) -> None:  # type: ignore[no-untyped-def]
     runtime, articles, _ = built
     by_guid = {f"urn:nashra:{a.id}": a for a in articles}
@@ -101,6 +102,7 @@ def test_feed_dates_carry_the_zone_and_follow_content(built) -> None:  # type: i
     assert updated == INGESTED_AT.astimezone(BASE.tzinfo).isoformat()
 
 
+@pytest.mark.sqlite_only
 def test_items_carry_summary_content_and_image(built) -> None:  # type: ignore[no-untyped-def]
     runtime, articles, _ = built
     public = runtime.settings.public_dir
@@ -134,6 +136,7 @@ def test_items_carry_summary_content_and_image(built) -> None:  # type: ignore[n
     assert [link.rel for link in atom_one.links] == ["alternate"]  # no stray enclosure-as-alternate (#135)
 
 
+@pytest.mark.sqlite_only
 def test_atom_validates_against_rfc4287_schema(built, atom_schema) -> None:  # type: ignore[no-untyped-def]
     runtime, _, _ = built
     for folder in EXPECTED_FEEDS:
@@ -146,6 +149,7 @@ def test_atom_validates_against_rfc4287_schema(built, atom_schema) -> None:  # t
     assert not atom_schema.validate(document)
 
 
+@pytest.mark.sqlite_only
 def test_json_feed_validates_and_reads_back_as_ingested(built, jsonfeed_validator) -> None:  # type: ignore[no-untyped-def]
     runtime, articles, _ = built
     by_guid = {f"urn:nashra:{a.id}": a for a in articles}
@@ -234,6 +238,7 @@ def test_feeds_of_a_tag_no_article_carries_are_removed(built) -> None:  # type: 
     assert (public / "feeds/tags/متابعة/rss.xml").is_file()
 
 
+@pytest.mark.sqlite_only
 def test_max_items_and_teaser_only_from_config(make_runtime, atom_schema, jsonfeed_validator) -> None:  # type: ignore[no-untyped-def]
     runtime = make_runtime("[feeds]\nmax_items = 2\nfull_content = false\nper_tag = false\n")
     store_articles(runtime, sample_articles())
@@ -276,6 +281,7 @@ def test_ties_in_publication_time_are_ordered_by_id(make_runtime) -> None:  # ty
     assert [item["id"] for item in feed["items"]] == sorted(f"urn:nashra:{a.id}" for a in same_time)
 
 
+@pytest.mark.sqlite_only
 def test_rebuilds_reuse_prepared_items_until_an_article_changes(
     built, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from feeds_helpers import article, feed_files, sample_articles, store_articles
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
@@ -17,15 +14,6 @@ from nashra.ingest import ingest
 from nashra.jobs import Every
 from nashra.pipeline import STAGES, Job, followers_of_ingest
 from nashra.worker import _run_job
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI configures the `nashra` logger for a terminal; give other tests theirs back."""
-    logger = logging.getLogger("nashra")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
 
 
 def test_cli_builds_into_out_dir_without_pinging_the_hub(

@@ -109,6 +109,7 @@ def test_anything_else_is_404(site, path: str) -> None:  # type: ignore[no-untyp
     assert client.get(path).status_code == 404
 
 
+@pytest.mark.sqlite_only
 def test_the_web_app_serves_built_feeds(make_runtime) -> None:  # type: ignore[no-untyped-def]
     runtime = make_runtime("")
     store_articles(runtime, [a.article for a in _stored()])

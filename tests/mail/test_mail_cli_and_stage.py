@@ -4,8 +4,7 @@ transport, and the "digests" pipeline stage and its scheduled jobs, with the dem
 from __future__ import annotations
 
 import email
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -29,11 +28,7 @@ TOML = '[site]\nname = "نشرة الواحة"\ntimezone = "Africa/Algiers"\n\n[
 DEMO_NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The CLI points the nashra logger at CliRunner's stream, closed after each invoke."""
-    yield
-    logging.getLogger("nashra").handlers.clear()
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _emls(settings: Settings) -> list[Path]:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from email import policy
 from email.utils import parsedate_to_datetime
 
+import pytest
 from aiosmtpd.controller import Controller
 from mailkit import DIGESTS_TOML, HTML, SUBJECT, TEXT, SmtpServer, populate, record_test_issue
 
@@ -27,6 +28,7 @@ def _send(runtime: Runtime):  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.sqlite_only
 def test_headers_and_both_parts_parse_back(
     make_runtime: Callable[[str], Runtime], smtp_server: SmtpServer
 ) -> None:
@@ -165,5 +167,5 @@ def test_dead_server_pauses_and_resumes_without_losing_place(
 
     summary = send_digest(runtime, find_digest(runtime.settings, "daily"), sleep=restart_on_pause)
 
-    assert summary.status == "sent" and summary.pauses >= 2
+    assert summary.status == "sent" and summary.pauses == 2
     assert smtp_server.handler.copies() == dict.fromkeys(addresses, 1)

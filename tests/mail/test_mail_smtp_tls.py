@@ -69,6 +69,7 @@ def _authenticator(server, session, envelope, mechanism, auth_data):  # type: ig
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 235/535 itself
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("security", ["starttls", "tls"])
 def test_tls_and_auth_deliver(
     make_runtime: Callable[[str], Runtime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: str

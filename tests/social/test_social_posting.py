@@ -6,7 +6,7 @@ Time is a fake clock that only moves when the loop sleeps, so waits are asserted
 from __future__ import annotations
 
 import json
-import time
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ from social_helpers import FakeTime
 from sqlalchemy import select
 from werkzeug import Request, Response
 
+from loopback import wait_until
 from nashra.ingest import ingest
 from nashra.runtime import Runtime
 from nashra.social.post import post_pending
@@ -208,8 +209,10 @@ def test_timeout_after_sending_to_telegram_is_unknown_for_the_operator(
 ) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret")
 
+    answer = threading.Event()  # the platform answers the first request only after the client gave up
+
     def slow() -> Response:
-        time.sleep(1.0)
+        answer.wait(30)
         return _telegram_ok(1)
 
     httpserver.expect_request("/bot123:secret/sendMessage").respond_with_handler(_sequence(slow))
@@ -217,13 +220,15 @@ def test_timeout_after_sending_to_telegram_is_unknown_for_the_operator(
     run = post_pending(runtime, timing=fake_time.timing)
     assert [r.status for r in run.results] == [PostStatus.UNKNOWN]
     post_pending(runtime, timing=fake_time.timing)
-    assert len(httpserver.log) <= 1 and fake_time.slept == []  # never repeated blindly
+    answer.set()
+    wait_until(lambda: len(httpserver.log) == 1, "the slow answer to be logged")
+    assert len(httpserver.log) == 1 and fake_time.slept == []  # never repeated blindly
     (row,) = _rows(runtime)
     with runtime.store.begin() as conn:
         assert records.resolve(conn, row.id, posted=False, now=fake_time.now())
-    time.sleep(0.7)  # let the (single-threaded) fake finish the slow answer it is still giving
     post_pending(runtime, timing=fake_time.timing)
     assert _rows(runtime)[0].status == PostStatus.POSTED
+    assert len(httpserver.log) == 2
 
 
 def test_quiet_hours_and_spacing_hold_posts(

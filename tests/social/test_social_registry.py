@@ -91,6 +91,7 @@ def acme_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
         yield site
 
 
+@pytest.mark.sqlite_only
 def test_a_third_party_adapter_is_picked_up_by_configuration_alone(
     acme_site: Path, make_runtime: Callable[[str], Runtime], fake_time: FakeTime, tmp_path: Path
 ) -> None:
@@ -168,6 +169,7 @@ def test_shared_keys_are_validated_with_the_settings(settings_from: Callable[[st
     assert ":5: channels[0].min_spacing_minutes:" in text
 
 
+@pytest.mark.sqlite_only
 def test_no_channels_means_the_file_outbox(
     make_runtime: Callable[[str], Runtime], fake_time: FakeTime, tmp_path: Path
 ) -> None:
@@ -179,6 +181,7 @@ def test_no_channels_means_the_file_outbox(
     assert len(lines) == 10
 
 
+@pytest.mark.sqlite_only
 def test_nashra_post_dry_run_json_shows_exactly_what_would_be_sent(tmp_path: Path, database_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
     env["NASHRA_DATABASE_URL"] = database_url
@@ -240,6 +243,7 @@ def test_the_worker_gets_one_job_per_channel_and_run_once_posts(
     assert not (tmp_path / "outbox" / "social" / "b.jsonl").exists()
 
 
+@pytest.mark.sqlite_only
 def test_a_bad_channel_table_is_a_stage_problem_not_a_crash(make_runtime: Callable[[str], Runtime]) -> None:
     from nashra.social.stage import social_stage
 

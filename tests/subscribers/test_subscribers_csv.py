@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -109,14 +108,7 @@ def test_export_round_trips(make_runtime: Callable[[str], Runtime]) -> None:
     ]
 
 
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    """The CLI points the nashra logger at CliRunner's stream, closed after each invoke."""
-    yield
-    logging.getLogger("nashra").handlers.clear()
-
-
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_cli_add_count_export_remove_import(make_settings: Callable[[str], Settings], tmp_path: Path) -> None:
     settings = make_settings("")
     config = ["--config", str(settings.origin)]

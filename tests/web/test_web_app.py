@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from loopback import live_app
 from nashra.runtime import Runtime
 from nashra.web.app import create_app
 
 
+@pytest.mark.sqlite_only
 def test_app_serves_health_and_includes_other_features_routes(make_runtime: Callable[[str], Runtime]) -> None:
     runtime = make_runtime("")
     app = create_app(runtime.settings, runtime=runtime)

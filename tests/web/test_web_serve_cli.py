@@ -14,6 +14,7 @@ from nashra.cli import app
 from nashra.config import Settings
 
 
+@pytest.mark.sqlite_only
 def test_serve_runs_uvicorn_with_the_configured_app(
     make_settings: Callable[[str], Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,6 +48,7 @@ def _status(runtime: Runtime, address: str) -> str | None:
     return found.status if found else None
 
 
+@pytest.mark.sqlite_only
 def test_subscribe_form_is_arabic_rtl(site: tuple[Runtime, httpx.Client]) -> None:
     _, client = site
     response = client.get("/subscribe")
@@ -87,6 +88,7 @@ def test_double_opt_in_then_confirm(site: tuple[Runtime, httpx.Client]) -> None:
     assert len(_outbox(runtime)) == 1
 
 
+@pytest.mark.sqlite_only
 def test_invalid_address_is_refused_with_the_form(site: tuple[Runtime, httpx.Client]) -> None:
     runtime, client = site
     response = client.post("/subscribe", data={"email": "not-an-address@"})
@@ -94,6 +96,7 @@ def test_invalid_address_is_refused_with_the_form(site: tuple[Runtime, httpx.Cli
     assert _outbox(runtime) == []
 
 
+@pytest.mark.sqlite_only
 def test_forged_and_expired_and_wrong_purpose_tokens_get_a_clear_400(
     site: tuple[Runtime, httpx.Client],
 ) -> None:
