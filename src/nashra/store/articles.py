@@ -178,4 +178,4 @@ def list_articles(
 def count_articles(conn: Connection) -> dict[str, int]:
     """Article count per source."""
     rows = conn.execute(select(articles.c.source, func.count()).group_by(articles.c.source))
-    return dict(rows.tuples().all())
+    return dict(rows.all())

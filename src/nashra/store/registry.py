@@ -4,9 +4,10 @@ A feature that adds a store module adds its import here; that is the only place 
 """
 
 from nashra.store import (
+    deliveries,  # noqa: F401  (registers deliveries)
     digests,  # noqa: F401  (registers digest_issues, digest_issue_articles)
     posts,  # noqa: F401  (registers social_posts)
-    subscribers,  # noqa: F401  (registers lists, subscribers, subscriptions, deliveries)
+    subscribers,  # noqa: F401  (registers lists, subscribers, subscriptions)
 )
 from nashra.store.schema import metadata
 
