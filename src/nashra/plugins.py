@@ -122,3 +122,28 @@ class PluginGroup(Generic[K, OptionsT]):
         if options is None:
             raise ConfigError(problems)
         return kind, options
+
+    def configure_entry(
+        self,
+        array: str,
+        index: int | None,
+        entry: str,
+        kind_name: str,
+        table: dict[str, Any],
+        *,
+        settings: Settings,
+    ) -> tuple[type[K], OptionsT, Loc, str]:
+        """`configure` for the `index`-th `[[array]]` table, named `entry` (index None: the built-in
+        default entry); also returns the place and label its other problems are reported under."""
+        loc: Loc = (array, index) if index is not None else ()
+        label = f"{array}[{index}]" if index is not None else f"{array} (default)"
+        kind, options = self.configure(
+            kind_name,
+            table,
+            settings=settings,
+            type_at=(*loc, "type"),
+            type_key=f"{label}.type",
+            options_at=loc,
+            options_label=f"{label} ({entry})",
+        )
+        return kind, options, loc, label

@@ -52,17 +52,9 @@ def build_channels(settings: Settings, context: ChannelContext, *, only: str | N
             raise ConfigError([f"no enabled channel named {only!r}; configured: {names}"])
     built: list[Channel] = []
     for index, config in chosen:
-        loc: tuple[str | int, ...] = ("channels", index) if index is not None else ()
-        label = f"channels[{index}]" if index is not None else "channels (default)"
         try:
-            kind, options = CHANNELS.configure(
-                config.type,
-                config.options,
-                settings=settings,
-                type_at=(*loc, "type"),
-                type_key=f"{label}.type",
-                options_at=loc,
-                options_label=f"{label} ({config.name})",
+            kind, options, loc, label = CHANNELS.configure_entry(
+                "channels", index, config.name, config.type, config.options, settings=settings
             )
         except ConfigError as exc:
             problems.extend(exc.problems)

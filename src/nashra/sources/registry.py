@@ -32,16 +32,9 @@ def build_sources(settings: Settings, context: SourceContext) -> list[Source]:
     built: list[Source] = []
     problems: list[str] = []
     for index, config in configured_sources(settings):
-        loc: tuple[str | int, ...] = ("sources", index) if index is not None else ()
         try:
-            kind, options = SOURCES.configure(
-                config.type,
-                config.options,
-                settings=settings,
-                type_at=(*loc, "type"),
-                type_key=f"sources[{index}].type",
-                options_at=loc,
-                options_label=f"sources[{index}] ({config.name})",
+            kind, options, _, _ = SOURCES.configure_entry(
+                "sources", index, config.name, config.type, config.options, settings=settings
             )
         except ConfigError as exc:
             problems.extend(exc.problems)
