@@ -135,6 +135,7 @@ def test_a_source_a_channel_and_a_transport_from_a_package_run_by_configuration_
     runtime = make_runtime(
         '[[sources]]\ntype = "acme-wire"\nname = "wire"\ncount = 3\n\n'
         f'[[channels]]\ntype = "acme-room"\nname = "room"\nsent_file = "{posts}"\nmax_age_hours = 1000000\n\n'
+        '[web]\npublic_url = "https://agency.example/news"\n\n'
         f'[mail]\ntransport = "acme-gateway"\n[mail.acme-gateway]\nsent_file = "{mails}"\n\n'
         '[[digests]]\nname = "daily"\nschedule = "30 7 * * *"\n'
     )

@@ -91,7 +91,8 @@ class SmtpServer:
 
     def toml(self, *, connections: int = 2, extra: str = "") -> str:
         return (
-            f'[mail]\ntransport = "smtp"\nfrom_address = "نشرة الواحة <news@oasis.example>"\n'
+            # Real mail must link readers to a public https address (see test_mail_public_links).
+            f'{WEB_TOML}[mail]\ntransport = "smtp"\nfrom_address = "نشرة الواحة <news@oasis.example>"\n'
             f'list_id = "oasis.example"\n{extra}\n'
             f'[mail.smtp]\nhost = "{self.host}"\nport = {self.port}\nsecurity = "none"\nconnections = {connections}\n'
             "retry_backoff_seconds = 0.05\npause_seconds = 0.1\ntimeout = 10\n"
@@ -136,4 +137,5 @@ def record_test_issue(runtime: Runtime, *, digest: str = "daily", subject: str =
         return record_issue(conn, rendered, now=NOW)
 
 
+WEB_TOML = '[web]\npublic_url = "https://oasis.example/news"\n\n'
 DIGESTS_TOML = '[[digests]]\nname = "daily"\n'

@@ -60,7 +60,7 @@ def test_headers_and_both_parts_parse_back(
     assert sub is not None
     assert re.fullmatch(rf"<{issue_id}\.{sub.id}\.[0-9a-f]{{12}}@oasis\.example>", message["Message-ID"])
     https, mailto = [u.strip(" <>") for u in message["List-Unsubscribe"].split(",")]
-    assert https.startswith("http://127.0.0.1:8080/unsubscribe/")
+    assert https.startswith("https://oasis.example/news/unsubscribe/")
     assert mailto.startswith("mailto:unsubscribe@oasis.example?subject=unsubscribe%20")
     token = https.rsplit("/", 1)[1]
     claims = Tokens.from_settings(runtime.settings).read(UNSUBSCRIBE, token)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from mailkit import DIGESTS_TOML, RecordingHandler, populate, record_test_issue
+from mailkit import DIGESTS_TOML, WEB_TOML, RecordingHandler, populate, record_test_issue
 
 from loopback import free_port
 from nashra.digest import find_digest
@@ -98,7 +98,7 @@ def test_tls_and_auth_deliver(
     controller.start()
     try:
         toml = (
-            f'[mail]\ntransport = "smtp"\nfrom_address = "news@oasis.example"\n[mail.smtp]\nhost = "127.0.0.1"\n'
+            f'{WEB_TOML}[mail]\ntransport = "smtp"\nfrom_address = "news@oasis.example"\n[mail.smtp]\nhost = "127.0.0.1"\n'
             f'port = {port}\nsecurity = "{security}"\nusername = "news"\npassword_env = "RELAY_PASSWORD"\n'
             f'ca_file = "{cert}"\nconnections = 2\ntimeout = 10\n' + DIGESTS_TOML
         )

@@ -11,8 +11,10 @@ from __future__ import annotations
 from email.headerregistry import Address
 from email.utils import parseaddr
 from importlib.metadata import entry_points
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -167,3 +169,16 @@ class WebSettings(BaseModel):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def is_public_https(self) -> bool:
+        """Whether links to this app work for a reader elsewhere: https, and a host that is not this
+        machine or a private network (mailbox providers also require https for one-click unsubscribe)."""
+        parts = urlsplit(self.public_url or "")
+        host = (parts.hostname or "").rstrip(".")
+        if parts.scheme != "https" or not host or host == "localhost" or host.endswith(".localhost"):
+            return False
+        try:
+            return ip_address(host).is_global
+        except ValueError:  # a name, not an address
+            return True

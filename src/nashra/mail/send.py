@@ -354,8 +354,11 @@ def send_digest(
 ) -> SendSummary:
     """Send `digest`'s open issue, or a new one if there is something new; resumable at any point.
 
-    Status "busy" when another process is sending this digest right now (see `mail.lock`).
+    Status "busy" when another process is sending this digest right now (see `mail.lock`). A
+    transport that cannot be built (bad options, links that would not work) stops it before
+    anything is recorded.
     """
+    transport = transport or make_transport(runtime.settings)
     with sender_lock(runtime.store, digest.name) as mine:
         if not mine:
             event(
@@ -375,7 +378,7 @@ def _send_as_only_sender(
     runtime: Runtime,
     digest: DigestSettings,
     *,
-    transport: Transport | None,
+    transport: Transport,
     progress: ProgressFn | None,
     now: datetime | None,
     sleep: Callable[[float], None],
@@ -416,16 +419,6 @@ def _send_as_only_sender(
     summary.sent = counts.get(DeliveryStatus.SENT, 0)
     summary.failed = counts.get(DeliveryStatus.FAILED, 0)
     summary.skipped = counts.get(DeliveryStatus.SKIPPED, 0)
-    if not settings.web.base_url.startswith("https://"):
-        event(
-            log,
-            "send.unsubscribe_not_https",
-            level=logging.WARNING,
-            base=settings.web.base_url,
-            hint="set web.public_url to the https address of `nashra serve`; mailbox providers require "
-            "https for one-click unsubscribe (RFC 8058)",
-        )
-    transport = transport or make_transport(settings)
     ledger = Ledger(runtime, issue_id, settings.mail.smtp)
     started = time.monotonic()
     try:

@@ -71,6 +71,8 @@ class Transport(Protocol):
     """A kind registered in `nashra.transports`; built once per send from its `[mail.<name>]` options."""
 
     Options: ClassVar[type[TransportOptions]]
+    reaches_readers: ClassVar[bool]
+    """Whether its messages reach real mailboxes (so their links must work from anywhere)."""
 
     def __init__(self, options: TransportOptions, settings: Settings) -> None: ...
 
@@ -84,6 +86,7 @@ class TransportBase(Adapter[OptionsT]):
     """`class SmtpTransport(TransportBase[SmtpSettings])`: typed `self.options`, and the settings."""
 
     Options: ClassVar[type[TransportOptions]]
+    reaches_readers: ClassVar[bool] = True
 
     def __init__(self, options: OptionsT, settings: Settings) -> None:
         self.options = options

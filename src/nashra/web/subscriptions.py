@@ -84,6 +84,8 @@ class Subscriptions:
             {name for d in configured_digests(self.settings) for name in d.recipients} | {DEFAULT_LIST}
         )
         self.pages = Pages(runtime.settings, PAGES)
+        # Built at start, so a transport whose confirmation mails could not work stops `nashra serve`.
+        self.transport = make_transport(runtime.settings)
 
     def routes(self) -> list[Route]:
         return [
@@ -156,7 +158,7 @@ class Subscriptions:
             db.subscribe(conn, subscriber_id, db.ensure_list(conn, list_name, now=now), (), now=now)
         link = f"{self.settings.web.base_url}/confirm/{self.tokens.make(CONFIRM, subscriber_id, email)}"
         outcome = send_one(
-            make_transport(self.settings),
+            self.transport,
             Envelope(self.settings.mail.envelope_from, email, f"confirm-{uuid.uuid4().hex}"),
             confirmation_message(self.settings, self.pages, email, link),
         )

@@ -42,6 +42,8 @@ class FileOptions(TransportOptions):
 
 
 class FileTransport(TransportBase[FileOptions]):
+    reaches_readers = False  # files on disk, to look at or hand on
+
     def __init__(self, options: FileOptions, settings: Settings) -> None:
         super().__init__(options, settings)
         self.folder = settings.outbox_dir / "mail"
