@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 
 from nashra.errors import SourceError
 from nashra.logs import event
-from nashra.model import StageReport
+from nashra.model import Article, StageReport
 from nashra.runtime import Runtime
 from nashra.sources import Source, SourceContext, build_sources
 from nashra.store.articles import upsert_articles
 from nashra.store.sources import SourceState, load_state, save_state
+from nashra.text.urls import canonical_url, to_uri
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,23 @@ def _record_failure(
         )
 
 
+def _with_canonical_urls(article: Article) -> Article:
+    """Every URL stored as a URI, the article's own one canonical: each output then links it whole,
+    and a copy reached through tracking parameters meets the store's duplicate check by URL."""
+    image = article.image and replace(article.image, url=to_uri(article.image.url))
+    return replace(article, url=canonical_url(article.url), image=image)
+
+
+def _canonical_articles(articles: list[Article], source: str, problems: list[str]) -> list[Article]:
+    kept = []
+    for article in articles:
+        try:
+            kept.append(_with_canonical_urls(article))
+        except ValueError as exc:
+            problems.append(f"{source}: {article.url!r} skipped: not a usable URL: {exc}")
+    return kept
+
+
 def ingest(runtime: Runtime) -> StageReport:
     report = StageReport("ingest")
     report.outputs.append(f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}")
@@ -53,6 +71,7 @@ def ingest(runtime: Runtime) -> StageReport:
             event(log, "ingest.source_failed", level=logging.WARNING, source=source.name, error=exc.message)
             _record_failure(runtime, source, state, exc.message, now)
             continue
+        fetched.articles = _canonical_articles(fetched.articles, source.name, fetched.problems)
         for problem in fetched.problems:
             report.problems.append(problem)
             event(log, "ingest.item_skipped", level=logging.WARNING, source=source.name, problem=problem)

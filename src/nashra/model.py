@@ -39,6 +39,8 @@ class Article:
     body_html: str = ""
     image: Image | None = None
     language: str = "ar"
+    undated: bool = False
+    """The source gave no date: `published_at` is when Nashra first saw it, and the store keeps that."""
 
     def __post_init__(self) -> None:
         for name in ("published_at", "updated_at"):
@@ -56,8 +58,9 @@ class Article:
         payload = asdict(self)
         for volatile in ("source", "guid"):
             payload.pop(volatile)
-        # The instant matters, not the offset it was written with (the store keeps UTC).
-        payload["published_at"] = self.published_at.astimezone(UTC).isoformat()
+        # The instant matters, not the offset it was written with (the store keeps UTC). A date
+        # Nashra filled in is no edit: each fetch fills in another one.
+        payload["published_at"] = None if self.undated else self.published_at.astimezone(UTC).isoformat()
         payload["updated_at"] = self.updated_at.astimezone(UTC).isoformat() if self.updated_at else None
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=list)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nashra.text.urls import to_uri
+
 TRANSPORT_GROUP = "nashra.transports"
 
 
@@ -164,7 +166,7 @@ class WebSettings(BaseModel):
     def _absolute(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an absolute http(s) URL, e.g. https://news.example.org/newsletter")
-        return value.rstrip("/") if value else value
+        return to_uri(value.rstrip("/")) if value else value  # links built on it leave as URIs
 
     @property
     def base_url(self) -> str:

@@ -17,6 +17,7 @@ from nashra.config.channels import ChannelSettings
 from nashra.config.digests import DigestSettings
 from nashra.config.feeds import FeedsSettings
 from nashra.config.mail import MailSettings, WebSettings
+from nashra.text.urls import to_uri
 
 
 class Section(BaseModel):
@@ -38,7 +39,7 @@ class SiteSettings(Section):
     def _absolute(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an absolute http(s) URL, e.g. https://news.example.org")
-        return value.rstrip("/")
+        return to_uri(value.rstrip("/"))  # every link built on it leaves Nashra as a URI
 
     @field_validator("timezone")
     @classmethod

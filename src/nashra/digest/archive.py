@@ -11,13 +11,14 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.digest.placeholders import fill
 from nashra.store.digests import IssueRecord
 from nashra.text import slugify
+from nashra.text.urls import to_uri
 
 FOLDER = "digests"
 
@@ -32,12 +33,12 @@ def manage_url(settings: Settings, digest: DigestSettings | None) -> str:
 def archive_url(settings: Settings, digest: DigestSettings, article_ids: Sequence[str], now: datetime) -> str:
     key = hashlib.sha256("\n".join([digest.name, *article_ids]).encode()).hexdigest()[:10]
     day = now.astimezone(settings.site.zone).date().isoformat()
-    return f"{settings.site.base_url}/{FOLDER}/{slugify(digest.name)}/{day}-{key}.html"
+    return to_uri(f"{settings.site.base_url}/{FOLDER}/{slugify(digest.name)}/{day}-{key}.html")
 
 
 def archive_path(settings: Settings, url: str) -> Path:
     """Where under the public folder the copy behind `url` lives (whatever the site's base path)."""
-    path = urlsplit(url).path
+    path = unquote(urlsplit(url).path)
     start = path.find(f"/{FOLDER}/")
     if start < 0:
         raise ValueError(f"{url} is not a digest archive URL")

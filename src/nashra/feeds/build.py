@@ -26,6 +26,7 @@ from nashra.logs import event
 from nashra.model import StoredArticle
 from nashra.runtime import Runtime
 from nashra.store.articles import get_articles
+from nashra.text.urls import to_uri
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class BuildResult:
 
 def public_url(settings: Settings, relative_path: str) -> str:
     """URL of a file under the public folder; Arabic slugs are percent-encoded (URLs are ASCII)."""
-    return f"{settings.site.base_url}/{quote(relative_path)}"
+    return to_uri(f"{settings.site.base_url}/{quote(relative_path)}")
 
 
 class PreparedCache:
@@ -79,7 +80,7 @@ def _meta(plan: FeedPlan, settings: Settings, items: Sequence[FeedItem]) -> Feed
         title=site.name if plan.kind == "site" else f"{site.name} — {plan.name}",
         subtitle=site.description or site.name,
         language=site.language,
-        home_url=site.base_url + "/",
+        home_url=to_uri(site.base_url + "/"),
         author=site.name,
         updated=max(item.changed for item in items),
         hub_url=settings.feeds.hub_url,

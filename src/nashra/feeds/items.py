@@ -15,12 +15,13 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from nashra.config import Settings
 from nashra.logs import event
 from nashra.model import StoredArticle
 from nashra.text import clean_text_report, first_paragraph, html_to_text, sanitize_html, truncate
+from nashra.text.urls import to_uri
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +53,6 @@ class FeedItem:
     language: str
 
 
-# RFC 3986 reserved and unreserved characters plus "%": only what a URI cannot hold gets encoded.
-_URI_SAFE = ";/?:@&=+$,-_.!~*'()#%[]"
-
-
-def iri_to_uri(iri: str) -> str:
-    """Percent-encode non-ASCII (Arabic paths) and unsafe characters; an ASCII URL comes back unchanged.
-
-    RSS and JSON Feed want URLs, and not every aggregator or validator accepts IRIs.
-    """
-    return quote(iri, safe=_URI_SAFE)
-
-
 class _Cleaner:
     """Cleans fields of one article and remembers how many characters each lost."""
 
@@ -84,7 +73,7 @@ def _image(stored: StoredArticle, base_url: str, clean: _Cleaner) -> ItemImage |
     raw = clean("image.url", image.url)
     if not raw:
         return None
-    url = urljoin(base_url, iri_to_uri(raw))
+    url = urljoin(base_url, to_uri(raw))
     mime_type = image.mime_type or mimetypes.guess_type(urlsplit(url).path)[0]
     if mime_type is not None and not mime_type.startswith("image/"):
         mime_type = None
@@ -129,7 +118,7 @@ def prepare_item(stored: StoredArticle, settings: Settings) -> FeedItem:
     zone = settings.site.zone
     clean = _Cleaner()
     # Relative links (some CMS exports) are resolved against the site: feed readers have no base.
-    url = urljoin(settings.site.base_url + "/", iri_to_uri(clean("url", article.url)))
+    url = urljoin(settings.site.base_url + "/", to_uri(clean("url", article.url)))
     image = _image(stored, url, clean)
     body_text = clean("body", article.body_html, keep_newlines=True)
     teaser = clean("lead", article.lead) or first_paragraph(body_text) or html_to_text(body_text)

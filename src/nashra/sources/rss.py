@@ -54,6 +54,15 @@ def _image(entry: Any) -> Image | None:
     return None
 
 
+def _canonical_link(entry: Any) -> str | None:
+    """The entry's `rel="canonical"` link: the publisher's own permalink, where `link` may be a
+    tracking or redirect address (feedparser already falls back to a permalink guid for `link`)."""
+    for link in entry.get("links", []) or []:
+        if link.get("rel") == "canonical" and link.get("href"):
+            return str(link["href"])
+    return None
+
+
 class RssSource(SourceBase[RssOptions]):
     kind = "rss"
 
@@ -79,7 +88,7 @@ class RssSource(SourceBase[RssOptions]):
         return result
 
     def _article(self, entry: Any, now: datetime) -> Article:
-        link = entry.get("link")
+        link = _canonical_link(entry) or entry.get("link")
         guid = entry.get("id") or link
         title = clean_text(entry.get("title", ""))
         if not link or not guid:
@@ -94,13 +103,14 @@ class RssSource(SourceBase[RssOptions]):
         summary_html = entry.get("summary", "")
         body = content[0].get("value", "") if content else summary_html
         lead = html_to_text(summary_html) if content and summary_html else ""
-        published = _time(entry, "published", "updated", "created") or now
+        published = _time(entry, "published", "updated", "created")
         return Article(
             source=self.name,
             guid=guid,
             url=link,
             title=title,
-            published_at=published,
+            published_at=published or now,
+            undated=published is None,
             updated_at=_time(entry, "updated"),
             author=clean_text(entry.get("author", "")),
             section=section,

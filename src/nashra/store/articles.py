@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -56,7 +56,8 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
     """Insert new articles, update changed ones, leave the rest alone, in a few batched statements.
 
     An incoming article whose URL already belongs to a *different* stored article is a duplicate
-    (the same story re-exported under another id) and is reported, not stored twice.
+    (the same story re-exported under another id) and is reported, not stored twice. An undated
+    article keeps the date stored when it was first seen, so an edit does not move it to the top.
     """
     result = UpsertResult()
     unique: dict[str, Article] = {}
@@ -64,10 +65,12 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
         unique.setdefault(article.id, article)
     ids = list(unique)
     known: dict[str, str] = {}
+    first_dates: dict[str, datetime] = {}
     for chunk in _chunks(ids):
-        known.update(
-            conn.execute(select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(chunk))).all()
-        )
+        query = select(articles.c.id, articles.c.content_hash, articles.c.published_at)
+        for id_, stored_hash, published_at in conn.execute(query.where(articles.c.id.in_(chunk))):
+            known[id_] = stored_hash
+            first_dates[id_] = published_at
 
     fresh = [a for i, a in unique.items() if i not in known]
     taken: dict[str, str] = {}
@@ -101,6 +104,8 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
     updates: list[dict[str, Any]] = []
     for id_, stored_hash in known.items():
         article = unique[id_]
+        if article.undated:
+            article = replace(article, published_at=first_dates[id_])
         if article.content_hash == stored_hash:
             result.unchanged += 1
             continue
