@@ -100,3 +100,9 @@ def test_lead_wins_then_first_prose_paragraph() -> None:
         "الفقرة الأولى الحقيقية من الخبر، وفيها ما يكفي من الكلام ليكون مقدمة صالحة."
     )
     assert teaser_text(stored("c", lead="  ", body_html="<h2>عنوان فقط</h2>").article, 200) == ""
+
+
+def test_a_short_body_without_lead_is_its_own_teaser() -> None:
+    # Under the 40 letters first_paragraph asks of a lede, but the only text the story has.
+    article = stored("short", lead="", body_html="<p>انقطاع الكهرباء\u200b في وهران.</p>").article
+    assert teaser_text(article, 200) == "انقطاع الكهرباء في وهران."
