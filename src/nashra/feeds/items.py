@@ -86,7 +86,10 @@ def _image(stored: StoredArticle, base_url: str, clean: _Cleaner) -> ItemImage |
     if not raw:
         return None
     url = urljoin(base_url, iri_to_uri(raw))
-    mime_type = image.mime_type or mimetypes.guess_type(urlsplit(url).path)[0]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None  # a data: or javascript: "image" is no picture a reader should fetch
+    mime_type = image.mime_type or mimetypes.guess_type(parts.path)[0]
     if mime_type is not None and not mime_type.startswith("image/"):
         mime_type = None
     length = image.length if image.length and image.length > 0 else None
