@@ -142,3 +142,9 @@ def test_excerpt_source_prefers_lead_then_prose_then_a_short_body() -> None:
     assert excerpt_source("  ", body) == LEDE
     assert excerpt_source("", "<p>نص\u200b قصير.</p>") == "نص قصير."
     assert excerpt_source("", "") == ""
+    # A short story's first prose, never its heading, caption or "read also" link.
+    short = (
+        '<h2>عنوان</h2><figure><figcaption>تعليق</figcaption></figure><p><a href="/x">اقرأ</a></p><p>نص.</p>'
+    )
+    assert excerpt_source("", short) == "نص."
+    assert excerpt_source("", "<h2>عنوان فقط</h2>") == ""

@@ -6,7 +6,7 @@ posts and the text part of digests need, and sanitised HTML is what feeds and
 digest emails may carry.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import urljoin, urlsplit
@@ -205,33 +205,35 @@ def _is_prose(element: lxml.html.HtmlElement) -> bool:
     return True
 
 
+def _prose(html: str) -> Iterator[str]:
+    """Blocks of the story's own prose: no heading, quote, caption, image-only or link-only block."""
+    for block in _blocks(html):
+        if block.has_unlinked_text and _is_prose(block.element):
+            yield block.text
+
+
 def first_paragraph(html: str) -> str | None:
     """The lede: first block of the story's own prose long enough to stand alone as a teaser.
 
     Headings, quotes, captions, image-only or link-only blocks ("read also")
     and short lines (bylines, datelines, kickers) are skipped.
     """
-    for block in _blocks(html):
-        if (
-            block.has_unlinked_text
-            and _is_prose(block.element)
-            and grapheme_len(block.text) >= _MIN_PARAGRAPH_GRAPHEMES
-        ):
-            return block.text
-    return None
+    return next((text for text in _prose(html) if grapheme_len(text) >= _MIN_PARAGRAPH_GRAPHEMES), None)
 
 
 def excerpt_source(lead: str, body_html: str) -> str:
     """The text a teaser, feed summary or post excerpt is cut from, as one line.
 
     The editor's lead first (WordPress sends it as HTML, Markdown front matter as text), else the
-    story's first real paragraph, else whatever text the body has: a two-line brief is still
-    better than an empty excerpt.
+    story's first real paragraph, else the first prose of a body too short to have one: a
+    one-line brief is still better than no excerpt. Never a heading, quote or caption.
     """
     text = clean_text(html_to_text(lead) if _LOOKS_LIKE_HTML.search(lead) else lead)
     if text:
         return text
-    return clean_text(first_paragraph(body_html) or html_to_text(body_html))
+    prose = list(_prose(body_html))
+    lede = next((p for p in prose if grapheme_len(p) >= _MIN_PARAGRAPH_GRAPHEMES), prose[0] if prose else "")
+    return clean_text(lede)
 
 
 def _kept_url(base_url: str | None) -> Callable[[str, str, str], str | None]:
