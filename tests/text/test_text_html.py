@@ -124,6 +124,11 @@ def test_link_without_href_becomes_plain_text(href: str, base_url: str | None) -
     assert sanitize_html(html, base_url=base_url) == "<p>اقرأ التفاصيل <em>هنا</em> الآن</p>"
 
 
+def test_attribute_values_cannot_fake_the_missing_address() -> None:
+    html = '<p><a href="javascript:x" lang=\' href="x">y\'>نص</a><img alt=\' src="x">\' src="data:,x"></p>'
+    assert sanitize_html(html) == "<p>نص</p>"
+
+
 def test_images_that_cannot_be_resolved_to_http_are_dropped() -> None:
     html = (
         '<p>صورة<img src="pic.jpg" alt="أ"><img src="//cdn.example.dz/b.jpg" alt="ب">'

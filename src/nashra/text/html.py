@@ -103,10 +103,11 @@ _SAFE_ATTRIBUTES = {
 }
 _SAFE_URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _IMAGE_SCHEMES = frozenset({"http", "https"})
-# nh3 serialises attribute values with '"' and '>' escaped and never nests <a> in <a>, so in its
-# output these match exactly the elements left without the attribute that gives them meaning.
-_LINK_WITHOUT_HREF = regex.compile(r"<a(?![^>]* href=)[^>]*>(.*?)</a>", flags=regex.DOTALL)
-_IMAGE_WITHOUT_SRC = regex.compile(r"<img(?![^>]* src=)[^>]*>")
+# nh3 always double-quotes attribute values and escapes '"' and '>' inside them, and never nests
+# <a> in <a>; so in its output ' href="' can only start an attribute, and these match exactly the
+# elements left without the attribute that gives them meaning.
+_LINK_WITHOUT_HREF = regex.compile(r'<a(?![^>]* href=")[^>]*>(.*?)</a>', flags=regex.DOTALL)
+_IMAGE_WITHOUT_SRC = regex.compile(r'<img(?![^>]* src=")[^>]*>')
 _LOOKS_LIKE_HTML = regex.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|/[a-zA-Z]|!--)")
 
 
