@@ -62,7 +62,7 @@ def _unbalanced(text: str) -> bool:
 @given(text=arabic_text(), length=st.integers(min_value=40, max_value=160))
 def test_teaser_is_a_clean_cluster_prefix_within_the_length(text: str, length: int) -> None:
     source = clean_text(text)
-    teaser = teaser_text(stored("p", lead=text).article, length)
+    teaser = teaser_text(stored("p", lead=text, body_html="").article, length)  # the lead's cut alone
     assert grapheme_len(teaser) <= length
     if grapheme_len(source) <= length:
         assert teaser == source
@@ -100,3 +100,9 @@ def test_lead_wins_then_first_prose_paragraph() -> None:
         "الفقرة الأولى الحقيقية من الخبر، وفيها ما يكفي من الكلام ليكون مقدمة صالحة."
     )
     assert teaser_text(stored("c", lead="  ", body_html="<h2>عنوان فقط</h2>").article, 200) == ""
+
+
+def test_a_short_body_without_lead_is_its_own_teaser() -> None:
+    # Under the 40 letters first_paragraph asks of a lede, but the only text the story has.
+    article = stored("short", lead="", body_html="<p>انقطاع الكهرباء\u200b في وهران.</p>").article
+    assert teaser_text(article, 200) == "انقطاع الكهرباء في وهران."

@@ -14,7 +14,7 @@ from feeds_helpers import BASE, INGESTED_AT, article, feed_files, sample_article
 
 from nashra.feeds import build as build_module
 from nashra.feeds import build_feeds
-from nashra.model import Article
+from nashra.model import Article, Image
 
 # Which stories (by number) each feed lists, newest first: written out by hand, not computed.
 EXPECTED_FEEDS = {
@@ -306,3 +306,51 @@ def test_rebuilds_reuse_prepared_items_until_an_article_changes(
     assert prepared == ["story-5"]
     json_feed = json.loads((runtime.settings.public_dir / "feeds/sections/اقتصاد/feed.json").read_bytes())
     assert json_feed["items"][0]["summary"] == "مقدمة جديدة"
+
+
+@pytest.mark.sqlite_only
+def test_full_content_opens_with_the_lead_once(make_runtime) -> None:  # type: ignore[no-untyped-def]
+    runtime = make_runtime("[feeds]\nper_section = false\nper_tag = false\n")
+    lead = "مقدمة المحرر: <الجسر> & الطريق\u200b الجديد"
+    body_a = "<p>نص الخبر الأول يبدأ بعد المقدمة ويشرح تفاصيل الأشغال في الجسر الجديد.</p>"
+    # A WordPress body that already opens with the excerpt (as WordPress builds one): no second copy.
+    lead_b = "افتتحت البلدية صباح اليوم الجسر الجديد بعد أشهر من الأشغال […]"
+    body_b = "<p>افتتحت البلدية صباح اليوم الجسر الجديد بعد أشهر من الأشغال، وسط حضور كبير.</p><p>ثانيا.</p>"
+    store_articles(runtime, [article(1, section="", tags=[], lead=lead, body=body_a)])
+    store_articles(runtime, [article(2, section="", tags=[], lead=lead_b, body=body_b)])
+    build_feeds(runtime)
+    public = runtime.settings.public_dir
+    expected = "<p>مقدمة المحرر: &lt;الجسر&gt; &amp; الطريق الجديد</p>" + body_a
+    rss = feedparser.parse((public / "feeds/rss.xml").read_bytes())
+    atom = feedparser.parse((public / "feeds/atom.xml").read_bytes())
+    feed = json.loads((public / "feeds/feed.json").read_bytes())
+    for contents in (
+        {e.link: e.content[0].value for e in rss.entries},
+        {e.link: e.content[0].value for e in atom.entries},
+        {item["url"]: item["content_html"] for item in feed["items"]},
+    ):
+        assert contents["https://news.example.org/1"] == expected
+        assert contents["https://news.example.org/2"] == body_b
+
+
+@pytest.mark.sqlite_only
+def test_images_only_from_absolute_http_urls(make_runtime) -> None:  # type: ignore[no-untyped-def]
+    runtime = make_runtime("[feeds]\nper_section = false\nper_tag = false\n")
+    body = '<p>نص الخبر مع صورة نسبية <img src="media/a.jpg" alt="أ"> وأخرى <img src="data:image/png;base64,AA"></p>'
+    store_articles(
+        runtime,
+        [
+            article(1, section="", tags=[], body=body, image=Image(url="data:image/png;base64,AAAA")),
+            article(2, section="", tags=[], body=body, image=Image(url="//cdn.example.org/b.jpg")),
+        ],
+    )
+    build_feeds(runtime)
+    public = runtime.settings.public_dir
+    rss = feedparser.parse((public / "feeds/rss.xml").read_bytes())
+    entries = {e.link: e for e in rss.entries}
+    one, two = entries["https://news.example.org/1"], entries["https://news.example.org/2"]
+    assert "media_content" not in one
+    content = one.content[0].value  # feedparser re-serialises: compare the parts, not the bytes
+    assert content.startswith("<p>") and content.count("<img") == 1 and "data:" not in content
+    assert 'src="https://news.example.org/media/a.jpg"' in content
+    assert two.media_content[0]["url"] == "https://cdn.example.org/b.jpg"

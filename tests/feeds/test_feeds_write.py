@@ -78,3 +78,23 @@ def test_plan_groups_spellings_by_slug_and_caps_items() -> None:
     assert plan_feeds([], FeedsSettings()) == []
     only_site = plan_feeds(index, FeedsSettings(per_section=False, per_tag=False))
     assert [p.kind for p in only_site] == ["site"]
+
+
+def test_tag_feeds_of_different_keywords_are_never_merged() -> None:
+    long_name = " ".join(["مهرجان الشعر الشعبي في الواحات"] * 3)
+    index = [
+        IndexRow("a", "", ("C", "C++ & Python", f"{long_name} الأولى")),
+        IndexRow("b", "", ("C++", "C#", ".NET", f"{long_name} الثانية")),  # cut at 80: same slug as a's
+        IndexRow("c", "", ("c", "C\u200b#", f"{long_name} الأولى")),
+    ]
+    plans = plan_feeds(index, FeedsSettings(per_section=False))
+    tags = {p.slug: (p.name, p.article_ids) for p in plans if p.kind == "tag"}
+    cut = next(slug for slug in tags if slug.startswith("مهرجان"))
+    assert tags == {
+        "c": ("C", ("a", "c")),
+        "cplusplus-python": ("C++ & Python", ("a",)),
+        "cplusplus": ("C++", ("b",)),
+        "csharp": ("C#", ("b", "c")),
+        "dotnet": (".NET", ("b",)),
+        cut: (f"{long_name} الأولى", ("a", "c")),
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from social_helpers import make_article
 
 from nashra.errors import TemplateError
 from nashra.model import Image
+from nashra.social.compose import summary_of
 from nashra.social.counting import bluesky_length, mastodon_length, telegram_length, utf16_len, x_length
 from nashra.social.protocol import Channel
 from nashra.text import LRI, PDI, clean_text, graphemes, isolate_ltr_runs
@@ -206,3 +208,9 @@ def test_no_post_exceeds_its_limit_or_splits_a_grapheme(
     assert post.text.count(LRI) + post.text.count("\u2067") + post.text.count("\u2068") == post.text.count(
         PDI
     )
+
+
+def test_a_short_body_without_lead_is_the_summary() -> None:
+    article = make_article(lead="")
+    short = replace(article, article=replace(article.article, body_html="<p>انقطاع الكهرباء في وهران.</p>"))
+    assert summary_of(short) == "انقطاع الكهرباء في وهران."

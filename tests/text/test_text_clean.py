@@ -101,3 +101,11 @@ def test_whitespace_collapsing_matches_unicode_white_space() -> None:
             assert cleaned == "a b", hex(code)
         else:
             assert " " not in cleaned, hex(code)
+
+
+def test_invisible_spaces_are_removed_but_joiners_stay() -> None:
+    # U+200B (zero-width space), U+2060 (word joiner) and a BOM inside text are invisible noise that
+    # splits words for search and hashtags; ZWNJ/ZWJ shape Persian words and emoji sequences.
+    text, removed = clean_text_report("\ufeffكلمة\u200b أخرى\u2060 وثالثة\ufeff")
+    assert (text, removed) == ("كلمة أخرى وثالثة", 4)
+    assert clean_text("می\u200cخواهم 👩\u200d💻", keep_newlines=True) == "می\u200cخواهم 👩\u200d💻"

@@ -1,6 +1,7 @@
 import pytest
 
 from nashra.text import first_paragraph, html_to_text, sanitize_html
+from nashra.text.html import excerpt_source
 
 LEDE = "أعلنت وزارة الموارد المائية عن تشغيل محطة جديدة لتحلية مياه البحر بطاقة إنتاج كبيرة."
 
@@ -92,7 +93,7 @@ def test_sanitize_keeps_safe_structure_and_drops_the_rest() -> None:
 
 
 def test_sanitize_drops_dangerous_urls() -> None:
-    assert sanitize_html('<a href="javascript:alert(1)">رابط</a>') == '<a rel="noopener noreferrer">رابط</a>'
+    assert sanitize_html('<a href="javascript:alert(1)">رابط</a>') == "رابط"  # see test_link_without_href_…
     assert "data:" not in sanitize_html('<img src="data:image/png;base64,AAAA">')
 
 
@@ -112,3 +113,43 @@ def test_sanitize_repairs_broken_html_and_removes_controls() -> None:
     assert sanitize_html("<p>فقرة <strong>غير\x00 مغلقة<p>ثانية\u202e") == (
         "<p>فقرة <strong>غير مغلقة</strong></p><p><strong>ثانية</strong></p>"
     )
+
+
+@pytest.mark.parametrize("base_url", [None, "https://news.example.dz/ar/sport/1"])
+@pytest.mark.parametrize("href", ["javascript:alert(1)", "vbscript:x", "", "   ", "data:text/html,x"])
+def test_link_without_href_becomes_plain_text(href: str, base_url: str | None) -> None:
+    # An <a> without href (or with an empty one, which rewrite_with_base turns into the article's own
+    # address) is shown by feed readers as a link to the article itself.
+    html = f'<p>اقرأ <a href="{href}" dir="ltr">التفاصيل <em>هنا</em></a> الآن</p>'
+    assert sanitize_html(html, base_url=base_url) == "<p>اقرأ التفاصيل <em>هنا</em> الآن</p>"
+
+
+def test_attribute_values_cannot_fake_the_missing_address() -> None:
+    html = '<p><a href="javascript:x" lang=\' href="x">y\'>نص</a><img alt=\' src="x">\' src="data:,x"></p>'
+    assert sanitize_html(html) == "<p>نص</p>"
+
+
+def test_images_that_cannot_be_resolved_to_http_are_dropped() -> None:
+    html = (
+        '<p>صورة<img src="pic.jpg" alt="أ"><img src="//cdn.example.dz/b.jpg" alt="ب">'
+        '<img src="data:image/png;base64,AAAA"><img alt="بلا مصدر"><img src="ftp://x.example/c.jpg"></p>'
+    )
+    assert sanitize_html(html) == "<p>صورة</p>"
+    assert sanitize_html(html, base_url="https://news.example.dz/ar/sport/1") == (
+        '<p>صورة<img src="https://news.example.dz/ar/sport/pic.jpg" alt="أ">'
+        '<img src="https://cdn.example.dz/b.jpg" alt="ب"></p>'
+    )
+
+
+def test_excerpt_source_prefers_lead_then_prose_then_a_short_body() -> None:
+    body = f"<h2>عنوان فرعي</h2><p>{LEDE}</p>"
+    assert excerpt_source("<p>مقدمة <b>المحرر</b></p>", body) == "مقدمة المحرر"
+    assert excerpt_source("  ", body) == LEDE
+    assert excerpt_source("", "<p>نص\u200b قصير.</p>") == "نص قصير."
+    assert excerpt_source("", "") == ""
+    # A short story's first prose, never its heading, caption or "read also" link.
+    short = (
+        '<h2>عنوان</h2><figure><figcaption>تعليق</figcaption></figure><p><a href="/x">اقرأ</a></p><p>نص.</p>'
+    )
+    assert excerpt_source("", short) == "نص."
+    assert excerpt_source("", "<h2>عنوان فقط</h2>") == ""

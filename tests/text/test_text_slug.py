@@ -36,3 +36,8 @@ def test_slug_is_url_safe_and_bounded(text: str, max_length: int) -> None:
     assert 0 < len(slug) <= max_length
     assert not re.search(r"[\s/?#%&]", slug)
     assert not re.search(r"[\u064b-\u065f\u0670\u0640]", slug)
+
+
+def test_symbols_that_tell_keywords_apart_are_spelled_out() -> None:
+    slugs = [slugify(k) for k in ("C", "C++", "C#", "F#", ".NET", "C++ & Python", "Disney+")]
+    assert slugs == ["c", "cplusplus", "csharp", "fsharp", "dotnet", "cplusplus-python", "disneyplus"]

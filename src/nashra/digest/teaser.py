@@ -6,26 +6,14 @@ this module only decides *which* text to shorten.
 
 from __future__ import annotations
 
-import regex
-
 from nashra.model import Article
-from nashra.text import clean_text, first_paragraph, graphemes, html_to_text, truncate
-
-_LOOKS_LIKE_HTML = regex.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|/[a-zA-Z]|!--)")
-
-
-def _plain(text: str) -> str:
-    """Leads from WordPress arrive as HTML ("<p>…</p>"), from Markdown front matter as text."""
-    if _LOOKS_LIKE_HTML.search(text):
-        text = html_to_text(text)
-    return clean_text(text)
+from nashra.text import graphemes, truncate
+from nashra.text.html import excerpt_source
 
 
 def teaser_text(article: Article, length: int) -> str:
-    """Lead when present, else the first prose paragraph of the body (never a heading, quote or caption)."""
-    source = _plain(article.lead) if article.lead.strip() else ""
-    if not source and article.body_html:
-        source = clean_text(first_paragraph(article.body_html) or "")
+    """Lead when present, else the first prose paragraph of the body, else a short body's own text."""
+    source = excerpt_source(article.lead, article.body_html)
     return shorten(source, length) if source else ""
 
 

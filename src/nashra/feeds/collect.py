@@ -3,7 +3,7 @@
 Only ids, sections and tags are read for the whole archive; full articles are then loaded just for
 the ids that made it into some feed (the newest `max_items` of each), so a 10,000-article archive
 does not pull every body into memory. Two spellings with the same slug (with and without harakat,
-say) are one feed, titled with the spelling most articles use.
+say) are one feed, titled with the spelling most articles use; two different keywords never are.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from nashra.config.feeds import FeedsSettings
 from nashra.model import StoredArticle
 from nashra.store.schema import articles
 from nashra.text import clean_text, slugify
+from nashra.text.hashtags import keyword_key
 
 FeedKind = Literal["site", "section", "tag"]
 FEEDS_DIR = "feeds"
@@ -64,26 +65,32 @@ def index_of(stored: Iterable[StoredArticle]) -> list[IndexRow]:
 
 
 class _Grouper:
-    """Articles per slug, capped at `limit`, with every spelling counted for the title."""
+    """Articles per slug, capped at `limit`, with every spelling counted for the title.
+
+    Spellings of one keyword share a feed; a different keyword whose slug happens to be taken
+    (a long name cut at the same word, say) is left out rather than merged into a feed about
+    something else: the first keyword met, in newest-first order, keeps the slug.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.ids: dict[str, list[str]] = defaultdict(list)
         self.spellings: dict[str, Counter[str]] = defaultdict(Counter)
-        self._slugs: dict[str, tuple[str, str]] = {}
+        self._slugs: dict[str, tuple[str, str, str]] = {}
+        self._owners: dict[str, str] = {}
 
-    def _slug(self, raw: str) -> tuple[str, str]:
+    def _slug(self, raw: str) -> tuple[str, str, str]:
         known = self._slugs.get(raw)
         if known is None:
             name = clean_text(raw)
-            known = self._slugs[raw] = (name, slugify(name) if name else "")
+            known = self._slugs[raw] = (name, slugify(name) if name else "", keyword_key(name))
         return known
 
     def add(self, article_id: str, raws: Iterable[str]) -> None:
         seen: set[str] = set()
         for raw in raws:
-            name, slug = self._slug(raw)
-            if not slug or slug in seen:
+            name, slug, key = self._slug(raw)
+            if not slug or slug in seen or self._owners.setdefault(slug, key) != key:
                 continue
             seen.add(slug)
             self.spellings[slug][name] += 1

@@ -20,7 +20,8 @@ from urllib.parse import urljoin, urlsplit
 from nashra.config import Settings
 from nashra.logs import event
 from nashra.model import StoredArticle
-from nashra.text import clean_text_report, first_paragraph, html_to_text, sanitize_html, truncate
+from nashra.text import clean_text_report, html_to_text, normalize_for_match, sanitize_html, truncate
+from nashra.text.html import excerpt_source
 from nashra.text.urls import to_uri
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,10 @@ def _image(stored: StoredArticle, base_url: str, clean: _Cleaner) -> ItemImage |
     if not raw:
         return None
     url = urljoin(base_url, to_uri(raw))
-    mime_type = image.mime_type or mimetypes.guess_type(urlsplit(url).path)[0]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None  # a data: or javascript: "image" is no picture a reader should fetch
+    mime_type = image.mime_type or mimetypes.guess_type(parts.path)[0]
     if mime_type is not None and not mime_type.startswith("image/"):
         mime_type = None
     length = image.length if image.length and image.length > 0 else None
@@ -88,15 +92,28 @@ def _image(stored: StoredArticle, base_url: str, clean: _Cleaner) -> ItemImage |
     )
 
 
-def _content(body: str, image: ItemImage | None, base_url: str) -> str:
-    """Sanitised body with absolute URLs, led by the image as Ghost does (Atom readers drop enclosures)."""
+def _opens_with(body: str, lead: str) -> bool:
+    """Whether the body's text already starts with the lead (a WordPress excerpt is cut from it).
+
+    Compared as match keys, so markup, punctuation and the excerpt's closing "[…]" do not count.
+    """
+    return normalize_for_match(html_to_text(body)).startswith(normalize_for_match(lead))
+
+
+def _content(body: str, lead: str, image: ItemImage | None, base_url: str) -> str:
+    """Sanitised body with absolute URLs, led by the image as Ghost does (Atom readers drop enclosures).
+
+    The lead comes next, as its own paragraph: readers show the content instead of the summary,
+    and a story that opened with "read the lead elsewhere" would lose its first sentences.
+    """
     figure = ""
     if image is not None:
         caption = f"<figcaption>{html.escape(image.caption)}</figcaption>" if image.caption else ""
         figure = (
             f'<figure><img src="{html.escape(image.url)}" alt="{html.escape(image.alt)}">{caption}</figure>'
         )
-    return sanitize_html(figure + body, base_url=base_url)
+    opening = f"<p>{html.escape(lead)}</p>" if lead and not _opens_with(body, lead) else ""
+    return sanitize_html(figure + opening + body, base_url=base_url)
 
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
@@ -121,7 +138,8 @@ def prepare_item(stored: StoredArticle, settings: Settings) -> FeedItem:
     url = urljoin(settings.site.base_url + "/", to_uri(clean("url", article.url)))
     image = _image(stored, url, clean)
     body_text = clean("body", article.body_html, keep_newlines=True)
-    teaser = clean("lead", article.lead) or first_paragraph(body_text) or html_to_text(body_text)
+    lead = excerpt_source(clean("lead", article.lead), "")
+    teaser = lead or excerpt_source("", body_text)
     summary = truncate(" ".join(teaser.split()), feeds.summary_length)
     title = clean("title", article.title)
     if not title:
@@ -142,7 +160,7 @@ def prepare_item(stored: StoredArticle, settings: Settings) -> FeedItem:
         author=clean("author", article.author),
         categories=_dedupe([clean("section", article.section), *(clean("tags", t) for t in article.tags)]),
         summary=summary,
-        content_html=_content(body_text, image, url) if feeds.full_content else "",
+        content_html=_content(body_text, lead, image, url) if feeds.full_content else "",
         image=image,
         language=_language(article.language, settings.site.language),
     )

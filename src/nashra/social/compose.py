@@ -20,7 +20,8 @@ from nashra.config import Settings
 from nashra.config.channels import ChannelSettings
 from nashra.errors import DeliveryError, TemplateError
 from nashra.model import StoredArticle
-from nashra.text import clean_text, first_paragraph, grapheme_len, hashtags, isolate_ltr_runs, truncate
+from nashra.text import clean_text, grapheme_len, hashtags, isolate_ltr_runs, truncate
+from nashra.text.html import excerpt_source
 
 Measure = Callable[[str], int]
 
@@ -89,9 +90,8 @@ def load_template(settings: Settings, config: ChannelSettings) -> ChannelTemplat
 
 
 def summary_of(article: StoredArticle) -> str:
-    """The editor's lead, else the story's first real paragraph."""
-    lead = article.article.lead or first_paragraph(article.article.body_html) or ""
-    return clean_text(lead)
+    """The editor's lead, else the story's first real paragraph, else a short body's own text."""
+    return excerpt_source(article.article.lead, article.article.body_html)
 
 
 def _tidy(body: str) -> str:

@@ -13,12 +13,17 @@ import regex
 
 from nashra.text.bidi import BIDI_CONTROL_CLASS
 
+# Invisible characters pasted from word processors and CMS editors: zero-width space, word
+# joiner and byte-order marks (a BOM inside text is never a BOM). They split words for search,
+# matching and hashtags and reach readers as stray gaps. ZWNJ and ZWJ are not among them: they
+# shape Persian and Urdu words and join emoji sequences.
+_INVISIBLE_CLASS = "\u200b\u2060\ufeff"
 # Removed outright (counted by ``clean_text_report``): controls that are not
 # whitespace (C0, DEL, C1), surrogates (invalid in XML 1.0 and unencodable in
 # UTF-8), noncharacters (U+FFFE/U+FFFF are invalid in XML 1.0; the rest are
-# never meant for interchange) and bidi controls.
+# never meant for interchange), bidi controls and the invisible characters above.
 _REMOVED = regex.compile(
-    rf"[[\p{{Cc}}--\p{{White_Space}}]\p{{Cs}}\p{{Noncharacter_Code_Point}}{BIDI_CONTROL_CLASS}]",
+    rf"[[\p{{Cc}}--\p{{White_Space}}]\p{{Cs}}\p{{Noncharacter_Code_Point}}{BIDI_CONTROL_CLASS}{_INVISIBLE_CLASS}]",
     flags=regex.VERSION1,
 )
 # With newlines kept: every line terminator becomes "\n"; other whitespace

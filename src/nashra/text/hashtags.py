@@ -2,7 +2,8 @@
 
 Harakat and ZWNJ are not word characters for most tag parsers, so "#مُحَمَّد"
 is read as "#م"; tatweel and punctuation break tags the same way. Tags are
-therefore rebuilt from keywords with only letters, digits and underscores.
+therefore rebuilt from keywords with only letters, digits and underscores, after
+the symbols that distinguish keywords ("C++", "C#", ".NET") are spelled out.
 """
 
 import unicodedata
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 import regex
 
 from nashra.text.clean import strip_harakat
+from nashra.text.symbols import spell_out_symbols
 
 # Combining marks left on Arabic letters once harakat are gone (Quranic
 # annotation signs, honorifics): they split tags just like harakat do. Marks of
@@ -27,11 +29,24 @@ _DIGITS_ONLY = regex.compile(r"[\p{Nd}_]+")
 
 
 def _tag_body(keyword: str) -> str:
-    text = strip_harakat(keyword)
+    text = spell_out_symbols(strip_harakat(keyword))
     text = regex.sub(r"\p{Cf}", "", text)  # ZWNJ/ZWJ and bidi marks sit inside words
     text = _ARABIC_MARKS.sub("", text)
     text = _APOSTROPHES.sub("", text)
     return "_".join(_WORD.findall(text))
+
+
+def _key(body: str) -> str:
+    return unicodedata.normalize("NFKC", body).casefold()
+
+
+def keyword_key(keyword: str) -> str:
+    """What a keyword says once case, harakat, tatweel, invisible marks and separators are set aside.
+
+    Two keywords with the same key are one subject ("مهرجان الشِّعر", "مهرجان الشعر"); tag
+    feeds use it to tell a real spelling variant from two subjects whose slugs happen to meet.
+    """
+    return _key(_tag_body(keyword))
 
 
 def hashtags(keywords: Iterable[str], *, limit: int | None = None) -> list[str]:
@@ -52,8 +67,8 @@ def hashtags(keywords: Iterable[str], *, limit: int | None = None) -> list[str]:
         body = _tag_body(keyword)
         if not body or _DIGITS_ONLY.fullmatch(body):
             continue
-        key = unicodedata.normalize("NFKC", body).casefold()
-        if key in seen:
+        key = _key(body)
+        if key in seen:  # a later keyword that reads the same is dropped, never merged into a new tag
             continue
         seen.add(key)
         tags.append(f"#{body}")

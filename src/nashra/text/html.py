@@ -6,8 +6,10 @@ posts and the text part of digests need, and sanitised HTML is what feeds and
 digest emails may carry.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
+from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -100,6 +102,13 @@ _SAFE_ATTRIBUTES = {
     "*": {"dir", "lang"},
 }
 _SAFE_URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_IMAGE_SCHEMES = frozenset({"http", "https"})
+# nh3 always double-quotes attribute values and escapes '"' and '>' inside them, and never nests
+# <a> in <a>; so in its output ' href="' can only start an attribute, and these match exactly the
+# elements left without the attribute that gives them meaning.
+_LINK_WITHOUT_HREF = regex.compile(r'<a(?![^>]* href=")[^>]*>(.*?)</a>', flags=regex.DOTALL)
+_IMAGE_WITHOUT_SRC = regex.compile(r'<img(?![^>]* src=")[^>]*>')
+_LOOKS_LIKE_HTML = regex.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|/[a-zA-Z]|!--)")
 
 
 @dataclass
@@ -197,20 +206,54 @@ def _is_prose(element: lxml.html.HtmlElement) -> bool:
     return True
 
 
+def _prose(html: str) -> Iterator[str]:
+    """Blocks of the story's own prose: no heading, quote, caption, image-only or link-only block."""
+    for block in _blocks(html):
+        if block.has_unlinked_text and _is_prose(block.element):
+            yield block.text
+
+
 def first_paragraph(html: str) -> str | None:
     """The lede: first block of the story's own prose long enough to stand alone as a teaser.
 
     Headings, quotes, captions, image-only or link-only blocks ("read also")
     and short lines (bylines, datelines, kickers) are skipped.
     """
-    for block in _blocks(html):
-        if (
-            block.has_unlinked_text
-            and _is_prose(block.element)
-            and grapheme_len(block.text) >= _MIN_PARAGRAPH_GRAPHEMES
-        ):
-            return block.text
-    return None
+    return next((text for text in _prose(html) if grapheme_len(text) >= _MIN_PARAGRAPH_GRAPHEMES), None)
+
+
+def excerpt_source(lead: str, body_html: str) -> str:
+    """The text a teaser, feed summary or post excerpt is cut from, as one line.
+
+    The editor's lead first (WordPress sends it as HTML, Markdown front matter as text), else the
+    story's first real paragraph, else the first prose of a body too short to have one: a
+    one-line brief is still better than no excerpt. Never a heading, quote or caption.
+    """
+    text = clean_text(html_to_text(lead) if _LOOKS_LIKE_HTML.search(lead) else lead)
+    if text:
+        return text
+    prose = list(_prose(body_html))
+    lede = next((p for p in prose if grapheme_len(p) >= _MIN_PARAGRAPH_GRAPHEMES), prose[0] if prose else "")
+    return clean_text(lede)
+
+
+def _kept_url(base_url: str | None) -> Callable[[str, str, str], str | None]:
+    """Drop empty links and images that cannot become an absolute http(s) URL of the source.
+
+    An empty href would be rewritten to the base, i.e. a link to the article itself; a relative
+    image without a base would be fetched by the reader from the feed's or the mail's host.
+    """
+
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        if element == "a" and attribute == "href":
+            return value if value.strip() else None
+        if element == "img" and attribute == "src":
+            url = urljoin(base_url, value.strip()) if base_url else value.strip()
+            parts = urlsplit(url)
+            return url if parts.scheme in _IMAGE_SCHEMES and parts.netloc else None
+        return value
+
+    return keep
 
 
 def sanitize_html(html: str, *, base_url: str | None = None) -> str:
@@ -218,12 +261,17 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
 
     Links and images are made absolute because feed readers and mail clients
     have no base URL to resolve "/ar/2025/..." against. html5ever (inside nh3)
-    repairs unclosed and misnested tags.
+    repairs unclosed and misnested tags. A link whose address was dropped
+    (``javascript:``, empty) becomes its text, and an image without a usable
+    address goes: readers would otherwise link to the article itself or show a
+    broken image.
     """
-    return nh3.clean(
+    safe = nh3.clean(
         clean_text(html, keep_newlines=True),
         tags=set(_SAFE_TAGS),
         attributes=_SAFE_ATTRIBUTES,
         url_schemes=set(_SAFE_URL_SCHEMES),
         url_relative=("rewrite_with_base", base_url) if base_url else "pass_through",
+        attribute_filter=_kept_url(base_url),
     )
+    return _IMAGE_WITHOUT_SRC.sub("", _LINK_WITHOUT_HREF.sub(r"\1", safe))
