@@ -140,3 +140,23 @@ def test_undated_item_keeps_its_first_seen_date(httpserver: HTTPServer, make_run
     assert {s.id: s.article.published_at for s in _stored(runtime)} == first_dates
     assert all(s.version == 1 for s in _stored(runtime))
     assert build_feeds(runtime).written == []
+
+
+def test_relative_images_resolve_against_the_article_not_the_feed_host(
+    httpserver: HTTPServer, make_runtime: MakeRuntime, tmp_path: Path
+) -> None:
+    """A feed served from elsewhere (a feed proxy, here 127.0.0.1) must not turn the article's
+    `/img/x.jpg` into a picture on the feed's host: relative URLs belong to the article's page."""
+    body = '<p>ناقش النواب بنود المشروع وسط جدل.</p><p><img src="/img/port.jpg" alt="الميناء"></p>'
+    feed = rss([rss_item(1, body=body)])
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        feed,
+        content_type="application/rss+xml",
+        headers={"Content-Location": httpserver.url_for("/feed.xml")},  # as proxies and CDNs send
+    )
+    runtime = make_runtime(_rss_source(httpserver.url_for("/feed.xml")))
+    ingest(runtime)
+    build_feeds(runtime)
+    written = (runtime.settings.public_dir / "feeds" / "rss.xml").read_text(encoding="utf-8")
+    assert "https://news.example/img/port.jpg" in written
+    assert httpserver.url_for("/img/port.jpg") not in written

@@ -70,7 +70,11 @@ class RssSource(SourceBase[RssOptions]):
         fetched = get(self.context.http, self.options.url, source=self.name, state=state)
         if fetched.not_modified:
             return FetchResult(etag=fetched.etag, last_modified=fetched.last_modified, not_modified=True)
-        parsed = feedparser.parse(fetched.content, response_headers=dict(fetched.headers))
+        # Relative URLs in an item belong to the article's page, not to wherever the feed was served
+        # from (a proxy or CDN's Content-Location): the feed step resolves them against the article.
+        parsed = feedparser.parse(
+            fetched.content, response_headers=dict(fetched.headers), resolve_relative_uris=False
+        )
         if not parsed.get("version") and not parsed.entries:
             reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
             raise SourceError(f"{self.options.url} is not an RSS or Atom feed: {reason}", where=self.name)
