@@ -126,6 +126,7 @@ def test_strip_bidi_controls_removes_all_kinds() -> None:
         ("شبكات 5G في الجزائر", "شبكات ⟨5G⟩ في الجزائر"),
         ("أفلام 3D و 4K", "أفلام ⟨3D⟩ و ⟨4K⟩"),
         ("طائرة A380 وF-16", "طائرة ⟨A380⟩ و⟨F-16⟩"),
+        ("رمز 1\ufe0f\u20e3 هنا", "رمز ⟨1\ufe0f\u20e3⟩ هنا"),  # a keycap emoji stays one grapheme
     ],
 )
 def test_every_latin_run_mixing_letters_and_digits_is_one_isolate(text: str, expected: str) -> None:
@@ -185,6 +186,7 @@ _PIECES = st.sampled_from(
         "١٢٠",
         "👨\u200d👩\u200d👧",
         "🇩🇿",
+        "1\ufe0f\u20e3",
         "é",
         "e\u0301",
         "l'Algérie",

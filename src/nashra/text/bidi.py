@@ -10,6 +10,7 @@ the one rule `ltr_run_spans`. Isolates are not free (X weighs each control as
 2), so only the runs that need them are wrapped.
 """
 
+import bisect
 import unicodedata
 
 import regex
@@ -45,6 +46,7 @@ _ATOM = f"(?:{_URL}|{_WORD}|{_NUMBER})"
 # ends a run: it belongs to the surrounding sentence.
 _JOINER = r"(?:[ \t]*[,.:;&/+\-–—][ \t]*|[ \t]+)"
 _LTR_RUN = regex.compile(f"{_ATOM}(?:{_JOINER}{_ATOM})*")
+_GRAPHEME = regex.compile(r"\X")
 
 
 def strip_bidi_controls(text: str) -> str:
@@ -119,12 +121,20 @@ def ltr_run_spans(text: str) -> list[tuple[int, int]]:
     if not _has_rtl(text):
         return []
     first_index, _ = _first_strong(text)
-    return [
-        match.span()
-        for span_start, span_end in _unisolated_spans(text)
-        for match in _LTR_RUN.finditer(text, span_start, span_end)
-        if match.end() > first_index
-    ]
+    bounds = [0, *(match.end() for match in _GRAPHEME.finditer(text))]
+    spans: list[tuple[int, int]] = []
+    for span_start, span_end in _unisolated_spans(text):
+        for match in _LTR_RUN.finditer(text, span_start, span_end):
+            if match.end() <= first_index:
+                continue
+            # Widened to whole grapheme clusters: "1️⃣" is one character to a reader, never "1" + "️⃣".
+            start = bounds[bisect.bisect_right(bounds, match.start()) - 1]
+            end = bounds[bisect.bisect_left(bounds, match.end())]
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+    return spans
 
 
 def isolate_ltr_runs(text: str) -> str:
