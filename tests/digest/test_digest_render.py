@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
 from digest_helpers import DEMO_NOW, stored
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from bidi_checks import graphemes_intact, has_arabic, isolates_balanced, paragraph_direction
 from nashra.config.loader import parse_settings
 from nashra.digest import find_digest, prepare_digest
 from nashra.digest.compose import compose
@@ -20,13 +25,22 @@ from nashra.errors import ConfigError, TemplateError
 from nashra.runtime import Runtime
 from nashra.text import LRI, PDI, format_date
 
+# Text with Latin and number runs wrapped in <bdi dir="ltr"> (issue #10).
+_TEXT = r'((?:[^<]|<bdi dir="ltr">[^<]+</bdi>)+)'
 TITLE_DIV = re.compile(
     r'<div class="teaser-title" lang="ar" dir="auto" style="direction:rtl;text-align:right;[^"]*">'
-    r'<a href="([^"]+)" style="direction:rtl;[^"]*">([^<]+)</a></div>'
+    r'<a href="([^"]+)" style="direction:rtl;[^"]*">' + _TEXT + "</a></div>"
 )
 EXCERPT_DIV = re.compile(
-    r'<div class="teaser-excerpt" lang="ar" dir="auto" style="direction:rtl;text-align:right;[^"]*">([^<]+)</div>'
+    r'<div class="teaser-excerpt" lang="ar" dir="auto" style="direction:rtl;text-align:right;[^"]*">'
+    + _TEXT
+    + "</div>"
 )
+
+
+def _plain(html: str) -> str:
+    """HTML text as the text part carries it: unescaped, <bdi> runs as LRI…PDI."""
+    return htmllib.unescape(html.replace('<bdi dir="ltr">', LRI).replace("</bdi>", PDI))
 
 
 def _demo(demo_runtime: Callable[[str], Runtime], extra: str = ""):  # type: ignore[no-untyped-def]
@@ -65,7 +79,7 @@ def test_demo_html_is_right_to_left_at_every_level(demo_runtime: Callable[[str],
     # Masthead date in the site's locale and zone, preheader, footer, archive and unsubscribe links.
     assert format_date(DEMO_NOW, locale="ar_DZ", tz="Africa/Algiers", format="full") in html
     assert htmllib.escape(rendered.preheader, quote=False) in html
-    assert "12 شارع العربي بن مهيدي" in html and "© 2026 نشرة الواحة" in html
+    assert '<bdi dir="ltr">12</bdi> شارع العربي بن مهيدي' in html and "© 2026 نشرة الواحة" in html
     assert f'href="{UNSUBSCRIBE_URL}"' in html and f'href="{rendered.archive_url}"' in html
     assert rendered.archive_url.startswith("https://nashra.example/digests/daily/2026-11-30-")
     assert "المزيد على الموقع" not in html
@@ -91,9 +105,9 @@ def test_plain_text_has_every_title_excerpt_and_link_in_reading_order(
     _, rendered = _demo(demo_runtime)
     html = rendered.html
     expected: list[str] = []
-    excerpts = [htmllib.unescape(e) for e in EXCERPT_DIV.findall(html)]
+    excerpts = [_plain(e) for e in EXCERPT_DIV.findall(html)]
     for (url, title), excerpt in zip(TITLE_DIV.findall(html), excerpts, strict=True):
-        expected += [htmllib.unescape(title), excerpt, htmllib.unescape(url)]
+        expected += [_plain(title), excerpt, htmllib.unescape(url)]
     assert len(expected) == 30
     position = 0
     for piece in expected:
@@ -145,8 +159,62 @@ def test_subject_isolates_latin_and_number_runs(tmp_path: Path) -> None:
     assert rendered.subject == (
         f"نشرة: شركة {LRI}BlueDune Telecom{PDI} تضخ {LRI}3.5{PDI} مليون يورو في نادي {LRI}2026{PDI}"
     )
-    # In the HTML the browser's bidi algorithm and dir="auto" do that work: no controls in the body.
-    assert "BlueDune Telecom تضخ 3.5 مليون" in rendered.html
+    # In the HTML (and so in the web-archive copy) the same runs are <bdi>, not controls.
+    assert '<bdi dir="ltr">BlueDune Telecom</bdi> تضخ <bdi dir="ltr">3.5</bdi> مليون' in rendered.html
+    # The text part isolates them too.
+    assert f"شركة {LRI}BlueDune Telecom{PDI} تضخ {LRI}3.5{PDI} مليون" in rendered.text
+
+
+_MIXED = st.sampled_from(
+    [
+        "قال",
+        "الوزير",
+        "مُحَمَّد",
+        "BRICS",
+        "9 May 2025",
+        "COVID-19",
+        "iPhone 15 Pro",
+        "G20",
+        "5G",
+        "10:30",
+        "١٢٠",
+        "👨\u200d👩\u200d👧",
+        "🇩🇿",
+        "e\u0301",
+        "l'Algérie",
+        " ",
+        "، ",
+        ": ",
+        "«",
+        "»",
+        "-",
+    ]
+)
+
+
+@cache
+def _mixed_settings():  # type: ignore[no-untyped-def]
+    toml = '[[digests]]\nname = "d"\nsubject = "{{ lead.title }}"\npreheader = "{{ titles|join(\' · \') }}"\n'
+    base = Path(tempfile.gettempdir())
+    return parse_settings(toml, origin=str(base / "nashra.toml"), base_dir=base)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=st.lists(_MIXED, min_size=1, max_size=10), lead=st.lists(_MIXED, max_size=12))
+def test_digest_texts_holding_arabic_are_right_to_left(title: list[str], lead: list[str]) -> None:
+    """Subject, preheader and every line of the text part: RTL when they hold Arabic, balanced
+    isolates, no grapheme split (issue #10), whatever mix of Arabic, Latin, numbers and emoji."""
+    configured = _mixed_settings()
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    article = stored("p", title="".join(title).strip() or "خبر", lead="".join(lead))
+    composition = compose([article], configured.digests[0], now=now)
+    assert composition is not None
+    rendered = render_digest(configured, configured.digests[0], composition, now=now)
+    for text in (rendered.subject, rendered.preheader, *rendered.text.split("\n")):
+        assert isolates_balanced(text), text
+        assert graphemes_intact(text), text
+        if has_arabic(text):
+            assert paragraph_direction(text) == "rtl", text
 
 
 def test_templates_are_overridable_by_path(tmp_path: Path) -> None:

@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from social_helpers import make_article
 
+from bidi_checks import graphemes_intact, has_arabic, isolates_balanced, paragraph_direction
 from nashra.errors import TemplateError
 from nashra.model import Image
 from nashra.social.compose import summary_of
 from nashra.social.counting import bluesky_length, mastodon_length, telegram_length, utf16_len, x_length
 from nashra.social.protocol import Channel
-from nashra.text import LRI, PDI, clean_text, graphemes, isolate_ltr_runs
+from nashra.text import LRI, PDI, RLM, clean_text, graphemes, isolate_ltr_runs
 
 URL = "https://news.example.org/culture/oasis-poetry-festival-2026-opening-night"
 
@@ -208,6 +209,59 @@ def test_no_post_exceeds_its_limit_or_splits_a_grapheme(
     assert post.text.count(LRI) + post.text.count("\u2067") + post.text.count("\u2068") == post.text.count(
         PDI
     )
+    # issue #10: a post holding Arabic is right-to-left as a whole, whatever it opens with.
+    assert isolates_balanced(post.text) and graphemes_intact(post.text)
+    if has_arabic(post.text):
+        assert paragraph_direction(post.text) == "rtl", post.text
+
+
+# --- issue #10: posts that open with Latin are still right-to-left ------------------------------
+
+
+def test_a_post_opening_with_latin_is_right_to_left_and_counted_by_x(
+    channel_from: Callable[..., Channel],
+) -> None:
+    channel = channel_from(CHANNELS["x"])
+    article = make_article(title="BRICS تعقد قمتها يوم 9 May 2025 في جوهانسبرغ", tags=("BRICS",), url=URL)
+    post = channel.render(article)
+    assert post.text.startswith(f"{LRI}BRICS{PDI} تعقد قمتها يوم {LRI}9 May 2025{PDI} في")
+    assert paragraph_direction(post.text) == "rtl"
+    assert post.length == x_length(post.text) <= post.limit
+
+
+def test_a_latin_only_title_over_an_arabic_summary_gets_one_rlm(channel_from: Callable[..., Channel]) -> None:
+    channel = channel_from(CHANNELS["x"])
+    article = make_article(title="BRICS Summit 2025", tags=("BRICS", "قمة"), url=URL)
+    post = channel.render(article)
+    assert post.text.startswith(f"{RLM}BRICS Summit 2025\n")
+    assert paragraph_direction(post.text) == "rtl"
+    # twitter-text weighs RLM as 2: the post is measured with it, and still fits.
+    assert x_length(post.text) == x_length(post.text[1:]) + 2
+    assert post.length == x_length(post.text) <= post.limit
+
+
+def test_bluesky_facets_still_point_at_tags_and_link_after_an_rlm(
+    channel_from: Callable[..., Channel],
+) -> None:
+    from nashra.social.channels.bluesky import rich_text
+
+    channel = channel_from(CHANNELS["bluesky"])
+    url = "https://news.example.org/اقتصاد/brics-summit"
+    article = make_article(title="BRICS Summit 2025", tags=("BRICS", "قمة"), url=url)
+    post = channel.render(article)
+    assert post.text.startswith(RLM) and post.hashtags == ("#BRICS", "#قمة")
+    builder = rich_text(post.text, post.url, post.hashtags)
+    assert builder.build_text() == post.text
+    encoded = post.text.encode("utf-8")
+    found = sorted(
+        (encoded[f.index.byte_start : f.index.byte_end].decode(), f.features[0].py_type)
+        for f in builder.build_facets()
+    )
+    assert found == [
+        ("#BRICS", "app.bsky.richtext.facet#tag"),
+        ("#قمة", "app.bsky.richtext.facet#tag"),
+        (url, "app.bsky.richtext.facet#link"),
+    ]
 
 
 def test_a_short_body_without_lead_is_the_summary() -> None:

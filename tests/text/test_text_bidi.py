@@ -1,8 +1,21 @@
 import pytest
+import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nashra.text import FSI, LRI, PDI, RLI, is_rtl, isolate_ltr_runs, strip_bidi_controls
+from bidi_checks import graphemes_intact, has_arabic, isolates_balanced, paragraph_direction
+from nashra.text import (
+    FSI,
+    LRI,
+    PDI,
+    RLI,
+    RLM,
+    is_rtl,
+    isolate_ltr_runs,
+    isolate_ltr_runs_html,
+    rtl_paragraph,
+    strip_bidi_controls,
+)
 
 
 def shown(s: str) -> str:
@@ -99,3 +112,107 @@ def test_strip_bidi_controls_removes_all_kinds() -> None:
         "\u200fقال\u200e \u202bالوزير\u202c \u2066Macron\u2069\u061c \u2067x\u2068y\u2069\u202d\u202e\u202a"
     )
     assert strip_bidi_controls(text) == "قال الوزير Macron xy"
+
+
+# --- issue #10: one rule for every Latin/number run, and RTL whatever the first letter -----------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("أسعار النفط يوم 9 May 2025 في قمة G20", "أسعار النفط يوم ⟨9 May 2025⟩ في قمة ⟨G20⟩"),
+        ("لقاح COVID-19 متوفر", "لقاح ⟨COVID-19⟩ متوفر"),
+        ("هاتف iPhone 15 Pro الجديد", "هاتف ⟨iPhone 15 Pro⟩ الجديد"),
+        ("شبكات 5G في الجزائر", "شبكات ⟨5G⟩ في الجزائر"),
+        ("أفلام 3D و 4K", "أفلام ⟨3D⟩ و ⟨4K⟩"),
+        ("طائرة A380 وF-16", "طائرة ⟨A380⟩ و⟨F-16⟩"),
+        ("رمز 1\ufe0f\u20e3 هنا", "رمز ⟨1\ufe0f\u20e3⟩ هنا"),  # a keycap emoji stays one grapheme
+    ],
+)
+def test_every_latin_run_mixing_letters_and_digits_is_one_isolate(text: str, expected: str) -> None:
+    assert shown(isolate_ltr_runs(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("BRICS تعقد قمتها في 2025", "⟨BRICS⟩ تعقد قمتها في ⟨2025⟩"),
+        ("9 May 2025: يوم تاريخي", "⟨9 May 2025⟩: يوم تاريخي"),
+        ("2025 BRICS قمة", "⟨2025 BRICS⟩ قمة"),
+        ("«Le Monde» تكتب عن الجزائر", "«⟨Le Monde⟩» تكتب عن الجزائر"),
+    ],
+)
+def test_a_text_opening_with_latin_is_still_right_to_left(text: str, expected: str) -> None:
+    result = isolate_ltr_runs(text)
+    assert shown(result) == expected
+    assert is_rtl(result) and paragraph_direction(result) == "rtl"
+
+
+def test_quoted_arabic_alone_does_not_make_a_latin_text_rtl() -> None:
+    text = f"Reuters reports {RLI}الجزائر{PDI} today"
+    assert isolate_ltr_runs(text) == text
+    assert rtl_paragraph(text) == text
+
+
+def test_rtl_paragraph_adds_one_rlm_only_when_needed() -> None:
+    assert rtl_paragraph("BRICS summit\n\nقمة في جوهانسبرغ") == f"{RLM}BRICS summit\n\nقمة في جوهانسبرغ"
+    assert rtl_paragraph("قمة BRICS") == "قمة BRICS"
+    assert rtl_paragraph("Sonatrach signe un accord") == "Sonatrach signe un accord"
+    assert rtl_paragraph(f"{LRI}BRICS{PDI} قمة") == f"{LRI}BRICS{PDI} قمة"
+    assert rtl_paragraph("") == ""
+
+
+def test_html_runs_are_bdi_and_the_rest_is_escaped() -> None:
+    html = isolate_ltr_runs_html("أسعار <النفط> & الغاز يوم 9 May 2025 في G20")
+    assert str(html) == (
+        'أسعار &lt;النفط&gt; &amp; الغاز يوم <bdi dir="ltr">9 May 2025</bdi> في <bdi dir="ltr">G20</bdi>'
+    )
+    assert str(isolate_ltr_runs_html("Le <b> Monde")) == "Le &lt;b&gt; Monde"
+
+
+_PIECES = st.sampled_from(
+    [
+        "قال",
+        "الوزير",
+        "مُحَمَّد",
+        "BRICS",
+        "9 May 2025",
+        "COVID-19",
+        "iPhone 15 Pro",
+        "G20",
+        "5G",
+        "10:30",
+        "-4",
+        "١٢٠",
+        "👨\u200d👩\u200d👧",
+        "🇩🇿",
+        "1\ufe0f\u20e3",
+        "é",
+        "e\u0301",
+        "l'Algérie",
+        "https://news.example.dz/ar/2025/x",
+        " ",
+        "، ",
+        ". ",
+        ": ",
+        "«",
+        "»",
+        "(",
+        ")",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=16))
+def test_isolated_text_with_arabic_is_rtl_balanced_and_keeps_graphemes(parts: list[str]) -> None:
+    text = "".join(parts)
+    result = isolate_ltr_runs(text)
+    assert strip_bidi_controls(result) == text
+    assert isolates_balanced(result)
+    assert graphemes_intact(result)
+    assert regex.findall(r"\X", strip_bidi_controls(result)) == regex.findall(r"\X", text)
+    if has_arabic(text):
+        assert paragraph_direction(result) == "rtl", shown(result)
+    finished = rtl_paragraph(text)
+    if has_arabic(text):
+        assert paragraph_direction(finished) == "rtl"

@@ -19,7 +19,7 @@ from nashra.digest.mjml_compat import compile_mjml
 from nashra.digest.placeholders import SUBSCRIBER_EMAIL, UNSUBSCRIBE_URL
 from nashra.digest.size import fit_to_budget
 from nashra.digest.subject import render_preheader, render_subject
-from nashra.text import format_date
+from nashra.text import format_date, rtl_paragraph
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -117,7 +117,10 @@ class DigestRenderer:
         return compile_mjml(self.mjml(context), where=where)
 
     def text(self, context: dict[str, Any]) -> str:
-        return templating.render(self.text_template, context)
+        """The text part; each line is a paragraph of its own to the bidi algorithm, so every line
+        holding Arabic is made right-to-left whatever an (operator's) template put first on it."""
+        text = templating.render(self.text_template, context)
+        return "\n".join(rtl_paragraph(line) for line in text.split("\n"))
 
     def render(self, composition: Composition, *, now: datetime) -> RenderedDigest:
         """Subject, preheader, HTML within the size budget, and the matching text part."""

@@ -1,7 +1,8 @@
 """Subject line and preheader from the digest's one-line templates.
 
-Mail clients show the subject in their own (often left-to-right) UI, where a Latin name or a
-number inside Arabic can jump to the wrong end; each such run is wrapped in LRI…PDI.
+Mail clients show the subject and the inbox snippet in their own (often left-to-right) UI, where
+a Latin name or a number inside Arabic can jump to the wrong end, and a subject opening with a
+Latin word would be laid out left to right; each such run is wrapped in LRI…PDI.
 """
 
 from __future__ import annotations
@@ -25,4 +26,4 @@ def render_preheader(source: str, context: Mapping[str, Any], *, where: str) -> 
     from nashra.digest.teaser import shorten
     from nashra.digest.templating import render_string
 
-    return shorten(clean_text(render_string(source, context, name=where)), PREHEADER_LIMIT)
+    return isolate_ltr_runs(shorten(clean_text(render_string(source, context, name=where)), PREHEADER_LIMIT))

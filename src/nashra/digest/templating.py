@@ -34,9 +34,9 @@ def _bundled_source(name: str) -> tuple[str, str, Callable[[], bool]] | None:
 
 def _filters() -> dict[str, Callable[..., Any]]:
     from nashra.digest.mjml_compat import attr
-    from nashra.text import isolate_ltr_runs
+    from nashra.text import isolate_ltr_runs, isolate_ltr_runs_html
 
-    return {"isolate": isolate_ltr_runs, "attr": attr}
+    return {"isolate": isolate_ltr_runs, "bdi": isolate_ltr_runs_html, "attr": attr}
 
 
 def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> jinja2.Environment:

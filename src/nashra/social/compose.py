@@ -20,7 +20,7 @@ from nashra.config import Settings
 from nashra.config.channels import ChannelSettings
 from nashra.errors import DeliveryError, TemplateError
 from nashra.model import StoredArticle
-from nashra.text import clean_text, grapheme_len, hashtags, isolate_ltr_runs, truncate
+from nashra.text import clean_text, grapheme_len, hashtags, isolate_ltr_runs, rtl_paragraph, truncate
 from nashra.text.html import excerpt_source
 
 Measure = Callable[[str], int]
@@ -112,7 +112,9 @@ def compose(
 
     Latin names, numbers and URLs inside Arabic title and summary are isolated (only where the
     bidi algorithm needs it); hashtags and the link are left bare, since an isolate inside them
-    would break the tag or the link.
+    would break the tag or the link. A post holding Arabic is right-to-left as a whole even when
+    it opens with Latin (platforms take the direction from the first strong letter): the
+    finished text gets an RLM in front when it needs one, counted like any other character.
     """
     item = article.article
     title = isolate_ltr_runs(clean_text(item.title))
@@ -132,7 +134,7 @@ def compose(
                 site_name=site_name,
             )
         )
-        return f"{body}\n{url}" if body else url
+        return rtl_paragraph(f"{body}\n{url}") if body else url
 
     def fits(text: str) -> bool:
         return measure(text) <= limit

@@ -4,7 +4,18 @@ Everything here is a pure function of its arguments, so the steps that compose
 posts, feeds and digests can call it freely and tests need no fixtures.
 """
 
-from nashra.text.bidi import FSI, LRI, PDI, RLI, is_rtl, isolate_ltr_runs, strip_bidi_controls
+from nashra.text.bidi import (
+    FSI,
+    LRI,
+    PDI,
+    RLI,
+    RLM,
+    is_rtl,
+    isolate_ltr_runs,
+    isolate_ltr_runs_html,
+    rtl_paragraph,
+    strip_bidi_controls,
+)
 from nashra.text.clean import clean_text, clean_text_report, normalize_for_match, strip_harakat
 from nashra.text.dates import format_date, format_datetime, parse_locale
 from nashra.text.graphemes import grapheme_len, graphemes
@@ -18,6 +29,7 @@ __all__ = [
     "LRI",
     "PDI",
     "RLI",
+    "RLM",
     "clean_text",
     "clean_text_report",
     "first_paragraph",
@@ -29,8 +41,10 @@ __all__ = [
     "html_to_text",
     "is_rtl",
     "isolate_ltr_runs",
+    "isolate_ltr_runs_html",
     "normalize_for_match",
     "parse_locale",
+    "rtl_paragraph",
     "sanitize_html",
     "slugify",
     "strip_bidi_controls",

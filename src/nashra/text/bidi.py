@@ -1,21 +1,26 @@
-"""Bidirectional text helpers for Arabic posts that quote Latin names and numbers.
+"""Bidirectional text helpers for Arabic texts that quote Latin names and numbers.
 
 In a right-to-left paragraph, the Unicode Bidirectional Algorithm lets neutral
 characters around an embedded Latin run or number (spaces, punctuation, a
-trailing slash of a URL) take the wrong side, so "Macron," or "10:30" can render
-scrambled. Wrapping such a run in LRI…PDI makes it one opaque left-to-right unit.
-Isolates are not free (X weighs each control as 2), so only the runs that need
-them are wrapped.
+trailing slash of a URL) take the wrong side, so "Macron," or "9 May 2025" can
+render scrambled ("May 2025 9"). Wrapping such a run in an isolate makes it one
+opaque left-to-right unit: LRI…PDI in plain text (posts, subjects, the text
+part), `<bdi dir="ltr">` in HTML (the digest and its web copy). Both come from
+the one rule `ltr_run_spans`. Isolates are not free (X weighs each control as
+2), so only the runs that need them are wrapped.
 """
 
+import bisect
 import unicodedata
 
 import regex
+from markupsafe import Markup, escape
 
 LRI = "\u2066"
 RLI = "\u2067"
 FSI = "\u2068"
 PDI = "\u2069"
+RLM = "\u200f"
 
 _ISOLATE_INITIATORS = frozenset((LRI, RLI, FSI))
 
@@ -29,9 +34,11 @@ _BIDI_CONTROLS = regex.compile(f"[{BIDI_CONTROL_CLASS}]")
 # dots and ampersands kept: "l'Algérie", "Jean-Luc", "U.S", "AT&T"), or an
 # ASCII number with its separators ("10:30", "1,500.25", "13/06/2025", "20%")
 # and a sign when one starts a word ("-5", "+213"), which would otherwise be
-# drawn on the wrong side; in "كوفيد-19" the hyphen is not a sign.
+# drawn on the wrong side; in "كوفيد-19" the hyphen is not a sign. A word may
+# start with digits ("5G", "3D", "4K"): letters and digits of one token are one
+# atom, whichever comes first.
 _URL = r"(?:https?://|www\.)[^\s<>\"«»]*[^\s<>\"«».,:;!?،؛؟)\]}]"
-_WORD = r"\p{Bidi_Class=L}[\p{Bidi_Class=L}\p{M}0-9]*(?:['’\-.&_][\p{Bidi_Class=L}0-9][\p{Bidi_Class=L}\p{M}0-9]*)*"
+_WORD = r"[0-9]*\p{Bidi_Class=L}[\p{Bidi_Class=L}\p{M}0-9]*(?:['’\-.&_][\p{Bidi_Class=L}0-9][\p{Bidi_Class=L}\p{M}0-9]*)*"
 _NUMBER = r"(?:(?<=^|[\s(\[«])[+\-−])?[0-9]+(?:[.,:/\-][0-9]+)*%?"
 _ATOM = f"(?:{_URL}|{_WORD}|{_NUMBER})"
 # Atoms separated only by spaces or ASCII neutral punctuation form a single run,
@@ -39,6 +46,7 @@ _ATOM = f"(?:{_URL}|{_WORD}|{_NUMBER})"
 # ends a run: it belongs to the surrounding sentence.
 _JOINER = r"(?:[ \t]*[,.:;&/+\-–—][ \t]*|[ \t]+)"
 _LTR_RUN = regex.compile(f"{_ATOM}(?:{_JOINER}{_ATOM})*")
+_GRAPHEME = regex.compile(r"\X")
 
 
 def strip_bidi_controls(text: str) -> str:
@@ -85,32 +93,90 @@ def _unisolated_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def isolate_ltr_runs(text: str) -> str:
-    """Wrap each LTR run (Latin words, ASCII numbers, URLs) of an RTL text in LRI…PDI.
+def _has_rtl(text: str) -> bool:
+    """Whether a strong right-to-left letter stands outside every isolate (quoted Arabic does not count)."""
+    return any(
+        unicodedata.bidirectional(char) in ("R", "AL")
+        for start, end in _unisolated_spans(text)
+        for char in text[start:end]
+    )
 
-    Rule chosen for where an isolate is needed: a run is wrapped when it comes
-    after the first strong RTL character, including a run that ends the text.
-    A run at the very end renders correctly on its own, but whether it stays
-    at the end is decided later, when the post is composed (hashtags, a URL
-    line or a signature get appended), and an unwrapped run then captures the
-    neutrals that follow it. Numbers *before* the first Arabic letter are left
-    alone: nothing strong precedes them, so they sit at the paragraph start in
-    logical order whatever follows, and an isolate would only cost 2 on X.
 
-    LTR texts are returned unchanged, and content already inside an isolate is
-    left untouched. Run this after ``clean_text``, which strips bidi controls.
+def ltr_run_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each LTR run (Latin words, ASCII numbers, URLs) that must be isolated.
+
+    The one rule for every output. A text with an Arabic letter outside isolates
+    is a right-to-left paragraph, whatever its first letter: every LTR run in it
+    is isolated, including one that opens the text ("BRICS …"), so the first
+    strong character left outside isolates is Arabic and renderers that take the
+    direction from it (dir=auto, X, Mastodon, Telegram) lay it out right to
+    left. A run at the very end is wrapped too: whether it stays at the end is
+    decided later (hashtags, a URL line or a signature get appended), and an
+    unwrapped run then captures the neutrals that follow it. Only numbers that
+    come before any strong letter are left alone: they sit at the paragraph
+    start in logical order whatever follows, and an isolate would cost 2 on X.
+
+    Texts with no Arabic are left alone, and so is content already isolated.
     """
-    first_index, klass = _first_strong(text)
-    if klass not in ("R", "AL"):
-        return text
-    pieces: list[str] = []
-    position = 0
+    if not _has_rtl(text):
+        return []
+    first_index, _ = _first_strong(text)
+    bounds = [0, *(match.end() for match in _GRAPHEME.finditer(text))]
+    spans: list[tuple[int, int]] = []
     for span_start, span_end in _unisolated_spans(text):
         for match in _LTR_RUN.finditer(text, span_start, span_end):
-            if match.start() < first_index:
+            if match.end() <= first_index:
                 continue
-            pieces.append(text[position : match.start()])
-            pieces.append(f"{LRI}{match.group()}{PDI}")
-            position = match.end()
+            # Widened to whole grapheme clusters: "1️⃣" is one character to a reader, never "1" + "️⃣".
+            start = bounds[bisect.bisect_right(bounds, match.start()) - 1]
+            end = bounds[bisect.bisect_left(bounds, match.end())]
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+    return spans
+
+
+def isolate_ltr_runs(text: str) -> str:
+    """Wrap each LTR run of an Arabic text in LRI…PDI (see `ltr_run_spans` for which).
+
+    When every Arabic letter ends up inside an isolate (a URL with an Arabic path
+    glued to the rest), RLM in front keeps the text right-to-left. Run this after
+    ``clean_text``, which strips bidi controls.
+    """
+    spans = ltr_run_spans(text)
+    pieces: list[str] = []
+    position = 0
+    for start, end in spans:
+        pieces.append(f"{text[position:start]}{LRI}{text[start:end]}{PDI}")
+        position = end
     pieces.append(text[position:])
-    return "".join(pieces)
+    isolated = "".join(pieces)
+    return isolated if not spans or is_rtl(isolated) else RLM + isolated
+
+
+def isolate_ltr_runs_html(text: str) -> Markup:
+    """HTML-escape `text`, wrapping each LTR run of an Arabic text in `<bdi dir="ltr">`.
+
+    `<bdi>` isolates in browsers; `dir="ltr"` keeps the run left-to-right in
+    clients that ignore the element but honour the attribute.
+    """
+    pieces: list[Markup] = []
+    position = 0
+    for start, end in ltr_run_spans(text):
+        pieces.append(escape(text[position:start]))
+        pieces.append(Markup('<bdi dir="ltr">%s</bdi>') % text[start:end])
+        position = end
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
+
+
+def rtl_paragraph(text: str) -> str:
+    """`text`, opened with RLM when it holds Arabic but would otherwise be laid out left to right.
+
+    For finished texts whose parts are not all isolated (a post's hashtags and
+    link must stay bare): RLM is the cheapest strong RTL character (2 on X).
+    """
+    if _has_rtl(text) and not is_rtl(text):
+        return RLM + text
+    return text
