@@ -1,5 +1,5 @@
-"""Subscribers: normalisation, CSV import (bad rows by line, good rows kept, idempotent), export,
-and the CLI commands, on both databases."""
+"""Subscribers: normalisation, CSV import (bad rows by line, all or nothing unless skip_bad,
+idempotent), export, and the CLI commands, on both databases."""
 
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 CSV = """email,name,digests,consent_at
 samir@example.com,سمير بن علي,daily,2026-10-01T09:00:00+01:00
 not-an-address,بلا عنوان,,
-"leila@EXAMPLE.org","ليلى، من ""وهران""
-(سطر ثان)",daily;weekly,
+"leila@EXAMPLE.org","ليلى، من ""وهران"" (سطر واحد)",daily;weekly,
 SAMIR@example.com,مكرر,,
 ,فارغ,,
 omar@example.net,عمر,,yesterday
@@ -49,29 +48,34 @@ def test_import_reports_bad_rows_by_line_keeps_good_ones_and_is_idempotent(
     path = tmp_path / "readers.csv"
     path.write_text(CSV, encoding="utf-8")
 
-    report = import_csv(runtime.store.begin, path, list_name="weekly-readers", now=NOW)
+    nothing = import_csv(runtime.store.begin, path, list_name="weekly-readers", now=NOW)
+    assert (nothing.added, nothing.updated, nothing.unchanged) == (0, 0, 0)
+    assert [line for line, _ in nothing.errors] == [3, 5, 6, 7]
+    with runtime.store.connect() as conn:
+        assert db.count_by_status(conn) == {}
+
+    report = import_csv(runtime.store.begin, path, list_name="weekly-readers", now=NOW, skip_bad=True)
 
     assert (report.added, report.updated, report.unchanged) == (3, 0, 0)
-    lines = [line for line, _ in report.errors]
-    assert lines == [3, 6, 7, 8]
+    assert report.errors == nothing.errors
     reasons = dict(report.errors)
     assert "not-an-address" in reasons[3]
-    assert "repeats line 2" in reasons[6]
-    assert "empty" in reasons[7]
-    assert "consent_at" in reasons[8]
+    assert "repeats line 2" in reasons[5]
+    assert "empty" in reasons[6]
+    assert "consent_at" in reasons[7]
     with runtime.store.connect() as conn:
         leila = db.find_subscriber(conn, "leila@example.org")
         samir = db.find_subscriber(conn, "samir@example.com")
         assert db.count_by_status(conn, list_name="weekly-readers") == {"active": 3}
     assert (
         leila is not None
-        and leila.name == 'ليلى، من "وهران"\n(سطر ثان)'
+        and leila.name == 'ليلى، من "وهران" (سطر واحد)'
         and leila.digests == ("daily", "weekly")
     )
     assert samir is not None and samir.consent_at == datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
     assert samir.consent_source == "import:readers.csv" and samir.lists == ("weekly-readers",)
 
-    again = import_csv(runtime.store.begin, path, list_name="weekly-readers", now=NOW)
+    again = import_csv(runtime.store.begin, path, list_name="weekly-readers", now=NOW, skip_bad=True)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
     assert again.errors == report.errors
     with runtime.store.connect() as conn:
@@ -124,7 +128,12 @@ def test_cli_add_count_export_remove_import(make_settings: Callable[[str], Setti
 
     bad = tmp_path / "bad.csv"
     bad.write_text("email\nok@example.com\nbroken@\n", encoding="utf-8")
-    imported = runner.invoke(app, [*config, "subscribers", "import", str(bad), "--list", "default"])
+    refused = runner.invoke(app, [*config, "subscribers", "import", str(bad), "--list", "default"])
+    assert refused.exit_code == 1
+    assert "nothing imported" in refused.output and f"{bad}:3:" in refused.output
+    with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
+        assert db.count_by_status(conn) == {"active": 1}
+    imported = runner.invoke(app, [*config, "subscribers", "import", str(bad), "--skip-bad"])
     assert imported.exit_code == 1
     assert "added 1" in imported.output and f"{bad}:3:" in imported.output
 
