@@ -33,24 +33,55 @@ def import_command(
         ),
     ],
     list_name: ListOption = DEFAULT_LIST,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="The file's text encoding, e.g. cp1256 (default: from its BOM, else detected).",
+            show_default=False,
+        ),
+    ] = None,
+    skip_bad: Annotated[
+        bool,
+        typer.Option("--skip-bad", help="Import the good rows even when some lines are bad."),
+    ] = False,
 ) -> None:
-    """Import a CSV: good rows are kept, bad rows are listed by line number; re-importing is harmless."""
-    from nashra.subscribers.addresses import InvalidAddress
-    from nashra.subscribers.csvio import import_csv
+    """Import a CSV, all or nothing: any bad line (listed by number) and nothing is imported, unless
+    --skip-bad. Exits 1 when a line was bad. Re-importing is harmless."""
+    from nashra.subscribers.csvio import UnreadableCsv, import_csv
 
     with STATE.runtime() as runtime:
         try:
-            report = import_csv(runtime.store.begin, file, list_name=list_name, now=datetime.now(UTC))
-        except InvalidAddress as exc:
-            console.print(f"[red]{escape(str(file))}:[/] {escape(str(exc))}", highlight=False)
+            report = import_csv(
+                runtime.store.begin,
+                file,
+                list_name=list_name,
+                now=datetime.now(UTC),
+                encoding=encoding,
+                skip_bad=skip_bad,
+            )
+        except UnreadableCsv as exc:
+            console.print(f"[red]{escape(str(exc))}[/]", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+    console.print(f"{file}: read as encoding {report.encoding}", highlight=False, soft_wrap=True)
+    for line, reason in report.errors:
+        console.print(
+            f"  [yellow]{escape(f'{file}:{line}:')}[/] {escape(reason)}", highlight=False, soft_wrap=True
+        )
+    if report.errors and not skip_bad:
+        console.print(
+            f"[red]{file}: nothing imported[/]: {len(report.errors)} bad line(s); fix them, "
+            "or pass --skip-bad to import the other rows",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     console.print(
         f"{file}: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
         f"rejected {len(report.errors)} (list {list_name})",
         highlight=False,
+        soft_wrap=True,
     )
-    for line, reason in report.errors:
-        console.print(f"  [yellow]{file}:{line}:[/] {escape(reason)}", highlight=False, soft_wrap=True)
     if report.errors:
         raise typer.Exit(1)
 
