@@ -46,3 +46,8 @@ class TemplateError(NashraError):
 
 class DeliveryError(NashraError):
     """A message or post could not be delivered."""
+
+
+class RelayRefused(DeliveryError):
+    """The relay refuses the connection, the sender, the message, or one reply to a large share of
+    recipients: a configuration problem, not the subscribers'. The send stops and nobody is bounced."""

@@ -42,22 +42,45 @@ class Received:
 @dataclass
 class RecordingHandler:
     """Accepts everything unless told otherwise: `rcpt_replies[address]` / `data_replies[address]`
-    are lists of replies given to the next attempts for that address (then it accepts)."""
+    are lists of replies given to the next attempts for that address (then it accepts);
+    `mail_reply` / `rcpt_reply` answer every MAIL FROM / RCPT TO; `closing_rcpt[address]` is
+    answered at every RCPT for it, and then the connection is closed (a relay's 421).
+    `connections` counts the sessions opened (EHLOs)."""
 
     messages: list[Received] = field(default_factory=list)
     rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
     data_replies: dict[str, list[str]] = field(default_factory=dict)
     pipelining: bool = True
+    mail_reply: str | None = None
+    rcpt_reply: str | None = None
+    closing_rcpt: dict[str, str] = field(default_factory=dict)
+    connections: int = 0
     on_message: Callable[[Received], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
         session.host_name = hostname
+        with self.lock:
+            self.connections += 1
         if self.pipelining:
             responses.insert(-1, "250-PIPELINING")
         return responses
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # type: ignore[no-untyped-def]
+        if self.mail_reply is not None:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        closing = self.closing_rcpt.get(address)
+        if closing is not None:  # say it, then hang up: what Postfix does with a 421
+            server.transport.write(f"{closing}\r\n".encode())
+            server.transport.close()
+            return closing
+        if self.rcpt_reply is not None:
+            return self.rcpt_reply
         with self.lock:
             queue = self.rcpt_replies.get(address)
             if queue:

@@ -17,11 +17,16 @@ microseconds per batch, against the server round trip plus the commit if "sent" 
 the 250s) loses those messages instead of duplicating them; and a reply other than 250 to the "."
 turns the row back into "deferred"/"failed". Nobody gets a copy twice.
 
-Replies: 4xx -> "deferred" with exponential backoff (retried in this run once due, up to
-`retry_attempts`, then "failed"); 5xx -> "failed", and a hard bounce (550/551/553, 5.1.x) marks
-the subscriber "bounced" so later sends skip it. An unreachable server pauses the whole send
-(claimed rows go back to "queued"), which resumes where it was after `pause_seconds`; after
-`max_pauses` failed reconnects it stops, leaving the issue "sending" for the next run.
+Replies (nashra.mail.replies, by enhanced status code and SMTP stage): every temporary failure —
+a 4xx at any step, a 421 or a hang-up mid-transaction — is "deferred" with exponential backoff
+(retried in this run once due, up to `retry_attempts`, then "failed"); a permanent one is
+"failed", and only a recipient-specific one (5.1.x, 5.2.1) marks the subscriber "bounced" so
+later sends skip it. A refusal of the connection, the sender or the message, or one reply to a
+large share of recipients, stops the send with `RelayRefused`: the rows it touched go back to
+"queued", nobody is bounced, the issue stays "sending". An unreachable server — or one that hangs
+up on every connection of a batch — pauses the whole send (claimed rows go back to "queued"),
+which resumes where it was after `pause_seconds`; after `max_pauses` in a row it stops, leaving
+the issue "sending" for the next run.
 
 Two senders never work on one issue at the same time: each takes the digest's sender lock
 (nashra.mail.lock) first, and a second sender, be it `nashra digest send` or the worker, stops as "busy".
@@ -51,9 +56,11 @@ from nashra.digest import (
     record_issue,
     write_archive,
 )
+from nashra.errors import RelayRefused
 from nashra.logs import event
 from nashra.mail.lock import sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
+from nashra.mail.replies import RefusalWatch, Verdict, refusal, verdict
 from nashra.mail.tokens import UNSUBSCRIBE, Tokens
 from nashra.mail.transport import Commit, Envelope, Outcome, ServerUnavailable, Transport, send_one
 from nashra.mail.transports import make_transport
@@ -153,13 +160,15 @@ class Ledger:
     """The send's database connection: claims rows by keyset and books what happened to them,
     each step its own short transaction."""
 
-    def __init__(self, runtime: Runtime, issue_id: int, smtp: SmtpSettings) -> None:
+    def __init__(self, runtime: Runtime, issue_id: int, smtp: SmtpSettings, sender: str) -> None:
         self._conn = runtime.store.engine.connect()
         self.issue_id = issue_id
         self.claim = uuid.uuid4().hex
         self.cursor = 0
         self.exhausted = False
         self._smtp = smtp
+        self._sender = sender
+        self._watch: RefusalWatch[Claimed] = RefusalWatch()
 
     def close(self) -> None:
         self._conn.close()
@@ -190,17 +199,55 @@ class Ledger:
         self._conn.commit()
 
     def record(self, results: Sequence[tuple[Claimed, Outcome]], summary: SendSummary) -> None:
-        """Book the outcomes of a batch (sent ones were booked by mark_sent already)."""
+        """Book the outcomes of a batch (sent ones were booked by mark_sent already). Permanent
+        refusals wait in the watch until they are known to be the recipients' own; raises
+        RelayRefused, with those put back, when they are the relay's."""
+        self._watch.see(results)
+        cause = (
+            next((refusal(o, self._sender) for _, o in results if verdict(o) is Verdict.REFUSED), None)
+            or self._watch.mass_refusal()
+        )
+        self._book([(i, o) for i, o in results if o.kind != "permanent"], summary)
+        if cause is not None:
+            self._refuse(cause)
+        self._book(self._watch.settle(), summary)
+        self._conn.commit()
+
+    def settle(self, summary: SendSummary) -> None:
+        """End of a pass: judge and book the refusals still held."""
+        cause = self._watch.mass_refusal(final=True)
+        if cause is not None:
+            self._refuse(cause)
+        self._book(self._watch.settle(final=True), summary)
+        self._conn.commit()
+
+    def _refuse(self, cause: str) -> None:
         now = datetime.now(UTC)
-        refused = False
+        held, self._watch.held = self._watch.held, []
+        for item, outcome in held:
+            if outcome.committed:  # recorded "sent" before its "."; the relay refused it after
+                deliveries.mark_deferred(
+                    self._conn, item.delivery_id, outcome.describe(), next_attempt_at=now, now=now, counted=0
+                )
+        deliveries.requeue(self._conn, [i.delivery_id for i, o in held if not o.committed], now=now)
+        self._conn.commit()
+        event(log, "send.refused", level=logging.ERROR, issue=self.issue_id, cause=cause)
+        raise RelayRefused(
+            cause,
+            where=f"smtp {self._smtp.host}:{self._smtp.port}",
+            hint="nobody was bounced and the rest is kept: fix the relay or mail settings and send again",
+        )
+
+    def _book(self, results: Sequence[tuple[Claimed, Outcome]], summary: SendSummary) -> None:
+        now = datetime.now(UTC)
         for item, outcome in results:
-            if outcome.kind == "sent":
+            judged = verdict(outcome)
+            if judged is Verdict.SENT:
                 summary.sent += 1
                 continue
-            refused = True
             counted = 0 if outcome.committed else 1
             attempts = item.attempts + 1
-            if outcome.kind == "temporary" and attempts < self._smtp.retry_attempts:
+            if judged is Verdict.RETRY and attempts < self._smtp.retry_attempts:
                 delay = self._smtp.retry_backoff_seconds * (2 ** (attempts - 1))
                 deliveries.mark_deferred(
                     self._conn,
@@ -216,7 +263,7 @@ class Ledger:
                     self._conn, item.delivery_id, outcome.describe(), now=now, counted=counted
                 )
                 summary.failed += 1
-                if outcome.hard_bounce:
+                if judged is Verdict.BOUNCE:
                     set_status(
                         self._conn,
                         item.subscriber_id,
@@ -232,9 +279,9 @@ class Ledger:
                 issue=self.issue_id,
                 delivery=item.delivery_id,
                 reply=outcome.describe(),
+                stage=outcome.stage,
+                verdict=judged,
             )
-        if refused:
-            self._conn.commit()
 
     def give_back(self, items: Sequence[Claimed]) -> None:
         if items:
@@ -310,16 +357,31 @@ class Dispatcher:
                         self.ledger.give_back(claimed[offset:])
                         self.summary.errors.append(str(exc))
                         return False
-                    self.ledger.record(
-                        [(i, o) for i, o in zip(batch, outcomes, strict=True) if o is not None], self.summary
-                    )
+                    except RelayRefused:
+                        self.ledger.give_back(claimed[offset:])
+                        raise
+                    rest = claimed[offset + width :]
                     lost = [i for i, o in zip(batch, outcomes, strict=True) if o is None]
+                    results = [(i, o) for i, o in zip(batch, outcomes, strict=True) if o is not None]
+                    try:
+                        self.ledger.record(results, self.summary)
+                    except RelayRefused:
+                        self.ledger.give_back([*lost, *rest])
+                        raise
                     if lost:
                         self.ledger.give_back(lost)
                         self.again = True
+                    if results and all(o.closed for _, o in results):
+                        # The server hangs up on every connection: wait as for an outage.
+                        self.ledger.give_back(rest)
+                        self.summary.errors.append(
+                            f"the server closed the connection: {results[-1][1].describe()}"
+                        )
+                        return False
                     if progress and time.monotonic() - reported > 0.2:
                         reported = time.monotonic()
                         progress(self.summary)
+            self.ledger.settle(self.summary)
         finally:
             session.close()
         if progress:
@@ -419,13 +481,14 @@ def _send_as_only_sender(
     summary.sent = counts.get(DeliveryStatus.SENT, 0)
     summary.failed = counts.get(DeliveryStatus.FAILED, 0)
     summary.skipped = counts.get(DeliveryStatus.SKIPPED, 0)
-    ledger = Ledger(runtime, issue_id, settings.mail.smtp)
+    template = _issue_template(runtime, digest, issue)
+    ledger = Ledger(runtime, issue_id, settings.mail.smtp, template.envelope_from)
     started = time.monotonic()
     try:
         dispatcher = Dispatcher(
             settings,
             ledger,
-            _issue_template(runtime, digest, issue),
+            template,
             transport,
             Tokens.from_settings(settings),
             summary,

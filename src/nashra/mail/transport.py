@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ClassVar, Literal, Protocol, TypeVar
 
 from nashra.config import Settings
@@ -30,6 +31,15 @@ class Envelope:
     """The message has CRLF line endings and no line starting with "." (no dot-stuffing needed)."""
 
 
+class Stage(StrEnum):
+    """The step of the SMTP dialogue a reply answered: it says *what* was refused (see nashra.mail.replies)."""
+
+    CONNECT = "connect"  # greeting, EHLO, STARTTLS, AUTH: the connection
+    MAIL = "mail"  # MAIL FROM: the sender
+    RCPT = "rcpt"  # RCPT TO: this recipient, or the relaying as a whole
+    DATA = "data"  # DATA or the reply to the final ".": the message
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     kind: Literal["sent", "temporary", "permanent"]
@@ -37,11 +47,9 @@ class Outcome:
     detail: str = ""
     committed: bool = False
     """Whether `commit` covered this message (its row is already recorded as sent)."""
-
-    @property
-    def hard_bounce(self) -> bool:
-        """The mailbox does not exist or never will: stop mailing it."""
-        return self.kind == "permanent" and (self.code in (550, 551, 553) or self.detail.startswith("5.1."))
+    stage: Stage = Stage.DATA
+    closed: bool = False
+    """The server closed the connection (a 421, or it just went away) instead of answering."""
 
     def describe(self) -> str:
         return f"{self.code} {self.detail}".strip()

@@ -22,15 +22,17 @@ import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from nashra.config import Settings
 from nashra.config.mail import SmtpSettings
 from nashra.config.secrets import read_secret
-from nashra.errors import ConfigError, DeliveryError
-from nashra.mail.transport import Commit, Envelope, Outcome, ServerUnavailable, TransportBase
+from nashra.errors import ConfigError, DeliveryError, RelayRefused
+from nashra.mail.transport import Commit, Envelope, Outcome, ServerUnavailable, Stage, TransportBase
 
 _DISCONNECTED = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, ssl.SSLError)
 _ENVELOPE_OK = ((250, 251), (250, 251), (354,))
+_ENVELOPE_STAGES = (Stage.MAIL, Stage.RCPT, Stage.DATA)
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,20 @@ class SmtpOptions:
     ssl_context: ssl.SSLContext | None = None
 
 
-def _outcome(code: int, text: str, *, committed: bool = False) -> Outcome:
+def _outcome(code: int, text: str, stage: Stage, *, committed: bool = False, closed: bool = False) -> Outcome:
     if code == 250:
-        return Outcome("sent", code, text, committed=committed)
-    return Outcome("temporary" if code < 500 else "permanent", code, text, committed=committed)
+        return Outcome("sent", code, text, committed=committed, stage=stage)
+    kind: Literal["temporary", "permanent"] = "temporary" if code < 500 else "permanent"
+    return Outcome(kind, code, text, committed=committed, stage=stage, closed=closed or code == 421)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _cut(stage: Stage, exc: BaseException) -> Outcome:
+    """The server hung up before answering: a temporary failure of this message, counted like a 4xx."""
+    return Outcome("temporary", 0, f"connection lost: {exc}", stage=stage, closed=True)
 
 
 class SmtpConnection:
@@ -73,17 +85,25 @@ class SmtpConnection:
                 smtp = smtplib.SMTP(
                     options.host, options.port, local_hostname=options.helo, timeout=options.timeout
                 )
-            smtp.ehlo()
+            smtp.ehlo_or_helo_if_needed()
             if options.security == "starttls":
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if options.username:
                 smtp.login(options.username, options.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(
-                f"the server refused the login of {options.username!r}: {exc.smtp_code}",
+            raise RelayRefused(
+                f"the relay refused the login of {options.username!r}: {exc.smtp_code}",
                 where=f"smtp {where}",
                 hint="check mail.smtp.username and the password variable",
+            ) from None
+        except (smtplib.SMTPConnectError, smtplib.SMTPHeloError) as exc:
+            if exc.smtp_code < 500:
+                raise ServerUnavailable(f"cannot connect: {exc}", where=f"smtp {where}") from None
+            raise RelayRefused(
+                f"the relay refused the connection: {exc.smtp_code} {_text(exc.smtp_error)}",
+                where=f"smtp {where}",
+                hint="nobody was bounced; check mail.smtp and the relay",
             ) from None
         except smtplib.SMTPNotSupportedError as exc:
             raise DeliveryError(str(exc), where=f"smtp {where}", hint="check mail.smtp.security") from None
@@ -99,6 +119,7 @@ class SmtpConnection:
         self.where = where
         self.pipelining = smtp.has_extn("pipelining")
         self._early: list[tuple[int, str]] | None = None
+        self._early_cut: Outcome | None = None
         self.alive = True
 
     def _reply(self) -> tuple[int, str]:
@@ -112,30 +133,41 @@ class SmtpConnection:
     def start(self, envelope: Envelope) -> None:
         """Phase 1: MAIL, RCPT, DATA — pipelined in one write, or one by one without PIPELINING."""
         commands = (f"MAIL FROM:<{envelope.sender}>\r\n", f"RCPT TO:<{envelope.recipient}>\r\n", "DATA\r\n")
+        self._early, self._early_cut = None, None
+        try:  # a connection that is already gone (say, closed while idle) was not tried: retry it
+            self.smtp.send("".join(commands) if self.pipelining else commands[0])
+        except _DISCONNECTED as exc:
+            raise self._lost(exc) from None
+        if self.pipelining:
+            return
+        replies: list[tuple[int, str]] = []
         try:
-            if self.pipelining:
-                self.smtp.send("".join(commands))
-                self._early = None
-                return
-            replies = []
             for command, expected in zip(commands, _ENVELOPE_OK, strict=True):
-                self.smtp.send(command)
+                if replies:
+                    self.smtp.send(command)
                 replies.append(self._reply())
                 if replies[-1][0] not in expected:
                     break
-            self._early = replies
         except _DISCONNECTED as exc:
-            raise self._lost(exc) from None
+            self.close()
+            self._early_cut = _cut(_ENVELOPE_STAGES[len(replies)], exc)
+        self._early = replies
 
     def envelope_refused(self) -> Outcome | None:
-        """Phase 2: None when DATA is open (354), else the refusal, with the transaction reset."""
-        try:
-            replies = self._early if self._early is not None else [self._reply() for _ in range(3)]
-        except _DISCONNECTED as exc:
-            raise self._lost(exc) from None
-        refused = next(
-            ((c, m) for (c, m), ok in zip(replies, _ENVELOPE_OK, strict=False) if c not in ok), None
-        )
+        """Phase 2: None when DATA is open (354), else the refusal, with the transaction reset.
+        A server that hangs up here (a 421 mid-pipeline, or none) refused this message for now."""
+        replies = self._early
+        if self._early_cut is not None:
+            return self._early_cut
+        if replies is None:
+            replies = []
+            try:
+                while len(replies) < 3:
+                    replies.append(self._reply())
+            except _DISCONNECTED as exc:
+                self.close()
+                return self._first_refusal(replies, closed=True) or _cut(_ENVELOPE_STAGES[len(replies)], exc)
+        refused = self._first_refusal(replies)
         if refused is None:
             return None
         data_open = len(replies) == 3 and replies[2][0] == 354
@@ -143,17 +175,25 @@ class SmtpConnection:
             if data_open:  # a server that opened DATA although it refused the recipient: end it empty
                 self.smtp.send(".\r\n")
                 self._reply()
-            if refused[0] == 421:
+            if refused.closed:
                 self.close()
             else:
                 self.smtp.send("RSET\r\n")
                 self._reply()
         except _DISCONNECTED:
             self.close()
-        return _outcome(*refused)
+        return refused
 
-    def write_body(self, message: bytes, *, wire_ready: bool = False) -> None:
-        """Phase 3: the message, without the final "."; dot-stuffed unless `wire_ready`."""
+    @staticmethod
+    def _first_refusal(replies: Sequence[tuple[int, str]], *, closed: bool = False) -> Outcome | None:
+        for (code, text), ok, stage in zip(replies, _ENVELOPE_OK, _ENVELOPE_STAGES, strict=False):
+            if code not in ok:
+                return _outcome(code, text, stage, closed=closed)
+        return None
+
+    def write_body(self, message: bytes, *, wire_ready: bool = False) -> Outcome | None:
+        """Phase 3: the message, without the final "."; dot-stuffed unless `wire_ready`.
+        None once written, else why not (the server hung up)."""
         if not wire_ready and (message.startswith(b".") or b"\n." in message):
             message = (b"." if message.startswith(b".") else b"") + message.replace(b"\n.", b"\n..")
         if not message.endswith(b"\r\n"):
@@ -161,7 +201,9 @@ class SmtpConnection:
         try:
             self.sock.sendall(message)
         except _DISCONNECTED as exc:
-            raise self._lost(exc) from None
+            self.close()
+            return _cut(Stage.DATA, exc)
+        return None
 
     def finish(self) -> bool:
         """Phase 5: the final "." (after the commit). False if the connection broke."""
@@ -181,7 +223,7 @@ class SmtpConnection:
             return _lost_after_end(exc)
         if code == 421:
             self.close()
-        return _outcome(code, text, committed=True)
+        return _outcome(code, text, Stage.DATA, committed=True)
 
     def close(self) -> None:
         if not self.alive:
@@ -230,21 +272,19 @@ class SmtpSession:
             raise failure
         open_data = []
         for slot in started:
-            try:
-                refused = self._connection_at(slot).envelope_refused()
-            except ServerUnavailable:
-                continue
+            refused = self._connection_at(slot).envelope_refused()
             if refused is None:
                 open_data.append(slot)
             else:
                 outcomes[slot] = refused
         written = []
         for slot in open_data:
-            try:
-                self._connection_at(slot).write_body(batch[slot][1], wire_ready=batch[slot][0].wire_ready)
+            envelope, message = batch[slot]
+            cut = self._connection_at(slot).write_body(message, wire_ready=envelope.wire_ready)
+            if cut is None:
                 written.append(slot)
-            except ServerUnavailable:
-                continue
+            else:
+                outcomes[slot] = cut
         if not written:
             return outcomes
         commit(written)
@@ -254,7 +294,12 @@ class SmtpSession:
                 ended.append(slot)
             else:  # the "." never left: the server dropped the transaction; undo the record, retry
                 outcomes[slot] = Outcome(
-                    "temporary", 0, "connection lost before the end of data", committed=True
+                    "temporary",
+                    0,
+                    "connection lost before the end of data",
+                    committed=True,
+                    stage=Stage.DATA,
+                    closed=True,
                 )
         for slot in ended:
             outcomes[slot] = self._connection_at(slot).result()
