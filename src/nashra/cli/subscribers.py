@@ -66,7 +66,11 @@ def export_command(
         typer.Option("--list", "-l", help="Only this list (default: everyone).", show_default=False),
     ] = None,
 ) -> None:
-    """Write subscribers as CSV (the import format plus their lists)."""
+    """Write subscribers as CSV (the import format plus their lists).
+
+    A cell a spreadsheet would run as a formula (starting with = + - @, tab or CR) is written with
+    a leading ' ; `subscribers import` removes it again.
+    """
     from nashra.subscribers.csvio import export_csv
 
     with STATE.runtime() as runtime, runtime.store.connect() as conn:

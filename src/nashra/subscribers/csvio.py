@@ -4,7 +4,8 @@ Import keeps every good row and reports every bad one by its line number in the 
 reason; importing the same file again changes nothing (idempotent), and it never re-activates an
 address that unsubscribed or bounced. Columns (header row required, any order, only `email` is
 required): email, name, status (pending|active; default active), digests (names separated by
-";"), consent_at (ISO 8601), consent_source. Export writes the same columns plus lists.
+";"), consent_at (ISO 8601), consent_source. Export writes the same columns plus lists, every
+cell spreadsheet-safe (`csvcells`); import reads such cells back to the values exported.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Connection
 from nashra.store import subscribers as db
 from nashra.store.subscribers import SubscriberStatus
 from nashra.subscribers.addresses import InvalidAddress, normalise_email
+from nashra.subscribers.csvcells import neutralise, restore
 from nashra.subscribers.manage import DEFAULT_LIST, add_subscriber
 
 COLUMNS = ("email", "name", "status", "digests", "consent_at", "consent_source")
@@ -46,7 +48,7 @@ def _records(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
     reader.fieldnames = fields
     start = reader.line_num + 1
     for row in reader:
-        yield start, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+        yield start, {k: restore((v or "").strip()) for k, v in row.items() if isinstance(k, str)}
         start = reader.line_num + 1
 
 
@@ -129,16 +131,15 @@ def export_csv(conn: Connection, handle: TextIO, *, list_name: str | None = None
     writer.writerow([*COLUMNS, "lists"])
     count = 0
     for sub in db.iter_subscribers(conn, list_name=list_name):
-        writer.writerow(
-            [
-                sub.email,
-                sub.name,
-                sub.status,
-                ";".join(sub.digests),
-                sub.consent_at.isoformat() if sub.consent_at else "",
-                sub.consent_source,
-                ";".join(sub.lists),
-            ]
+        cells = (
+            sub.email,
+            sub.name,
+            sub.status,
+            ";".join(sub.digests),
+            sub.consent_at.isoformat() if sub.consent_at else "",
+            sub.consent_source,
+            ";".join(sub.lists),
         )
+        writer.writerow([neutralise(cell) for cell in cells])
         count += 1
     return count
