@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from nashra.cli.app import app, console
+from nashra.private import private_dir
 
 
 @app.command()
@@ -27,7 +28,8 @@ def init(
     target.write_text(
         (files("nashra.examples") / "nashra.example.toml").read_text(encoding="utf-8"), encoding="utf-8"
     )
-    for folder in ("data", "public", "outbox", "articles"):
+    private_dir(directory / "data")  # the database and the link-signing key
+    for folder in ("public", "outbox", "articles"):
         (directory / folder).mkdir(exist_ok=True)
     console.print(
         f"[green]wrote[/] {target} and data/, public/, outbox/, articles/ — edit it, then run "

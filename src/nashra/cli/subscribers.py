@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,14 +98,19 @@ def export_command(
         typer.Option("--list", "-l", help="Only this list (default: everyone).", show_default=False),
     ] = None,
 ) -> None:
-    """Write subscribers as CSV (the import format plus their lists)."""
+    """Write subscribers as CSV (the import format plus their lists).
+
+    A cell a spreadsheet would run as a formula (starting with = + - @, tab or CR) is written with
+    a leading ' ; `subscribers import` removes it again. The file is created owner-only (0600).
+    """
+    from nashra.private import open_private
     from nashra.subscribers.csvio import export_csv
 
     with STATE.runtime() as runtime, runtime.store.connect() as conn:
         if out is None:
             export_csv(conn, sys.stdout, list_name=list_name)
             return
-        with out.open("w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(open_private(out), "w", encoding="utf-8", newline="") as handle:
             count = export_csv(conn, handle, list_name=list_name)
     console.print(f"wrote {count} subscriber(s) to {out}", highlight=False)
 

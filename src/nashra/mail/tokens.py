@@ -23,6 +23,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from nashra.config import Settings
 from nashra.logs import event
+from nashra.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,10 @@ def load_secret(settings: Settings) -> str:
 
 
 def _create_secret(path: Path, variable: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     value = secrets.token_urlsafe(32)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = open_private(path, exclusive=True)
     except FileExistsError:  # another process made it first: use theirs
         return path.read_text(encoding="ascii").strip()
     with os.fdopen(fd, "w", encoding="ascii") as handle:

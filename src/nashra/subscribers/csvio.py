@@ -7,7 +7,8 @@ bad line means nothing is imported and every bad line is reported by its line nu
 row required, any order, only `email` is required): email, name, status (pending|active; default
 active), digests (names separated by ";"), consent_at (ISO 8601), consent_source. One subscriber
 per line: a quoted field may not hold a line break, because that is how an unclosed quote silently
-swallows the rows after it. Export writes the same columns plus lists.
+swallows the rows after it. Export writes the same columns plus lists, every cell spreadsheet-safe
+(`csvcells`); import reads such cells back to the values exported.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from nashra.errors import NashraError
 from nashra.store import subscribers as db
 from nashra.store.subscribers import SubscriberStatus
 from nashra.subscribers.addresses import InvalidAddress, normalise_email
+from nashra.subscribers.csvcells import neutralise, restore
 from nashra.subscribers.manage import DEFAULT_LIST, add_subscriber
 
 COLUMNS = ("email", "name", "status", "digests", "consent_at", "consent_source")
@@ -188,7 +190,9 @@ def _checked_rows(text: str, report: ImportReport, *, source: str, where: str) -
         if problem:
             report.errors.append((first, problem))
             continue
-        row = _row(first, dict(zip(columns, (f.strip() for f in fields), strict=False)), seen, source)
+        row = _row(
+            first, dict(zip(columns, (restore(f.strip()) for f in fields), strict=False)), seen, source
+        )
         if isinstance(row, str):
             report.errors.append((first, row))
         else:
@@ -247,16 +251,15 @@ def export_csv(conn: Connection, handle: TextIO, *, list_name: str | None = None
     writer.writerow([*COLUMNS, "lists"])
     count = 0
     for sub in db.iter_subscribers(conn, list_name=list_name):
-        writer.writerow(
-            [
-                sub.email,
-                sub.name,
-                sub.status,
-                ";".join(sub.digests),
-                sub.consent_at.isoformat() if sub.consent_at else "",
-                sub.consent_source,
-                ";".join(sub.lists),
-            ]
+        cells = (
+            sub.email,
+            sub.name,
+            sub.status,
+            ";".join(sub.digests),
+            sub.consent_at.isoformat() if sub.consent_at else "",
+            sub.consent_source,
+            ";".join(sub.lists),
         )
+        writer.writerow([neutralise(cell) for cell in cells])
         count += 1
     return count

@@ -1,5 +1,7 @@
 """File transport: every message becomes `<outbox>/mail/<key>.eml`, written atomically.
 
+The messages carry addresses and personal links, so the folder is 0700 and each file 0600.
+
 The name is the delivery's key, so a resend after a crash replaces the same file instead of adding
 a second copy; the renames happen after the batch is recorded (the file-system twin of SMTP's
 final ".").
@@ -14,6 +16,7 @@ from pathlib import Path
 from nashra.config import Settings
 from nashra.config.mail import TransportOptions
 from nashra.mail.transport import Commit, Envelope, Outcome, TransportBase
+from nashra.private import private_dir, write_private
 
 
 class FileSession:
@@ -26,7 +29,7 @@ class FileSession:
         finals = []
         for envelope, message in batch:
             final = self.folder / f"{envelope.key}.eml"
-            final.with_suffix(".part").write_bytes(message)
+            write_private(final.with_suffix(".part"), message)
             finals.append(final)
         commit(range(len(batch)))
         for final in finals:
@@ -49,5 +52,5 @@ class FileTransport(TransportBase[FileOptions]):
         self.folder = settings.outbox_dir / "mail"
 
     def open(self) -> FileSession:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
         return FileSession(self.folder)
