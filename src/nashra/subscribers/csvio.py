@@ -33,6 +33,8 @@ class ImportReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept: int = 0
+    """Addresses left unsubscribed, bounced or complained (manage.STICKY): an import never revives one."""
     errors: list[tuple[int, str]] = field(default_factory=list)
     """(line number in the file, reason)."""
 
@@ -115,7 +117,9 @@ def _import_row(
         consent_source=row.get("consent_source") or source,
         consent_at=consent_at,
     )
-    if result.created:
+    if result.kept:
+        report.kept += 1
+    elif result.created:
         report.added += 1
     elif result.changed:
         report.updated += 1
