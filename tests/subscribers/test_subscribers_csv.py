@@ -92,7 +92,7 @@ def test_import_never_reactivates_an_unsubscribed_address(
     path = tmp_path / "old.csv"
     path.write_text("email\nleft@example.com\n", encoding="utf-8")
     report = import_csv(runtime.store.begin, path, now=NOW)
-    assert (report.added, report.updated, report.unchanged, report.errors) == (0, 0, 1, [])
+    assert (report.added, report.updated, report.unchanged, report.kept, report.errors) == (0, 0, 0, 1, [])
     with runtime.store.connect() as conn:
         assert db.find_subscriber(conn, "left@example.com").status == "unsubscribed"  # type: ignore[union-attr]
 

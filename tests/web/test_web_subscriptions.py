@@ -71,7 +71,9 @@ def test_double_opt_in_then_confirm(site: tuple[Runtime, httpx.Client]) -> None:
     link = re.search(r"https://oasis\.example/news(/confirm/\S+)", text)
     assert link is not None
 
-    confirmed = client.get(link.group(1))
+    assert client.get(link.group(1)).status_code == 200  # the page with the button
+    assert _status(runtime, "amina@example.com") == "pending"
+    confirmed = client.post(link.group(1))
     assert confirmed.status_code == 200 and "تم تأكيد اشتراكك" in confirmed.text
     with runtime.store.connect() as conn:
         found = db.find_subscriber(conn, "amina@example.com")
@@ -122,10 +124,10 @@ def test_forged_and_expired_and_wrong_purpose_tokens_get_a_clear_400(
     assert _status(runtime, "karim@example.com") == "pending"
 
     with time_machine.travel(_now() + timedelta(hours=49), tick=True):
-        expired = client.get(f"/confirm/{good}")
+        expired = client.post(f"/confirm/{good}")
     assert expired.status_code == 400 and "انتهت صلاحية الرابط" in expired.text
     assert _status(runtime, "karim@example.com") == "pending"
-    assert client.get(f"/confirm/{good}").status_code == 200
+    assert client.post(f"/confirm/{good}").status_code == 200
     assert _status(runtime, "karim@example.com") == "active"
 
 

@@ -79,7 +79,7 @@ def import_command(
         raise typer.Exit(1)
     console.print(
         f"{file}: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"rejected {len(report.errors)} (list {list_name})",
+        f"kept unsubscribed/bounced/complained {report.kept}, rejected {len(report.errors)} (list {list_name})",
         highlight=False,
         soft_wrap=True,
     )
@@ -173,6 +173,30 @@ def remove_command(
         console.print(f"{email}: not subscribed (nothing changed)", highlight=False)
         raise typer.Exit(1)
     console.print(f"{'erased' if forget else 'unsubscribed'} {email}", highlight=False)
+
+
+@subscribers_app.command("reactivate")
+def reactivate_command(
+    email: Annotated[str, typer.Argument(help="Unsubscribed, bounced or complained address to mail again.")],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Why (kept with the subscriber and logged), e.g. who asked and how."),
+    ],
+) -> None:
+    """Mail an unsubscribed, bounced or complained address again: only you, with a reason, may do it."""
+    from nashra.subscribers.addresses import InvalidAddress
+    from nashra.subscribers.manage import NotSuppressed, reactivate_subscriber
+
+    if not reason.strip():
+        console.print("[red]--reason must say why[/]", highlight=False)
+        raise typer.Exit(1)
+    with STATE.runtime() as runtime, runtime.store.begin() as conn:
+        try:
+            was = reactivate_subscriber(conn, email, reason=reason.strip(), now=datetime.now(UTC))
+        except (InvalidAddress, NotSuppressed) as exc:
+            console.print(f"[red]{escape(str(exc))}[/]", highlight=False)
+            raise typer.Exit(1) from None
+    console.print(f"reactivated {email} (was {was})", highlight=False)
 
 
 @subscribers_app.command("count")

@@ -1,7 +1,8 @@
 """Signed, expiring tokens for confirm and unsubscribe links.
 
 A token carries the subscriber id and a short hash of the address (so a token stays bound to the
-mailbox it was made for even if ids were ever reused) and is signed with HMAC by itsdangerous;
+mailbox it was made for even if ids were ever reused) and the time it was made (whole seconds, so a
+link older than an unsubscribe can be refused) and is signed with HMAC by itsdangerous;
 the purpose is the salt, so an unsubscribe token can never confirm and vice versa.
 
 The key comes from the environment variable named by `mail.secret_env` (default NASHRA_SECRET).
@@ -17,6 +18,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
@@ -43,6 +45,7 @@ class TokenError(ValueError):
 class TokenClaims:
     subscriber_id: int
     email_hash: str
+    issued_at: datetime  # UTC, truncated to the second
 
     def matches(self, email: str) -> bool:
         return secrets.compare_digest(self.email_hash, email_digest(email))
@@ -109,7 +112,10 @@ class Tokens:
 
     def read(self, purpose: str, token: str) -> TokenClaims:
         try:
-            payload = self._signers[purpose].unsign(token, max_age=self._max_age[purpose]).decode("ascii")
+            signed, issued_at = self._signers[purpose].unsign(
+                token, max_age=self._max_age[purpose], return_timestamp=True
+            )
+            payload = signed.decode("ascii")
         except SignatureExpired:
             raise TokenError("expired") from None
         except (BadSignature, UnicodeError):
@@ -117,4 +123,4 @@ class Tokens:
         number, _, digest = payload.partition(".")
         if not number.isdigit() or len(digest) != 12:
             raise TokenError("invalid")
-        return TokenClaims(int(number), digest)
+        return TokenClaims(int(number), digest, issued_at)

@@ -1,7 +1,9 @@
 """Subscribers and their lists (which digests of a list each one receives).
 
 Unsubscribed, complained and bounced are sticky (see nashra.subscribers.manage); what a digest
-issue did for each subscriber is in nashra.store.deliveries.
+issue did for each subscriber is in nashra.store.deliveries. `status_changed_at` is stamped by every
+status change, and only then, so a confirmation link can be told apart as older or newer than an
+unsubscribe.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ subscribers = Table(
     Column("consent_at", UTCDateTime()),
     Column("consent_source", String(200), nullable=False, default=""),
     Column("status_reason", Text),
+    Column("status_changed_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index(None, "status"),
@@ -87,6 +90,7 @@ class SubscriberRow:
     consent_at: datetime | None
     consent_source: str
     created_at: datetime
+    status_changed_at: datetime | None
     lists: tuple[str, ...] = ()
     digests: tuple[str, ...] = ()
 
@@ -138,6 +142,7 @@ def _subscriber(conn: Connection, row: Any) -> SubscriberRow:
         consent_at=row.consent_at,
         consent_source=row.consent_source,
         created_at=row.created_at,
+        status_changed_at=row.status_changed_at,
         lists=tuple(name for name, _ in subs),
         digests=tuple(digests),
     )
@@ -162,6 +167,7 @@ def insert_subscriber(
                 status=status,
                 consent_at=consent_at,
                 consent_source=consent_source,
+                status_changed_at=now,
                 created_at=now,
                 updated_at=now,
             )
@@ -171,8 +177,9 @@ def insert_subscriber(
 
 
 def update_subscriber(conn: Connection, subscriber_id: int, *, now: datetime, **values: Any) -> None:
+    stamp = {"status_changed_at": now} if "status" in values else {}
     conn.execute(
-        update(subscribers).where(subscribers.c.id == subscriber_id).values(updated_at=now, **values)
+        update(subscribers).where(subscribers.c.id == subscriber_id).values(updated_at=now, **stamp, **values)
     )
 
 
@@ -190,7 +197,7 @@ def set_status(
     result = conn.execute(
         update(subscribers)
         .where(subscribers.c.id == subscriber_id, subscribers.c.status != status)
-        .values(status=status, status_reason=reason, updated_at=now)
+        .values(status=status, status_reason=reason, status_changed_at=now, updated_at=now)
     )
     return result.rowcount > 0
 

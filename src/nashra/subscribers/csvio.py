@@ -65,6 +65,8 @@ class ImportReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept: int = 0
+    """Addresses left unsubscribed, bounced or complained (manage.STICKY): an import never revives one."""
     errors: list[tuple[int, str]] = field(default_factory=list)
     """(line number in the file, reason)."""
 
@@ -165,7 +167,9 @@ def import_csv(
                 consent_source=row.consent_source,
                 consent_at=row.consent_at,
             )
-            if result.created:
+            if result.kept:
+                report.kept += 1
+            elif result.created:
                 report.added += 1
             elif result.changed:
                 report.updated += 1

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
 
+from nashra.logs import event
 from nashra.store import deliveries
 from nashra.store import subscribers as db
 from nashra.store.subscribers import SubscriberStatus
 from nashra.subscribers.addresses import normalise_email
 
+log = logging.getLogger(__name__)
+
 DEFAULT_LIST = "default"  # the list a digest mails unless its `recipients` say otherwise
 
-# Statuses that only the subscriber (confirm link) or the mail system may lift: an import or an
-# operator's `add` never turns an unsubscribed, bounced or complained address back on.
+# Statuses that only the person (a confirmation link made after the change, see `confirm_subscriber`)
+# or an operator who says why (`reactivate_subscriber`) may lift: an import, an operator's `add` or a
+# subscribe form filled in by anyone never turns an unsubscribed, bounced or complained address on.
 STICKY = frozenset({SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED})
+
+
+class NotSuppressed(LookupError):
+    """`reactivate_subscriber` was asked about an address that is unknown or not in a STICKY status."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +35,8 @@ class AddResult:
     email: str
     created: bool
     changed: bool
+    kept: SubscriberStatus | None = None
+    """The STICKY status that made this call leave an existing address untouched."""
 
 
 def add_subscriber(
@@ -42,8 +53,9 @@ def add_subscriber(
 ) -> AddResult:
     """Create or update a subscriber and its subscription to `list_name` (idempotent).
 
-    An existing subscriber keeps its status (see STICKY) except that "pending" may become
-    "active"; a new name replaces the old one only when one is given.
+    An existing subscriber keeps its status except that "pending" may become "active"; a new name
+    replaces the old one only when one is given. A STICKY address is left exactly as it is (no new
+    name, no new list) and reported in `kept`.
     """
     address = normalise_email(email)
     if status not in set(SubscriberStatus):  # a plain string from an untyped caller
@@ -63,6 +75,8 @@ def add_subscriber(
         )
         db.subscribe(conn, new_id, list_id, digests, now=now)
         return AddResult(new_id, address, created=True, changed=True)
+    if existing.status in STICKY:
+        return AddResult(existing.id, address, created=False, changed=False, kept=existing.status)
     changes: dict[str, object] = {}
     if name.strip() and name.strip() != existing.name:
         changes["name"] = name.strip()
@@ -86,3 +100,50 @@ def remove_subscriber(conn: Connection, email: str, *, now: datetime, forget: bo
         db.delete_subscriber(conn, found.id)
         return True
     return db.set_status(conn, found.id, SubscriberStatus.UNSUBSCRIBED, now=now, reason="removed by operator")
+
+
+def confirm_subscriber(
+    conn: Connection, found: db.SubscriberRow, *, requested_at: datetime, now: datetime, source: str
+) -> bool | None:
+    """Turn on an address whose owner confirmed a request made at `requested_at`.
+
+    None when the request is older than the address's last status change: a confirmation link sent
+    before an unsubscribe, complaint or bounce must not undo it (whole seconds, so a request made in
+    the same second as the change is refused too, the safe side). False when already active.
+    """
+    if found.status is SubscriberStatus.ACTIVE:
+        return False
+    if found.status in STICKY and (
+        found.status_changed_at is None or requested_at <= found.status_changed_at
+    ):
+        event(log, "subscriber.confirm_refused", subscriber=found.id, status=found.status)
+        return None
+    db.update_subscriber(
+        conn,
+        found.id,
+        now=now,
+        status=SubscriberStatus.ACTIVE,
+        consent_at=now,
+        consent_source=source,
+        status_reason=None,
+    )
+    if found.status in STICKY:
+        event(log, "subscriber.revived", subscriber=found.id, was=found.status, by=source)
+    return True
+
+
+def reactivate_subscriber(conn: Connection, email: str, *, reason: str, now: datetime) -> SubscriberStatus:
+    """The operator's way to lift a STICKY status (a wrongly counted bounce, a person who asked by
+    phone); the reason is kept as the status reason and logged. Returns the status it had."""
+    found = db.find_subscriber(conn, normalise_email(email))
+    if found is None or found.status not in STICKY:
+        raise NotSuppressed(f"{email}: not unsubscribed, bounced or complained")
+    db.set_status(
+        conn,
+        found.id,
+        SubscriberStatus.ACTIVE,
+        now=now,
+        reason=f"reactivated by operator (was {found.status}): {reason}",
+    )
+    event(log, "subscriber.reactivated", subscriber=found.id, was=found.status, reason=reason)
+    return found.status

@@ -4,6 +4,11 @@ Links carry signed, expiring tokens (nashra.mail.tokens); a forged, altered or e
 clear Arabic page with status 400, never a 500. The subscribe page answers the same whatever the
 address's state, so it cannot be used to find out who is subscribed. The pages' words and markup are
 templates (templates/web/, see nashra.web.pages); this module decides which page, status and values.
+
+Consent is only ever given by the person: a confirm link shows a page whose button POSTs (mail
+scanners GET and HEAD every link), and a subscribe form filled in for an unsubscribed, complained or
+bounced address mails a fresh link but changes nothing until that link is confirmed
+(nashra.subscribers.manage.confirm_subscriber refuses links older than the status).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
 from nashra.store import subscribers as db
 from nashra.subscribers.addresses import InvalidAddress, normalise_email
-from nashra.subscribers.manage import DEFAULT_LIST
+from nashra.subscribers.manage import DEFAULT_LIST, STICKY, confirm_subscriber
 from nashra.web.pages import Pages
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,7 @@ PAGES = (
     "subscribe.html",
     "check_mail.html",
     "mail_failed.html",
+    "confirm.html",
     "confirmed.html",
     "bad_link.html",
     "unsubscribe.html",
@@ -91,7 +97,8 @@ class Subscriptions:
         return [
             Route("/subscribe", self.subscribe_form, methods=["GET"], name="subscribe_form"),
             Route("/subscribe", self.subscribe, methods=["POST"], name="subscribe"),
-            Route("/confirm/{token}", self.confirm, methods=["GET"], name="confirm"),
+            Route("/confirm/{token}", self.confirm_page, methods=["GET"], name="confirm_page"),
+            Route("/confirm/{token}", self.confirm, methods=["POST"], name="confirm"),
             Route("/unsubscribe/{token}", self.unsubscribe_page, methods=["GET"], name="unsubscribe_page"),
             Route("/unsubscribe/{token}", self.unsubscribe, methods=["POST"], name="unsubscribe"),
         ]
@@ -135,27 +142,25 @@ class Subscriptions:
             if existing is not None and existing.status == db.SubscriberStatus.ACTIVE:
                 db.subscribe(conn, existing.id, db.ensure_list(conn, list_name, now=now), (), now=now)
                 return
-            if existing is None:
-                subscriber_id = db.insert_subscriber(
-                    conn,
-                    email=email,
-                    name=name.strip(),
-                    status=db.SubscriberStatus.PENDING,
-                    consent_at=None,
-                    consent_source="web",
-                    now=now,
-                )
-            else:
+            if existing is not None and existing.status in STICKY:
+                # Anyone can type an address: only the link, confirmed, may change this one.
                 subscriber_id = existing.id
-                db.update_subscriber(
-                    conn,
-                    subscriber_id,
-                    now=now,
-                    status=db.SubscriberStatus.PENDING,
-                    consent_source="web",
-                    **({"name": name.strip()} if name.strip() else {}),
-                )
-            db.subscribe(conn, subscriber_id, db.ensure_list(conn, list_name, now=now), (), now=now)
+            else:
+                if existing is None:
+                    subscriber_id = db.insert_subscriber(
+                        conn,
+                        email=email,
+                        name=name.strip(),
+                        status=db.SubscriberStatus.PENDING,
+                        consent_at=None,
+                        consent_source="web",
+                        now=now,
+                    )
+                else:
+                    subscriber_id = existing.id
+                    if name.strip():
+                        db.update_subscriber(conn, subscriber_id, now=now, name=name.strip())
+                db.subscribe(conn, subscriber_id, db.ensure_list(conn, list_name, now=now), (), now=now)
         link = f"{self.settings.web.base_url}/confirm/{self.tokens.make(CONFIRM, subscriber_id, email)}"
         outcome = send_one(
             self.transport,
@@ -165,6 +170,23 @@ class Subscriptions:
         event(log, "subscribe.requested", subscriber=subscriber_id, mail=outcome.kind)
 
     # -- confirm --------------------------------------------------------------------------------
+
+    async def confirm_page(self, request: Request) -> Response:
+        """Asks first: GET (and HEAD, which Starlette answers with it) only shows the button."""
+        token = request.path_params["token"]
+        try:
+            claims = self.tokens.read(CONFIRM, token)
+        except TokenError as exc:
+            return self.bad_link(exc)
+        if not await run_in_threadpool(self._known, claims):
+            return self.bad_link(TokenError("invalid"))
+        return self.page("confirm.html", token=token)
+
+    def _known(self, claims: TokenClaims) -> bool:
+        """Read only: the link's subscriber still exists at the address it was made for."""
+        with self.runtime.store.connect() as conn:
+            found = db.get_subscriber(conn, claims.subscriber_id)
+        return found is not None and claims.matches(found.email)
 
     async def confirm(self, request: Request) -> Response:
         try:
@@ -182,19 +204,10 @@ class Subscriptions:
             found = db.get_subscriber(conn, claims.subscriber_id)
             if found is None or not claims.matches(found.email):
                 return None
-            if found.status == db.SubscriberStatus.ACTIVE:
-                return False
-            db.update_subscriber(
-                conn,
-                found.id,
-                now=now,
-                status=db.SubscriberStatus.ACTIVE,
-                consent_at=now,
-                consent_source="web",
-                status_reason=None,
-            )
-        event(log, "subscribe.confirmed", subscriber=claims.subscriber_id)
-        return True
+            done = confirm_subscriber(conn, found, requested_at=claims.issued_at, now=now, source="web")
+        if done:
+            event(log, "subscribe.confirmed", subscriber=claims.subscriber_id)
+        return done
 
     # -- unsubscribe ----------------------------------------------------------------------------
 
