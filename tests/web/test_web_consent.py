@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import re
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -14,28 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loopback import live_app
 from nashra.runtime import Runtime
 from nashra.store import subscribers as db
 from nashra.subscribers import add_subscriber
 from nashra.subscribers.csvio import import_csv
-from nashra.web.app import create_app
 
-TOML = '[site]\nname = "نشرة الواحة"\n\n[web]\npublic_url = "https://oasis.example/news"\n'
+TOML = '[site]\nname = "نشرة الواحة"\n\n[web]\npublic_url = "https://oasis.example/news"\n'  # as the `site` fixture's
 STICKY = ("unsubscribed", "complained", "bounced")
-
-
-@pytest.fixture
-def site(
-    make_runtime: Callable[[str], Runtime], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Runtime, httpx.Client]]:
-    monkeypatch.setenv("NASHRA_SECRET", "web-test-secret")
-    runtime = make_runtime(TOML)
-    with (
-        live_app(create_app(runtime.settings, runtime=runtime)) as base,
-        httpx.Client(base_url=base) as client,
-    ):
-        yield runtime, client
 
 
 def _links(runtime: Runtime) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -21,20 +21,7 @@ from nashra.store import subscribers as db
 from nashra.subscribers import add_subscriber
 from nashra.web.app import create_app
 
-TOML = '[site]\nname = "نشرة الواحة"\n\n[web]\npublic_url = "https://oasis.example/news"\n'
-
-
-@pytest.fixture
-def site(
-    make_runtime: Callable[[str], Runtime], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Runtime, httpx.Client]]:
-    monkeypatch.setenv("NASHRA_SECRET", "web-test-secret")
-    runtime = make_runtime(TOML)
-    with (
-        live_app(create_app(runtime.settings, runtime=runtime)) as base,
-        httpx.Client(base_url=base) as client,
-    ):
-        yield runtime, client
+TOML = '[site]\nname = "نشرة الواحة"\n\n[web]\npublic_url = "https://oasis.example/news"\n'  # as the `site` fixture's
 
 
 def _outbox(runtime: Runtime) -> list[Path]:
