@@ -37,15 +37,19 @@ BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgres))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Runs every test that uses the store once per backend (SQLite only when marked `sqlite_only`).
+    """Runs every test that uses the store once per backend (SQLite only when marked `sqlite_only`,
+    PostgreSQL only when marked `postgres_only`).
 
     Parametrized here rather than with fixture params so a marker can narrow it; this hook runs
     before the `parametrize` marks, so the backend stays first in the test id (`[postgresql-4]`),
     which .ci/postgres_ran.py relies on.
     """
     if "database_url" in metafunc.fixturenames:
-        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
-        metafunc.parametrize("database_url", BACKENDS[:1] if only_sqlite else BACKENDS, indirect=True)
+        marked = metafunc.definition.get_closest_marker
+        backends = (
+            BACKENDS[:1] if marked("sqlite_only") else BACKENDS[1:] if marked("postgres_only") else BACKENDS
+        )
+        metafunc.parametrize("database_url", backends, indirect=True)
 
 
 def _postgres_url(database: str) -> str:

@@ -51,3 +51,8 @@ class DeliveryError(NashraError):
 class RelayRefused(DeliveryError):
     """The relay refuses the connection, the sender, the message, or one reply to a large share of
     recipients: a configuration problem, not the subscribers'. The send stops and nobody is bounced."""
+
+
+class SenderFenced(DeliveryError):
+    """This process lost its digest's sender lock mid-send (its database session ended) and another
+    sender may have taken over: it stops before its next "." rather than risk a second copy."""

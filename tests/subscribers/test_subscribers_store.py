@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import false, true
+
 from nashra.store import Store, deliveries
 from nashra.store import subscribers as db
 from nashra.subscribers import add_subscriber
@@ -40,9 +42,9 @@ def test_eligibility_and_idempotent_queueing(store: Store) -> None:
     assert queued == {ids["all@example.com"], ids["both-lists@example.com"], ids["vip@example.com"]}
 
 
-def test_keyset_claims_skip_departed_and_release_stale(store: Store) -> None:
+def test_keyset_claims_skip_departed_and_resolve_interrupted(store: Store) -> None:
     with store.begin() as conn:
-        for n in range(7):
+        for n in range(8):
             add_subscriber(conn, f"r{n}@example.com", now=NOW)
         deliveries.create_deliveries(conn, 9, ["default"], "daily", now=NOW)
         leaving = db.find_subscriber(conn, "r2@example.com")
@@ -53,36 +55,62 @@ def test_keyset_claims_skip_departed_and_release_stale(store: Store) -> None:
     cursor, skipped = 0, 0
     with store.connect() as conn:
         while True:
-            result = deliveries.claim_batch(conn, 9, "run-1", after_id=cursor, limit=3, now=NOW)
+            result = deliveries.claim_batch(conn, 9, "run-1", after_id=cursor, limit=3, now=NOW, fence=true())
             conn.commit()
             if result.last_id is None:
                 break
             cursor = result.last_id
             skipped += result.skipped
             seen += [c.email for c in result.claimed]
-        assert seen == [f"r{n}@example.com" for n in range(7) if n != 2]
+        assert seen == [f"r{n}@example.com" for n in range(8) if n != 2]
         assert skipped == 1
-        assert deliveries.delivery_counts(conn, 9) == {"sending": 6, "skipped": 1}
+        assert deliveries.delivery_counts(conn, 9) == {"sending": 7, "skipped": 1}
         # A second sender finds nothing to claim while the rows are "sending".
-        assert deliveries.claim_batch(conn, 9, "run-2", after_id=0, limit=10, now=NOW).claimed == []
+        assert (
+            deliveries.claim_batch(conn, 9, "run-2", after_id=0, limit=10, now=NOW, fence=true()).claimed
+            == []
+        )
 
         ids = [
             row.id
-            for row in conn.execute(deliveries.deliveries.select().order_by(deliveries.deliveries.c.id))
+            for row in conn.execute(
+                deliveries.deliveries.select()
+                .where(deliveries.deliveries.c.status == "sending")
+                .order_by(deliveries.deliveries.c.id)
+            )
         ]
-        deliveries.mark_sent(conn, ids[:2], now=NOW)
-        deliveries.mark_deferred(
-            conn, ids[3], "451 later", next_attempt_at=NOW + timedelta(minutes=5), now=NOW
+        # Writes name their claim: another claim's, or a fence that no longer holds, change nothing.
+        assert deliveries.mark_submitting(conn, ids[:3], "run-2", now=NOW, fence=true()) == 0
+        assert deliveries.mark_submitting(conn, ids[:3], "run-1", now=NOW, fence=false()) == 0
+        assert deliveries.mark_submitting(conn, ids[:3], "run-1", now=NOW, fence=true()) == 3
+        assert deliveries.mark_sent(conn, ids[:2], "run-2", now=NOW) == 0
+        assert deliveries.mark_sent(conn, ids[:2], "run-1", now=NOW) == 2
+        assert deliveries.mark_deferred(
+            conn, ids[3], "run-1", "451 later", next_attempt_at=NOW + timedelta(minutes=5), now=NOW
         )
         conn.commit()
-        assert deliveries.release_stale_claims(conn, 9, now=NOW) == 3
+        # A crash: ids[2] is "submitting" (its "." may have left), ids[4:] are "sending" (not).
+        left = deliveries.resolve_interrupted(conn, 9, now=NOW, resend=False)
         conn.commit()
-        assert deliveries.delivery_counts(conn, 9) == {"sent": 2, "queued": 3, "deferred": 1, "skipped": 1}
+        assert (left.requeued, left.unknown) == (3, 1)
+        assert deliveries.delivery_counts(conn, 9) == {
+            "sent": 2,
+            "unknown": 1,
+            "queued": 3,
+            "deferred": 1,
+            "skipped": 1,
+        }
         assert deliveries.next_due(conn, 9) == NOW + timedelta(minutes=5)
-        not_yet = deliveries.claim_batch(conn, 9, "run-3", after_id=0, limit=10, now=NOW)
+        not_yet = deliveries.claim_batch(conn, 9, "run-3", after_id=0, limit=10, now=NOW, fence=true())
         assert len(not_yet.claimed) == 3
-        later = deliveries.claim_batch(conn, 9, "run-4", after_id=0, limit=10, now=NOW + timedelta(minutes=6))
+        later = deliveries.claim_batch(
+            conn, 9, "run-4", after_id=0, limit=10, now=NOW + timedelta(minutes=6), fence=true()
+        )
         assert [c.delivery_id for c in later.claimed] == [ids[3]]
+        # The "resend" policy queues unknown rows again (and turns in-flight ones into queued).
+        resent = deliveries.resolve_interrupted(conn, 9, now=NOW, resend=True)
+        assert resent.unknown == 1
+        assert deliveries.delivery_counts(conn, 9)["queued"] == 5
 
 
 def test_iter_subscribers_pages_through_everyone(store: Store) -> None:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from nashra.cli.app import STATE, console
 from nashra.cli.digest import digest_app
-from nashra.mail.send import SendStatus, SendSummary
+from nashra.mail.send import SendStatus, SendSummary, unknown_line
 
 
 def _rate_column() -> TextColumn:
@@ -35,6 +35,7 @@ def _print_summary(summary: SendSummary) -> None:
         "failed",
         "bounced",
         "skipped",
+        "unknown",
         "pauses",
         "time",
     ):
@@ -47,10 +48,17 @@ def _print_summary(summary: SendSummary) -> None:
         str(summary.failed),
         str(summary.bounced),
         str(summary.skipped),
+        str(summary.unknown),
         str(summary.pauses),
         f"{summary.seconds:.1f} s",
     )
     console.print(table)
+    if summary.unknown:
+        console.print(
+            f"[yellow]{unknown_line(summary)}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
     for error in summary.errors[-5:]:
         console.print(f"  [yellow]•[/] {escape(error)}", highlight=False, soft_wrap=True)
 

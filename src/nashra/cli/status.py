@@ -11,6 +11,7 @@ from nashra.cli.app import STATE, app, console
 from nashra.pipeline import all_jobs
 from nashra.sources.registry import configured_sources
 from nashra.store.articles import count_articles
+from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
 from nashra.store.sources import all_states
 from nashra.worker import next_run
 
@@ -25,6 +26,23 @@ def _ago(moment: datetime | None) -> str:
     return f"{seconds}s ago"
 
 
+def _print_issues(issues: list[IssueProgress]) -> None:
+    """Every issue's deliveries by outcome; "unknown" ones (fate not seen) in the operator's face."""
+    if not issues:
+        return
+    table = Table(title="Digest issues")
+    columns = ("sent", "failed", "skipped", "unknown", "queued", "deferred")
+    for column in ("digest", "issue", "status", *columns):
+        table.add_column(column)
+    for issue in issues:
+        unknown = issue.counts.get(DeliveryStatus.UNKNOWN, 0)
+        cells = [str(issue.counts.get(c, 0)) for c in columns]
+        if unknown:
+            cells[columns.index("unknown")] = f"[yellow]{unknown}[/]"
+        table.add_row(issue.digest, str(issue.issue_id), issue.status, *cells)
+    console.print(table)
+
+
 @app.command()
 def status() -> None:
     """Show sources (last success and error), article counts and the next scheduled runs."""
@@ -33,6 +51,7 @@ def status() -> None:
         with runtime.store.connect() as conn:
             states = {s.name: s for s in all_states(conn)}
             counts = count_articles(conn)
+            issues = recent_issues(conn)
         sources = Table(title="Sources")
         for column in ("name", "type", "articles", "last success", "last error"):
             sources.add_column(column)
@@ -49,6 +68,7 @@ def status() -> None:
                 error,
             )
         console.print(sources)
+        _print_issues(issues)
         jobs = Table(title=f"Schedule ({settings.site.timezone})")
         jobs.add_column("job")
         jobs.add_column("next run")

@@ -57,6 +57,10 @@ class DigestSettings(BaseModel):
     footer_legal: str = ""
     manage_url: str | None = None
     size_budget: Annotated[int, Field(ge=10_000, le=102_000)] = 95_000
+    unknown: Literal["skip", "resend"] = Field(
+        default="skip",
+        description='messages whose fate a crash left unknown: "skip" (never twice) or "resend" (never lost)',
+    )
 
     @field_validator("schedule")
     @classmethod

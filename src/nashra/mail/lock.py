@@ -4,65 +4,133 @@ A restarted sender re-queues the rows a dead one left "sending"; if the other se
 alive, that would send those rows twice. The lock dies with its holder (a PostgreSQL session
 advisory lock; an flock on a file beside the SQLite database), so a crash never leaves it stuck
 and a restart right after a `kill -9` can take over at once.
+
+A lock that dies with its session can also die under a *live* sender: the session is terminated
+by an administrator, a pooler or `idle_session_timeout`, and a second sender takes over. So the
+holder carries a fence: a SQL condition true only while its lock session still holds the lock,
+which every claim and every intent to send is written under (nashra.store.deliveries). A fenced-off
+sender's writes change nothing, it sees that, and it stops before its next "." — the one thing that
+would make a duplicate. The lock session is also kept from idling (`keepalive`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    cast,
+    column,
+    exists,
+    table,
+    text,
+    true,
+)
+from sqlalchemy.exc import DBAPIError
 
 from nashra.store import Store
+
+KEEPALIVE_SECONDS = 10.0
+
+_PG_LOCKS = table(
+    "pg_locks",
+    column("locktype", String),
+    column("granted", Boolean),
+    column("pid", Integer),
+    column("classid", BigInteger),
+    column("objid", BigInteger),
+    column("objsubid", Integer),
+)
 
 
 def _key(digest: str) -> bytes:
     return hashlib.sha256(f"nashra-send:{digest}".encode()).digest()
 
 
+class Fence:
+    """What this process holds while it is a digest's sender."""
+
+    def __init__(self, clause: ColumnElement[bool], session: Connection | None = None) -> None:
+        self.clause = clause
+        """Add to every write that is only right while the lock is held."""
+        self._session = session
+        self._touched = time.monotonic()
+
+    def keepalive(self) -> bool:
+        """Keep the lock's session from idling out; False once it has gone (the lock with it)."""
+        if self._session is None or time.monotonic() - self._touched < KEEPALIVE_SECONDS:
+            return True
+        try:
+            self._session.execute(text("SELECT 1"))
+            self._session.commit()
+        except DBAPIError:
+            return False
+        self._touched = time.monotonic()
+        return True
+
+
 @contextmanager
-def _postgres_lock(store: Store, digest: str) -> Iterator[bool]:
+def _postgres_lock(store: Store, digest: str) -> Iterator[Fence | None]:
     key = int.from_bytes(_key(digest)[:8], "big", signed=True)
     with store.engine.connect() as conn:
-        held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        row = conn.execute(text("SELECT pg_try_advisory_lock(:key), pg_backend_pid()"), {"key": key}).one()
         conn.commit()
+        if not row[0]:
+            yield None
+            return
+        # pg_locks shows a bigint key as its high half in classid and its low half in objid.
+        held = exists().where(
+            _PG_LOCKS.c.locktype == "advisory",
+            _PG_LOCKS.c.granted,
+            _PG_LOCKS.c.pid == row[1],
+            cast(_PG_LOCKS.c.classid, BigInteger) == (key >> 32) & 0xFFFFFFFF,
+            cast(_PG_LOCKS.c.objid, BigInteger) == key & 0xFFFFFFFF,
+            _PG_LOCKS.c.objsubid == 1,
+        )
         try:
-            yield held
+            yield Fence(held, conn)
         finally:
-            if held:
+            with suppress(DBAPIError):  # a session that died released the lock with it
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 conn.commit()
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[bool]:
+def _file_lock(path: Path) -> Iterator[Fence | None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
+            yield None
             return
         try:
-            yield True
+            yield Fence(true())  # an flock lives as long as this process: nothing can take it away
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
-def sender_lock(store: Store, digest: str) -> Iterator[bool]:
-    """Yields True when this process is now the digest's only sender, False when another one is."""
+def sender_lock(store: Store, digest: str) -> Iterator[Fence | None]:
+    """Yields this process's fence as the digest's only sender, or None when another one is."""
     if store.backend == "postgresql":
-        with _postgres_lock(store, digest) as held:
-            yield held
+        with _postgres_lock(store, digest) as fence:
+            yield fence
         return
     database = store.engine.url.database
     if not database or database == ":memory:":  # one process by construction
-        yield True
+        yield Fence(true())
         return
     lock = Path(database).with_name(f".{Path(database).name}.send-{_key(digest).hex()[:16]}.lock")
-    with _file_lock(lock) as held:
-        yield held
+    with _file_lock(lock) as fence:
+        yield fence

@@ -49,6 +49,7 @@ class Verdict(StrEnum):
     BOUNCE = "bounce"  # failed, and the address is suppressed (subscriber "bounced")
     FAIL = "fail"  # failed for this issue; the address stays active
     REFUSED = "refused"  # the relay refuses the connection, sender or message: stop the send
+    UNKNOWN = "unknown"  # the final "." went out and no reply came back: the server may have it
 
 
 def enhanced_code(detail: str) -> tuple[int, int, int] | None:
@@ -62,6 +63,8 @@ def verdict(outcome: Outcome) -> Verdict:
         return Verdict.SENT
     if outcome.kind == "temporary":
         return Verdict.RETRY
+    if outcome.kind == "unknown":
+        return Verdict.UNKNOWN
     enhanced = enhanced_code(outcome.detail)
     subject = enhanced[1:] if enhanced else None
     if outcome.stage in (Stage.CONNECT, Stage.MAIL) or subject in _SENDER:

@@ -13,7 +13,7 @@ from nashra.digest.schedule import digest_schedule, job_id
 from nashra.errors import NashraError
 from nashra.jobs import Job
 from nashra.logs import event
-from nashra.mail.send import SendStatus, SendSummary, send_digest
+from nashra.mail.send import SendStatus, SendSummary, send_digest, unknown_line
 from nashra.model import StageReport
 from nashra.runtime import Runtime
 
@@ -29,6 +29,9 @@ def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None
     report.add("issues")
     for key in ("sent", "retried", "failed", "skipped"):
         report.add(key, getattr(summary, key))
+    if summary.unknown:
+        report.add("unknown", summary.unknown)
+        report.problems.append(unknown_line(summary))
     if summary.sent:
         if settings.mail.transport == "file":
             report.outputs.append(str(settings.outbox_dir / "mail"))

@@ -3,9 +3,10 @@ happened to each.
 
 `send_batch` takes a `commit` callback that it calls once per batch, with the indexes of the
 messages about to become irrevocable, at the last moment before they are (before the final "."
-of SMTP DATA, before the rename of an .eml file). The delivery loop records those rows as "sent"
-in that callback, so a process killed at any other moment leaves each row either provably not
-delivered (retried) or delivered and recorded (never repeated). See nashra.mail.send.
+of SMTP DATA, before the rename of an .eml file). The delivery loop records its intent for those
+rows in that callback, so a process killed before it leaves them provably undelivered (retried),
+and one killed after it leaves them "unknown", never "sent" unseen. If the callback raises (the
+sender was fenced off), the messages are abandoned without their ".". See nashra.mail.send.
 """
 
 from __future__ import annotations
@@ -42,11 +43,11 @@ class Stage(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    kind: Literal["sent", "temporary", "permanent"]
+    kind: Literal["sent", "temporary", "permanent", "unknown"]
     code: int = 250
     detail: str = ""
     committed: bool = False
-    """Whether `commit` covered this message (its row is already recorded as sent)."""
+    """Whether `commit` covered this message (its intent to send is recorded)."""
     stage: Stage = Stage.DATA
     closed: bool = False
     """The server closed the connection (a 421, or it just went away) instead of answering."""

@@ -1,9 +1,12 @@
 """One delivery row per (digest issue, subscriber).
 
-The delivery row is what makes a send exactly-once: it is created before anything is sent, claimed
-("sending") in small committed batches, and flipped to "sent" in its own commit *before* the final
-"." of the SMTP DATA goes out (see nashra.mail.send for why that order). Rows are read by keyset
-pagination on their id, so a million recipients never sit in memory at once.
+The delivery row is what keeps a send from repeating itself: it is created before anything is
+sent, claimed ("sending") in small committed batches, moved to "submitting" in a commit just
+*before* the final "." of SMTP DATA goes out (the intent), and given its outcome after the reply.
+A crash leaves "sending" rows provably unsent (queued again) and "submitting" rows of unknown fate
+("unknown", never silently "sent"); see nashra.mail.send. Every write after the claim names the
+claim, so a sender whose rows were taken over changes nothing. Rows are read by keyset pagination
+on their id, so a million recipients never sit in memory at once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     ForeignKey,
     Index,
@@ -34,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 
+from nashra.store.digests import digest_issues
 from nashra.store.schema import metadata
 from nashra.store.subscribers import SubscriberStatus, lists, subscribers, subscriptions
 from nashra.store.types import UTCDateTime
@@ -44,7 +49,9 @@ class DeliveryStatus(StrEnum):
 
     QUEUED = "queued"
     SENDING = "sending"  # claimed by a sender; its final "." not yet sent
+    SUBMITTING = "submitting"  # its final "." is being sent: the server's reply not yet recorded
     SENT = "sent"
+    UNKNOWN = "unknown"  # the "." may or may not have reached the server: never resent by default
     FAILED = "failed"
     DEFERRED = "deferred"  # a temporary refusal: due again at `next_attempt_at`
     SKIPPED = "skipped"  # the subscriber is no longer active
@@ -130,14 +137,35 @@ def create_deliveries(
     return queued() - before
 
 
-def release_stale_claims(conn: Connection, issue_id: int, *, now: datetime) -> int:
-    """Rows a dead sender left in "sending" never had their final "." sent: queue them again."""
-    result = conn.execute(
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    requeued: int
+    """Rows a dead sender left "sending": their "." never left, so they are queued again."""
+    unknown: int
+    """Rows a dead sender left "submitting": recorded "unknown" (or queued again under `resend`)."""
+
+
+def resolve_interrupted(conn: Connection, issue_id: int, *, now: datetime, resend: bool) -> Interrupted:
+    """What a dead sender left behind, settled before a new one starts. With `resend`, rows already
+    "unknown" are queued again too: the operator chose a possible duplicate over a possible loss."""
+    requeued = conn.execute(
         update(deliveries)
         .where(deliveries.c.issue_id == issue_id, deliveries.c.status == DeliveryStatus.SENDING)
         .values(status=DeliveryStatus.QUEUED, claim=None, updated_at=now)
-    )
-    return int(result.rowcount or 0)
+    ).rowcount
+    uncertain = [DeliveryStatus.SUBMITTING, *([DeliveryStatus.UNKNOWN] if resend else [])]
+    unknown = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.issue_id == issue_id, deliveries.c.status.in_(uncertain))
+        .values(
+            status=DeliveryStatus.QUEUED if resend else DeliveryStatus.UNKNOWN,
+            claim=None,
+            sent_at=None,
+            updated_at=now,
+            last_error="the sender stopped between the final '.' and the server's reply",
+        )
+    ).rowcount
+    return Interrupted(int(requeued or 0), int(unknown or 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +174,8 @@ class ClaimResult:
     last_id: int | None
     """The last row looked at (the next keyset start), None when nothing is left after `after_id`."""
     skipped: int
+    contested: int = 0
+    """Due rows this claim could not take: another sender has them, or `fence` no longer holds."""
 
 
 def claim_batch(
@@ -156,9 +186,11 @@ def claim_batch(
     after_id: int,
     limit: int,
     now: datetime,
+    fence: ColumnElement[bool],
 ) -> ClaimResult:
     """Claim the next `limit` due deliveries after `after_id` (keyset), marking "skipped" those
-    whose subscriber is no longer active. The caller commits."""
+    whose subscriber is no longer active. `fence` is a condition that holds only while the caller
+    is the issue's one sender (see nashra.mail.lock). The caller commits."""
     due = or_(
         deliveries.c.status == DeliveryStatus.QUEUED,
         and_(deliveries.c.status == DeliveryStatus.DEFERRED, deliveries.c.next_attempt_at <= now),
@@ -184,7 +216,7 @@ def claim_batch(
     if gone:
         conn.execute(
             update(deliveries)
-            .where(deliveries.c.id.in_(gone), due)
+            .where(deliveries.c.id.in_(gone), due, fence)
             .values(status=DeliveryStatus.SKIPPED, updated_at=now, last_error="subscriber no longer active")
         )
     if not live:
@@ -192,43 +224,75 @@ def claim_batch(
     mine = set(
         conn.execute(
             update(deliveries)
-            .where(deliveries.c.id.in_(live), due)
+            .where(deliveries.c.id.in_(live), due, fence)
             .values(status=DeliveryStatus.SENDING, claim=claim, updated_at=now)
             .returning(deliveries.c.id)
         ).scalars()
     )
     claimed = [Claimed(r.id, r.subscriber_id, r.email, r.name, r.attempts) for r in rows if r.id in mine]
-    return ClaimResult(claimed, rows[-1].id, len(gone))
+    return ClaimResult(claimed, rows[-1].id, len(gone), contested=len(live) - len(mine))
 
 
-def mark_sent(conn: Connection, delivery_ids: Sequence[int], *, now: datetime) -> None:
-    if delivery_ids:
-        conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(delivery_ids))
-            .values(
-                status=DeliveryStatus.SENT,
-                sent_at=now,
-                claim=None,
-                updated_at=now,
-                attempts=deliveries.c.attempts + 1,
-            )
+def mark_submitting(
+    conn: Connection, delivery_ids: Sequence[int], claim: str, *, now: datetime, fence: ColumnElement[bool]
+) -> int:
+    """The intent, written just before the final "." of these messages: how many rows were still
+    this claim's to submit (fewer = the sender was fenced off and must not send)."""
+    if not delivery_ids:
+        return 0
+    result = conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.id.in_(delivery_ids),
+            deliveries.c.claim == claim,
+            deliveries.c.status == DeliveryStatus.SENDING,
+            fence,
         )
+        .values(status=DeliveryStatus.SUBMITTING, updated_at=now, attempts=deliveries.c.attempts + 1)
+    )
+    return int(result.rowcount or 0)
+
+
+def mark_sent(conn: Connection, delivery_ids: Sequence[int], claim: str, *, now: datetime) -> int:
+    """The server accepted these (250 to the final "."); returns how many rows were still this claim's."""
+    if not delivery_ids:
+        return 0
+    result = conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.id.in_(delivery_ids),
+            deliveries.c.claim == claim,
+            deliveries.c.status == DeliveryStatus.SUBMITTING,
+        )
+        .values(status=DeliveryStatus.SENT, sent_at=now, claim=None, updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def mark_unknown(conn: Connection, delivery_id: int, claim: str, error: str, *, now: datetime) -> int:
+    """The final "." went out but no reply came back: the server may or may not have the message."""
+    result = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id, deliveries.c.claim == claim)
+        .values(status=DeliveryStatus.UNKNOWN, last_error=error, claim=None, sent_at=None, updated_at=now)
+    )
+    return int(result.rowcount or 0)
 
 
 def mark_deferred(
     conn: Connection,
     delivery_id: int,
+    claim: str,
     error: str,
     *,
     next_attempt_at: datetime,
     now: datetime,
     counted: int = 1,
-) -> None:
-    """A temporary refusal; `counted` = 0 when mark_sent already counted this attempt."""
-    conn.execute(
+) -> int:
+    """A temporary refusal; `counted` = 0 when mark_submitting already counted this attempt."""
+    result = conn.execute(
         update(deliveries)
-        .where(deliveries.c.id == delivery_id)
+        .where(deliveries.c.id == delivery_id, deliveries.c.claim == claim)
         .values(
             status=DeliveryStatus.DEFERRED,
             last_error=error,
@@ -239,12 +303,15 @@ def mark_deferred(
             attempts=deliveries.c.attempts + counted,
         )
     )
+    return int(result.rowcount or 0)
 
 
-def mark_failed(conn: Connection, delivery_id: int, error: str, *, now: datetime, counted: int = 1) -> None:
-    conn.execute(
+def mark_failed(
+    conn: Connection, delivery_id: int, claim: str, error: str, *, now: datetime, counted: int = 1
+) -> int:
+    result = conn.execute(
         update(deliveries)
-        .where(deliveries.c.id == delivery_id)
+        .where(deliveries.c.id == delivery_id, deliveries.c.claim == claim)
         .values(
             status=DeliveryStatus.FAILED,
             last_error=error,
@@ -254,14 +321,19 @@ def mark_failed(conn: Connection, delivery_id: int, error: str, *, now: datetime
             attempts=deliveries.c.attempts + counted,
         )
     )
+    return int(result.rowcount or 0)
 
 
-def requeue(conn: Connection, delivery_ids: Sequence[int], *, now: datetime) -> None:
+def requeue(conn: Connection, delivery_ids: Sequence[int], claim: str, *, now: datetime) -> None:
     """Give back claimed rows that were never attempted (send stopped or paused)."""
     if delivery_ids:
         conn.execute(
             update(deliveries)
-            .where(deliveries.c.id.in_(delivery_ids), deliveries.c.status == DeliveryStatus.SENDING)
+            .where(
+                deliveries.c.id.in_(delivery_ids),
+                deliveries.c.claim == claim,
+                deliveries.c.status == DeliveryStatus.SENDING,
+            )
             .values(status=DeliveryStatus.QUEUED, claim=None, updated_at=now)
         )
 
@@ -282,3 +354,37 @@ def next_due(conn: Connection, issue_id: int) -> datetime | None:
             deliveries.c.issue_id == issue_id, deliveries.c.status == DeliveryStatus.DEFERRED
         )
     ).scalar()
+
+
+def count_in(conn: Connection, issue_id: int, statuses: Sequence[DeliveryStatus]) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).where(deliveries.c.issue_id == issue_id, deliveries.c.status.in_(statuses))
+        ).scalar_one()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IssueProgress:
+    issue_id: int
+    digest: str
+    status: str
+    created_at: datetime
+    counts: dict[str, int]
+
+
+def recent_issues(conn: Connection, *, limit: int = 10) -> list[IssueProgress]:
+    """The newest issues with their deliveries counted by status (what `nashra status` shows)."""
+    issues = conn.execute(
+        select(digest_issues.c.id, digest_issues.c.digest, digest_issues.c.status, digest_issues.c.created_at)
+        .order_by(digest_issues.c.id.desc())
+        .limit(limit)
+    ).all()
+    counts: dict[int, dict[str, int]] = {row.id: {} for row in issues}
+    for issue_id, status, n in conn.execute(
+        select(deliveries.c.issue_id, deliveries.c.status, func.count())
+        .where(deliveries.c.issue_id.in_(list(counts)))
+        .group_by(deliveries.c.issue_id, deliveries.c.status)
+    ):
+        counts[issue_id][status] = int(n)
+    return [IssueProgress(r.id, r.digest, r.status, r.created_at, counts[r.id]) for r in issues]

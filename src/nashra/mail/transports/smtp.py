@@ -10,7 +10,7 @@ per-message commit. That, not the socket library, is what decides speed here:
   and their three replies are read together: two round trips per message instead of four;
 - the message is CRLF-normalised and has no line starting with "." (nashra.mail.message), so it
   goes out as it is in one write instead of being regex-scanned by `sendmail` per recipient;
-- the final "." goes out after `commit()` recorded the batch (exactly once, see nashra.mail.send);
+- the final "." goes out after `commit()` recorded the intent (never twice, see nashra.mail.send);
 - TCP_NODELAY, or Nagle would hold each small "." until the server's delayed ACK (~40 ms).
 smtplib (standard library) is kept for connecting, TLS and AUTH: the most robust client we can ship.
 """
@@ -234,11 +234,16 @@ class SmtpConnection:
         except (*_DISCONNECTED, smtplib.SMTPException):
             self.smtp.close()
 
+    def abandon(self) -> None:
+        """Hang up mid-DATA without the final ".": the server drops the message (RFC 5321 4.1.1.4)."""
+        self.alive = False
+        self.smtp.close()
+
 
 def _lost_after_end(exc: BaseException | str) -> Outcome:
-    # The "." left but the reply did not come back. Almost always the server had the message
-    # (it closes after queueing); counting it as sent keeps the promise "never twice".
-    return Outcome("sent", 0, f"connection lost after end of data: {exc}", committed=True)
+    # The "." left but the reply did not come back: the server may have queued the message (Postfix
+    # keeps one whose "." arrived before the hang-up) or not. Nobody saw it accepted.
+    return Outcome("unknown", 0, f"connection lost after end of data: {exc}", committed=True)
 
 
 class SmtpSession:
@@ -287,7 +292,12 @@ class SmtpSession:
                 outcomes[slot] = cut
         if not written:
             return outcomes
-        commit(written)
+        try:
+            commit(written)
+        except BaseException:
+            for slot in written:
+                self._connection_at(slot).abandon()
+            raise
         ended = []
         for slot in written:
             if self._connection_at(slot).finish():
