@@ -36,8 +36,14 @@ STAGES: tuple[Stage, ...] = (
 
 
 def run_cycle(runtime: Runtime, *, stages: Sequence[Stage] = STAGES) -> list[StageReport]:
-    """One full pass of every stage, in order: what `nashra run --once` does."""
-    return [stage.run(runtime) for stage in stages]
+    """One full pass of every stage, in order: what `nashra run --once` does. A stop request
+    ends it after the stage in progress."""
+    reports = []
+    for stage in stages:
+        if runtime.stopping.is_set():
+            break
+        reports.append(stage.run(runtime))
+    return reports
 
 
 def all_jobs(settings: Settings, *, stages: Sequence[Stage] = STAGES) -> list[Job]:

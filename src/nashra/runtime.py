@@ -6,6 +6,7 @@ their own connections, so tests can point a whole run at any database or server.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ class Runtime:
     settings: Settings
     store: Store
     http: httpx.Client = field(repr=False)
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    """Set when the process was asked to stop: long steps end at their next safe point."""
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

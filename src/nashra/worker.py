@@ -4,14 +4,13 @@ The only module that knows the scheduler: jobs describe when they run as plain d
 `Cron`) and this module turns that into APScheduler triggers, so a job queue can replace the
 scheduler here alone. Exactly one scheduler per deployment (APScheduler's job stores must not be
 shared), with an in-memory job store rebuilt from config at start. Jobs coalesce, tolerate misfires
-of a few minutes, and never overlap themselves. SIGINT/SIGTERM let the running step finish, then exit.
+of a few minutes, and never overlap themselves. SIGINT/SIGTERM stop the running steps at their
+next safe point, then exit; a second signal exits at once (nashra.shutdown).
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ from nashra.logs import event
 from nashra.model import StageReport
 from nashra.pipeline import STAGES, all_jobs, followers_of_ingest
 from nashra.runtime import Runtime
+from nashra.shutdown import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -107,17 +107,10 @@ def build_scheduler(runtime: Runtime, *, stages: Sequence[Stage] = STAGES) -> Ba
     return scheduler
 
 
-def serve_forever(runtime: Runtime, *, stop: threading.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set), then wait for running steps and exit."""
-    stop = stop or threading.Event()
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        event(log, "worker.stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_signal)
-        signal.signal(signal.SIGTERM, _on_signal)
+def serve_forever(runtime: Runtime) -> None:
+    """Run until SIGINT/SIGTERM (or `runtime.stopping` is set), let running steps reach a safe
+    point (a digest send stops after its batch in flight), and exit."""
+    stop_on_signals(runtime.stopping)
     scheduler = build_scheduler(runtime)
     scheduler.start()
     for job in scheduler.get_jobs():
@@ -127,6 +120,7 @@ def serve_forever(runtime: Runtime, *, stop: threading.Event | None = None) -> N
             job=job.id,
             next_run=job.next_run_time.isoformat() if job.next_run_time else "never",
         )
-    stop.wait()
+    runtime.stopping.wait()
+    event(log, "worker.stopping")
     scheduler.shutdown(wait=True)
     event(log, "worker.stopped")

@@ -19,6 +19,7 @@ from rich.table import Table
 from nashra.cli.app import STATE, console
 from nashra.cli.digest import digest_app
 from nashra.mail.send import SendStatus, SendSummary, unknown_line
+from nashra.shutdown import stop_on_signals
 
 
 def _rate_column() -> TextColumn:
@@ -90,6 +91,7 @@ def send_command(
     from nashra.store.deliveries import count_eligible
 
     with STATE.runtime() as runtime:
+        stop_on_signals(runtime.stopping)
         digest = find_digest(runtime.settings, name)
         if to is not None:
             summary = send_test(runtime, digest, to)
@@ -165,4 +167,7 @@ def send_command(
             console.print(
                 "[yellow]the mail server stayed unreachable; the rest is kept and resumes on the next run[/]"
             )
+            raise typer.Exit(1)
+        if summary.status is SendStatus.STOPPED:
+            console.print("[yellow]stopped on request; the rest is kept and resumes on the next run[/]")
             raise typer.Exit(1)

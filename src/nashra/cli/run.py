@@ -12,6 +12,7 @@ from nashra.cli.app import STATE, app, console
 from nashra.ingest import ingest
 from nashra.model import StageReport
 from nashra.pipeline import run_cycle
+from nashra.shutdown import stop_on_signals
 from nashra.worker import serve_forever
 
 
@@ -37,10 +38,12 @@ def run(
         bool, typer.Option("--once", help="Run one full cycle of every stage, print a summary, exit.")
     ] = False,
 ) -> None:
-    """Start the scheduled worker (or one cycle with --once). Ctrl-C finishes the step in progress."""
+    """Start the scheduled worker (or one cycle with --once). Ctrl-C or SIGTERM stops the step in
+    progress at its next safe point (a digest send after its batch in flight); a second one exits at once."""
     with STATE.runtime() as runtime:
         settings = runtime.settings
         if once:
+            stop_on_signals(runtime.stopping)
             console.print(
                 f"[dim]config: {settings.origin or 'built-in defaults (demo content)'}; "
                 f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}[/]"

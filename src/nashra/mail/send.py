@@ -42,6 +42,7 @@ The web-archive copy is written before the first message, since every message li
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -90,6 +91,7 @@ class SendStatus(StrEnum):
     BUSY = "busy"  # another process holds this digest's sender lock
     SENT = "sent"  # every row has its final outcome; the issue is "sent"
     PAUSED = "paused"  # the mail server stayed unreachable; the next run resumes
+    STOPPED = "stopped"  # asked to stop (SIGTERM): the batch in flight finished, the next run resumes
     TEST = "test"  # a test send to one address, nothing recorded
 
 
@@ -119,6 +121,29 @@ class SendSummary:
 ProgressFn = Callable[[SendSummary], None]
 
 
+class LoggedProgress:
+    """Progress of a send nobody watches on a terminal (the worker): a log line every
+    `every_seconds`, so a long send is visibly alive."""
+
+    def __init__(self, every_seconds: float = 10.0) -> None:
+        self._every = every_seconds
+        self._last = time.monotonic()
+
+    def __call__(self, summary: SendSummary) -> None:
+        if time.monotonic() - self._last < self._every:
+            return
+        self._last = time.monotonic()
+        event(
+            log,
+            "send.progress",
+            digest=summary.digest,
+            issue=summary.issue_id,
+            done=summary.done,
+            recipients=summary.total,
+            percent=round(100 * summary.done / summary.total) if summary.total else 100,
+        )
+
+
 def unknown_line(summary: SendSummary) -> str:
     """How a send reports the messages nobody saw accepted (the CLI and the run summary say it)."""
     return (
@@ -136,7 +161,7 @@ class RateLimiter:
         rate: float,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self._interval = 1.0 / rate if rate > 0 else 0.0
         self._clock = clock
@@ -364,6 +389,12 @@ class Ledger:
         self.exhausted = False
 
 
+class PassEnd(StrEnum):
+    DONE = "done"
+    SERVER_DOWN = "server-down"
+    STOPPED = "stopped"
+
+
 class Dispatcher:
     """One pass over an issue's due rows: claim, personalise, send in batches (one per session width)."""
 
@@ -375,10 +406,12 @@ class Dispatcher:
         transport: Transport,
         tokens: Tokens,
         summary: SendSummary,
+        stopping: threading.Event,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object],
     ) -> None:
         self.settings = settings
+        self.stopping = stopping
         self.ledger = ledger
         self.template = template
         self.transport = transport
@@ -407,9 +440,10 @@ class Dispatcher:
         """What the transport calls just before the final "." of some messages of `batch` (by slot)."""
         return lambda slots: self.ledger.submit([batch[s] for s in slots], self.summary)
 
-    def run_pass(self, progress: ProgressFn | None) -> bool:
-        """Send every due row once; False when the server went away (unsent rows were given back).
-        Rows given back because a single connection broke are sent by a further pass."""
+    def run_pass(self, progress: ProgressFn | None) -> PassEnd:
+        """Send every due row once, unless the server went away or a stop was asked for (then the
+        unsent rows are given back). Rows given back because a single connection broke are sent by
+        a further pass."""
         self.ledger.rewind()
         session = self.transport.open()
         width = max(1, session.width)
@@ -419,6 +453,9 @@ class Dispatcher:
                 for offset in range(0, len(claimed), width):
                     batch = claimed[offset : offset + width]
                     self.limiter.wait(len(batch))
+                    if self.stopping.is_set():
+                        self.ledger.give_back(claimed[offset:], self.summary)
+                        return PassEnd.STOPPED
                     try:
                         outcomes = session.send_batch(
                             [self._message(i) for i in batch],
@@ -427,7 +464,7 @@ class Dispatcher:
                     except ServerUnavailable as exc:
                         self.ledger.give_back(claimed[offset:], self.summary)
                         self.summary.errors.append(str(exc))
-                        return False
+                        return PassEnd.SERVER_DOWN
                     except (RelayRefused, SenderFenced):
                         self.ledger.give_back(claimed[offset:], self.summary)
                         raise
@@ -448,7 +485,7 @@ class Dispatcher:
                         self.summary.errors.append(
                             f"the server closed the connection: {results[-1][1].describe()}"
                         )
-                        return False
+                        return PassEnd.SERVER_DOWN
                     if progress and time.monotonic() - reported > 0.2:
                         reported = time.monotonic()
                         progress(self.summary)
@@ -457,7 +494,7 @@ class Dispatcher:
             session.close()
         if progress:
             progress(self.summary)
-        return True
+        return PassEnd.DONE
 
 
 def _issue_template(
@@ -483,9 +520,10 @@ def send_digest(
     transport: Transport | None = None,
     progress: ProgressFn | None = None,
     now: datetime | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] | None = None,
 ) -> SendSummary:
     """Send `digest`'s open issue, or a new one if there is something new; resumable at any point.
+    Waits (rate, backoff, outages) end early when the runtime is asked to stop.
 
     Status "busy" when another process is sending this digest right now (see `mail.lock`). A
     transport that cannot be built (bad options, links that would not work) stops it before
@@ -503,7 +541,13 @@ def send_digest(
             )
             return SendSummary(digest=digest.name, status=SendStatus.BUSY)
         return _send_as_only_sender(
-            runtime, digest, fence, transport=transport, progress=progress, now=now, sleep=sleep
+            runtime,
+            digest,
+            fence,
+            transport=transport,
+            progress=progress,
+            now=now,
+            sleep=sleep or runtime.stopping.wait,
         )
 
 
@@ -515,7 +559,7 @@ def _send_as_only_sender(
     transport: Transport,
     progress: ProgressFn | None,
     now: datetime | None,
-    sleep: Callable[[float], None],
+    sleep: Callable[[float], object],
 ) -> SendSummary:
     settings = runtime.settings
     now = now or datetime.now(UTC)
@@ -563,6 +607,14 @@ def _send_as_only_sender(
     summary.failed = counts.get(DeliveryStatus.FAILED, 0)
     summary.skipped = counts.get(DeliveryStatus.SKIPPED, 0)
     summary.unknown = counts.get(DeliveryStatus.UNKNOWN, 0)
+    event(
+        log,
+        "send.start",
+        digest=digest.name,
+        issue=issue_id,
+        recipients=summary.total,
+        left=summary.total - summary.done,
+    )
     template = _issue_template(runtime, digest, issue)
     ledger = Ledger(runtime, issue_id, digest, template.envelope_from, fence)
     started = time.monotonic()
@@ -574,17 +626,20 @@ def _send_as_only_sender(
             transport,
             Tokens.from_settings(settings),
             summary,
+            runtime.stopping,
             sleep=sleep,
         )
-        if not _deliver(runtime, dispatcher, ledger, summary, progress, sleep):
-            summary.status = SendStatus.PAUSED
+        ended = _deliver(runtime, dispatcher, ledger, summary, progress or LoggedProgress(), sleep)
+        if ended is not PassEnd.DONE:
+            summary.status = SendStatus.STOPPED if ended is PassEnd.STOPPED else SendStatus.PAUSED
             event(
                 log,
-                "send.paused",
+                f"send.{summary.status}",
                 level=logging.WARNING,
                 digest=digest.name,
                 issue=issue_id,
                 sent=summary.sent,
+                left=summary.total - summary.done,
             )
             return summary
     finally:
@@ -622,18 +677,21 @@ def _deliver(
     ledger: Ledger,
     summary: SendSummary,
     progress: ProgressFn | None,
-    sleep: Callable[[float], None],
-) -> bool:
-    """Passes until nothing is due; waits out deferrals and server outages. False = gave up for now."""
+    sleep: Callable[[float], object],
+) -> PassEnd:
+    """Passes until nothing is due; waits out deferrals and server outages, unless stopped."""
     smtp = runtime.settings.mail.smtp
     outages = 0
     while True:
         dispatcher.again = False
-        if not dispatcher.run_pass(progress):
+        ended = dispatcher.run_pass(progress)
+        if ended is PassEnd.STOPPED or runtime.stopping.is_set():
+            return PassEnd.STOPPED
+        if ended is PassEnd.SERVER_DOWN:
             outages += 1
             summary.pauses += 1
             if outages > smtp.max_pauses:
-                return False
+                return PassEnd.SERVER_DOWN
             event(
                 log,
                 "send.server_down",
@@ -653,7 +711,7 @@ def _deliver(
         if due is None:
             if queued:  # rows given back behind this pass's keyset cursor: one more pass
                 continue
-            return True
+            return PassEnd.DONE
         sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
 
 

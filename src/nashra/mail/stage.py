@@ -41,6 +41,11 @@ def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None
             f"digest {summary.digest}: mail server unreachable; {summary.sent} of "
             f"{summary.total} sent, the rest resumes on the next run"
         )
+    if summary.status is SendStatus.STOPPED:
+        report.problems.append(
+            f"digest {summary.digest}: stopped on request; {summary.sent} of "
+            f"{summary.total} sent, the rest resumes on the next run"
+        )
 
 
 def _send_one(runtime: Runtime, digest: DigestSettings, report: StageReport) -> None:
