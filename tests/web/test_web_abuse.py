@@ -217,7 +217,7 @@ def test_only_public_lists_can_be_joined_and_a_closed_one_is_not_told_from_a_mis
         ('[web]\nsubscribe_per_ip = "lots"\n', "web.subscribe_per_ip: not a rate limit such as"),
         ('[web]\nsubscribe_per_address = "5/fortnight"\n', "web.subscribe_per_address: not a rate limit"),
         ("[web]\nconfirm_resend_minutes = 0\n", "web.confirm_resend_minutes: Input should be greater than 0"),
-        ('[[lists]]\nname = "weekly"\npublic = "yes"\n', "lists[0].public: Input should be a valid boolean"),
+        ('[[lists]]\nname = "weekly"\npublic = "maybe"\n', "lists[0].public: Input should be a valid boolean"),
         (
             '[[lists]]\nname = "weekly"\n\n[[lists]]\nname = "weekly"\n',
             "lists: list names must be unique; repeated: weekly",
