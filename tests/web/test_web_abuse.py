@@ -22,7 +22,9 @@ from nashra.runtime import Runtime
 from nashra.store import subscribers as db
 
 Site = tuple[Runtime, httpx.Client]
-SITE_TOML = '[site]\nname = "نشرة الواحة"\n\n[web]\npublic_url = "https://oasis.example/news"\n'  # the fixture's
+SITE_TOML = (
+    '[site]\nname = "نشرة الواحة"\n\n[web]\npublic_url = "https://oasis.example/news"\n'  # the fixture's
+)
 RTL = '<html lang="ar" dir="rtl">'
 
 
@@ -64,22 +66,23 @@ def test_cross_origin_posts_send_no_mail_and_say_why(
     assert _subscriber(runtime, "victim@example.com") is None
 
     # Without Origin the Referer decides; with neither, or with the opaque "null", it is refused too.
-    bare = httpx.Client(base_url=str(client.base_url))
-    for headers in (
-        {"Origin": "null"},
-        {"Referer": "https://evil.example/oasis/subscribe"},
-        {"Referer": "https://oasis.example.evil.example/news/subscribe"},
-        {},
-    ):
-        assert bare.post("/subscribe", data={"email": "victim@example.com"}, headers=headers).status_code == 403
-    assert _mails(smtp_server) == 0
+    with httpx.Client(base_url=str(client.base_url)) as bare:
+        for headers in (
+            {"Origin": "null"},
+            {"Referer": "https://evil.example/oasis/subscribe"},
+            {"Referer": "https://oasis.example.evil.example/news/subscribe"},
+            {},
+        ):
+            refused = bare.post("/subscribe", data={"email": "victim@example.com"}, headers=headers)
+            assert refused.status_code == 403
+        assert _mails(smtp_server) == 0
 
-    # The site's own pages: the web app's public origin, or the newsroom's site ([site] base_url).
-    ours = bare.post(
-        "/subscribe",
-        data={"email": "first@example.com"},
-        headers={"Referer": "https://oasis.example/news/subscribe"},
-    )
+        # The site's own pages: the web app's public origin, or the newsroom's site ([site] base_url).
+        ours = bare.post(
+            "/subscribe",
+            data={"email": "first@example.com"},
+            headers={"Referer": "https://oasis.example/news/subscribe"},
+        )
     assert ours.status_code == 200 and "تحقق من بريدك" in ours.text
     embedded = client.post(
         "/subscribe", data={"email": "second@example.com"}, headers={"Origin": "https://nashra.example"}
@@ -168,9 +171,7 @@ def test_a_filled_honeypot_pretends_success_and_sends_nothing(
     form = client.get("/subscribe").text
     assert 'name="website"' in form and 'class="hp"' in form  # humans never see it
 
-    answer = client.post(
-        "/subscribe", data={"email": "bot@example.com", "website": "https://spam.example"}
-    )
+    answer = client.post("/subscribe", data={"email": "bot@example.com", "website": "https://spam.example"})
     assert answer.status_code == 200 and "تحقق من بريدك" in answer.text
     assert _mails(smtp_server) == 0
     assert _subscriber(runtime, "bot@example.com") is None
@@ -203,7 +204,9 @@ def test_only_public_lists_can_be_joined_and_a_closed_one_is_not_told_from_a_mis
         'value="outsider@example.com"', 'value=""'
     )
 
-    assert client.post("/subscribe", data={"email": "reader@example.com", "list": "weekly"}).status_code == 200
+    assert (
+        client.post("/subscribe", data={"email": "reader@example.com", "list": "weekly"}).status_code == 200
+    )
     assert client.post("/subscribe", data={"email": "plain@example.com"}).status_code == 200  # "default"
     reader, plain = _subscriber(runtime, "reader@example.com"), _subscriber(runtime, "plain@example.com")
     assert reader is not None and reader.lists == ("weekly",)
@@ -217,7 +220,10 @@ def test_only_public_lists_can_be_joined_and_a_closed_one_is_not_told_from_a_mis
         ('[web]\nsubscribe_per_ip = "lots"\n', "web.subscribe_per_ip: not a rate limit such as"),
         ('[web]\nsubscribe_per_address = "5/fortnight"\n', "web.subscribe_per_address: not a rate limit"),
         ("[web]\nconfirm_resend_minutes = 0\n", "web.confirm_resend_minutes: Input should be greater than 0"),
-        ('[[lists]]\nname = "weekly"\npublic = "maybe"\n', "lists[0].public: Input should be a valid boolean"),
+        (
+            '[[lists]]\nname = "weekly"\npublic = "maybe"\n',
+            "lists[0].public: Input should be a valid boolean",
+        ),
         (
             '[[lists]]\nname = "weekly"\n\n[[lists]]\nname = "weekly"\n',
             "lists: list names must be unique; repeated: weekly",

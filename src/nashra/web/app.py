@@ -1,8 +1,9 @@
 """The ASGI app: subscriber pages from this package, plus the feed and digest routes when those
 features are installed. `nashra serve` runs it under uvicorn; tests drive it with TestClient.
 
-Every response carries the security headers of nashra.web.headers. One Runtime (store) per app, opened when the app is created and closed at shutdown; the digest
-routes find it on `app.state.runtime`.
+Every response carries the security headers of nashra.web.headers. One Runtime (store) per app,
+opened when the app is created and closed at shutdown; the digest routes find it on
+`app.state.runtime`.
 """
 
 from __future__ import annotations

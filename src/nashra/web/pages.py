@@ -41,4 +41,6 @@ class Pages:
         }
 
     def render(self, template: str, /, **values: object) -> str:
-        return templating.render(self._templates[template], {"site": self._site, "root": self._root, **values})
+        return templating.render(
+            self._templates[template], {"site": self._site, "root": self._root, **values}
+        )
