@@ -61,6 +61,10 @@ def test_web_preview_route(demo_runtime: Callable[[str], Runtime]) -> None:
         )
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert LEAD_TITLE in page.text and "%%" not in page.text and 'dir="rtl"' in page.text
+    # Email HTML is all inline styles and remote images: its own policy allows them, and no script.
+    policy = page.headers["content-security-policy"]
+    assert "style-src 'unsafe-inline'" in policy and "img-src https: http: data:" in policy
+    assert "default-src 'none'" in policy and "script-src" not in policy
     assert text.status_code == 200 and text.text.startswith("نشرة الواحة\n")
     assert missing.status_code == 404
 

@@ -79,6 +79,7 @@ def test_user_values_are_escaped(make_runtime: Callable[[str], Runtime]) -> None
     with live_app(create_app(runtime.settings, runtime=runtime)) as base:
         form = httpx.post(
             f"{base}/subscribe",
+            headers={"Origin": "https://oasis.example"},
             data={"email": '"><script>alert(1)</script>@', "name": "<script>alert(2)</script>"},
         )
         digest = httpx.get(f"{base}/digests/%3Cscript%3Ealert(3)%3C%2Fscript%3E/preview")

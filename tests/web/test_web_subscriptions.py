@@ -126,7 +126,7 @@ def test_unsubscribe_page_asks_then_unsubscribes(site: tuple[Runtime, httpx.Clie
 
     shown = client.get(f"/unsubscribe/{token}")
     assert shown.status_code == 200 and 'dir="rtl"' in shown.text
-    assert f'<form method="post" action="/unsubscribe/{token}">' in shown.text
+    assert f'<form method="post" action="/news/unsubscribe/{token}">' in shown.text
     assert _status(runtime, "nour@example.com") == "active"  # GET alone changes nothing (link scanners)
 
     done = client.post(f"/unsubscribe/{token}")
@@ -151,7 +151,7 @@ def test_confirmation_mail_failure_is_a_clear_503(
     )
     with (
         live_app(create_app(runtime.settings, runtime=runtime)) as base,
-        httpx.Client(base_url=base) as client,
+        httpx.Client(base_url=base, headers={"Origin": "https://oasis.example"}) as client,
     ):
         response = client.post("/subscribe", data={"email": "late@example.com"})
     assert response.status_code == 503 and "تعذّر إرسال رسالة التأكيد" in response.text

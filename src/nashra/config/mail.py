@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nashra.text.urls import to_uri
@@ -160,6 +161,27 @@ class WebSettings(BaseModel):
     templates: Path | None = None
     """Folder of page templates (relative to the config file) that replace the bundled ones in
     templates/web/ file by file: base.html (the layout), subscribe.html, confirmed.html, ..."""
+    subscribe_per_ip: str = "10/minute;200/day"
+    """How many subscribe requests one IP address may make (`limits` notation; counted by each
+    web process in its own memory)."""
+    subscribe_per_address: str = "3/hour;10/day"
+    """How many subscribe requests may name one address (same notation and memory)."""
+    confirm_resend_minutes: Annotated[float, Field(gt=0)] = 30
+    """At most one confirmation mail per address this often; kept in the database, so it holds
+    across every web process."""
+
+    @field_validator("subscribe_per_ip", "subscribe_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parsed = parse_many(value)
+        except ValueError:
+            parsed = []
+        if not parsed or any(item.amount < 1 for item in parsed):
+            raise ValueError(
+                f'not a rate limit such as "10/minute;200/day" (N per second, minute, hour or day): {value!r}'
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -171,6 +193,12 @@ class WebSettings(BaseModel):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def path_prefix(self) -> str:
+        """The path of `base_url` ("/news" for https://site/news, "" at the root): a proxy that
+        strips it before passing requests on still needs it in every form action and link."""
+        return urlsplit(self.base_url).path.rstrip("/")
 
     @property
     def is_public_https(self) -> bool:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from nashra.config.channels import ChannelSettings
 from nashra.config.digests import DigestSettings
 from nashra.config.feeds import FeedsSettings
+from nashra.config.lists import ListSettings
 from nashra.config.mail import MailSettings, WebSettings
 from nashra.text.urls import to_uri
 
@@ -111,6 +112,7 @@ class Settings(Section):
     digests: list[DigestSettings] = []
     mail: MailSettings = MailSettings()
     web: WebSettings = WebSettings()
+    lists: list[ListSettings] = []
     channels: list[ChannelSettings] = []
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -124,6 +126,15 @@ class Settings(Section):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicates)}")
+        return value
+
+    @field_validator("lists")
+    @classmethod
+    def _unique_list_names(cls, value: list[ListSettings]) -> list[ListSettings]:
+        names = [item.name for item in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"list names must be unique; repeated: {', '.join(duplicates)}")
         return value
 
     def resolve(self, path: Path) -> Path:

@@ -3,14 +3,14 @@
 Unsubscribed, complained and bounced are sticky (see nashra.subscribers.manage); what a digest
 issue did for each subscriber is in nashra.store.deliveries. `status_changed_at` is stamped by every
 status change, and only then, so a confirmation link can be told apart as older or newer than an
-unsubscribe.
+unsubscribe. `confirm_sent_at` is when the last confirmation mail went out (`claim_confirmation_mail`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -63,6 +64,7 @@ subscribers = Table(
     Column("consent_source", String(200), nullable=False, default=""),
     Column("status_reason", Text),
     Column("status_changed_at", UTCDateTime()),
+    Column("confirm_sent_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index(None, "status"),
@@ -200,6 +202,32 @@ def set_status(
         .values(status=status, status_reason=reason, status_changed_at=now, updated_at=now)
     )
     return result.rowcount > 0
+
+
+def claim_confirmation_mail(conn: Connection, subscriber_id: int, *, now: datetime, every: timedelta) -> bool:
+    """True when no confirmation mail went to this subscriber in the last `every`, stamping `now`.
+
+    One conditional UPDATE: of two web processes racing for one address, the database lets one win
+    (PostgreSQL re-checks the condition after the first commit; SQLite has one writer at a time).
+    """
+    result = conn.execute(
+        update(subscribers)
+        .where(
+            subscribers.c.id == subscriber_id,
+            or_(subscribers.c.confirm_sent_at.is_(None), subscribers.c.confirm_sent_at <= now - every),
+        )
+        .values(confirm_sent_at=now)
+    )
+    return result.rowcount > 0
+
+
+def release_confirmation_mail(conn: Connection, subscriber_id: int, *, claimed_at: datetime) -> None:
+    """Undo a claim whose mail could not be handed over, so the person may ask again at once."""
+    conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.confirm_sent_at == claimed_at)
+        .values(confirm_sent_at=None)
+    )
 
 
 def subscribe(

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from nashra.config.lists import DEFAULT_LIST as DEFAULT_LIST  # where callers have always found it
 from nashra.logs import event
 from nashra.store import deliveries
 from nashra.store import subscribers as db
@@ -16,8 +17,6 @@ from nashra.store.subscribers import SubscriberStatus
 from nashra.subscribers.addresses import normalise_email
 
 log = logging.getLogger(__name__)
-
-DEFAULT_LIST = "default"  # the list a digest mails unless its `recipients` say otherwise
 
 # Statuses that only the person (a confirmation link made after the change, see `confirm_subscriber`)
 # or an operator who says why (`reactivate_subscriber`) may lift: an import, an operator's `add` or a

@@ -1,8 +1,9 @@
 """The ASGI app: subscriber pages from this package, plus the feed and digest routes when those
 features are installed. `nashra serve` runs it under uvicorn; tests drive it with TestClient.
 
-One Runtime (store) per app, opened when the app is created and closed at shutdown; the digest
-routes find it on `app.state.runtime`.
+Every response carries the security headers of nashra.web.headers. One Runtime (store) per app,
+opened when the app is created and closed at shutdown; the digest routes find it on
+`app.state.runtime`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from nashra.config import Settings
 from nashra.runtime import Runtime
+from nashra.web.headers import SecurityHeaders
 from nashra.web.subscriptions import Subscriptions
 
 # (module, function) pairs other features provide; each returns a list of routes for the settings.
@@ -57,7 +60,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         *Subscriptions(active).routes(),
         *_optional_routes(settings),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
     app.state.runtime = active
     app.state.settings = settings
     return app

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from nashra.config import Settings
 from nashra.errors import ConfigError
 from nashra.runtime import Runtime
+from nashra.web.headers import EMAIL_POLICY
 from nashra.web.pages import Pages
 
 NOTHING_NEW = "digest_nothing_new.html"
@@ -55,6 +56,8 @@ def digest_routes(settings: Settings) -> list[Route]:
             return HTMLResponse(pages.render(NOTHING_NEW))
         if request.query_params.get("format") == "text":
             return PlainTextResponse(rendered.text)
-        return HTMLResponse(rendered.html, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(
+            rendered.html, headers={"Cache-Control": "no-store", "Content-Security-Policy": EMAIL_POLICY}
+        )
 
     return [Route("/digests/{name}/preview", preview_endpoint, methods=["GET"], name="digest_preview")]

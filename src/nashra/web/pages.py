@@ -18,7 +18,9 @@ WEB_TEMPLATES = "web"  # the bundled pages' folder inside templates/
 
 
 class Pages:
-    """The named page templates, loaded once; every page also sees `site` ([site] of the config)."""
+    """The named page templates, loaded once; every page also sees `site` ([site] of the config) and
+    `root`, the path prefix of web.public_url ("/news", or ""), which starts every link and form
+    action so that they still reach the app behind a proxy that serves it under that prefix."""
 
     def __init__(self, settings: Settings, names: Iterable[str]) -> None:
         folder = settings.resolve(settings.web.templates) if settings.web.templates else None
@@ -29,6 +31,7 @@ class Pages:
                 hint="a folder, relative to the config file",
             )
         self._site = settings.site
+        self._root = settings.web.path_prefix
         self._templates = {
             # .html is autoescaped; .txt (a mail's text part, a subject) is plain text.
             name: templating.load_layered(
@@ -38,4 +41,6 @@ class Pages:
         }
 
     def render(self, template: str, /, **values: object) -> str:
-        return templating.render(self._templates[template], {"site": self._site, **values})
+        return templating.render(
+            self._templates[template], {"site": self._site, "root": self._root, **values}
+        )
