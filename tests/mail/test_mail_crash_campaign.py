@@ -150,10 +150,10 @@ def test_twenty_kills_lose_nothing_silently_and_send_nothing_twice(
             if kills == KILLS:
                 break
         else:
-            assert process.returncode == 0, outputs[-1]
+            assert process.returncode in (0, 3), outputs[-1]
     final = subprocess.run(_cli(full_speed), env=env, capture_output=True, timeout=180, check=False)
     report = final.stdout.decode("utf-8", "replace") + final.stderr.decode("utf-8", "replace")
-    assert final.returncode == 0, report
+    assert final.returncode == 3, report  # 3: finished, with failed (bounced) or unknown deliveries
 
     with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
         rows = dict(

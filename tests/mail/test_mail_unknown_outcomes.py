@@ -99,3 +99,21 @@ def test_the_archive_copy_exists_before_the_first_message(
     summary = send_digest(runtime, find_digest(runtime.settings, "daily"))
 
     assert summary.sent == 3 and seen == [True, True, True]
+
+
+@pytest.mark.sqlite_only
+def test_digest_send_exits_3_when_deliveries_are_unknown(
+    make_runtime: Callable[[str], Runtime], sink: PostfixSink
+) -> None:
+    runtime = make_runtime(sink.toml(connections=2) + DIGESTS_TOML)
+    populate(runtime, READERS)
+    issue_id = record_test_issue(runtime)
+    sent = subprocess.run(
+        [sys.executable, "-m", "nashra", "--config", str(runtime.settings.origin), "digest", "send"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+    assert sent.returncode == 3, sent.stdout + sent.stderr
+    assert f"digest daily issue {issue_id}: 2 unknown — the server may or may not have them" in sent.stdout

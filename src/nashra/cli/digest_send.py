@@ -22,6 +22,10 @@ from nashra.mail.send import SendStatus, SendSummary, unknown_line
 from nashra.shutdown import stop_on_signals
 
 
+EXIT_INCOMPLETE = 3
+"""The send finished, but some deliveries failed or their fate is unknown (see the summary)."""
+
+
 def _rate_column() -> TextColumn:
     return TextColumn("{task.fields[rate]}", style="cyan")
 
@@ -85,7 +89,11 @@ def send_command(
     ] = None,
 ) -> None:
     """Send the digest's open issue, or a new one when there is something new. Safe to re-run:
-    nobody gets a copy twice, and an interrupted send resumes where it stopped."""
+    nobody gets a copy twice, and an interrupted send resumes where it stopped.
+
+    Exit status: 0 every recipient served; 1 not finished (server unreachable, stopped, another
+    sender busy, an error); 2 bad configuration; 3 finished, but some deliveries failed or are unknown.
+    """
     from nashra.digest import find_digest, open_issue, prepare_digest
     from nashra.mail.send import send_digest, send_test
     from nashra.store.deliveries import count_eligible
@@ -171,3 +179,5 @@ def send_command(
         if summary.status is SendStatus.STOPPED:
             console.print("[yellow]stopped on request; the rest is kept and resumes on the next run[/]")
             raise typer.Exit(1)
+        if summary.failed or summary.unknown:
+            raise typer.Exit(EXIT_INCOMPLETE)
