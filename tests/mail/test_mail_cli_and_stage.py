@@ -16,12 +16,14 @@ from typer.testing import CliRunner
 
 from nashra.cli import app
 from nashra.config import Settings
+from nashra.errors import ConfigError
 from nashra.ingest import ingest
 from nashra.jobs import Cron
 from nashra.mail.stage import digest_jobs, digests_stage
 from nashra.pipeline import STAGES, all_jobs
 from nashra.runtime import Runtime
 from nashra.store import deliveries
+from nashra.store.pauses import Paused, pause
 from nashra.worker import next_run
 
 TOML = '[site]\nname = "نشرة الواحة"\ntimezone = "Africa/Algiers"\n\n[[digests]]\nname = "daily"\nschedule = "30 7 * * *"\n'
@@ -95,3 +97,41 @@ def test_digests_stage_sends_what_is_new_once_and_schedules_in_site_zone(
     fire = next_run(job.when, runtime.settings.site.zone, datetime(2026, 12, 1, 0, 0, tzinfo=UTC))
     assert fire is not None and fire.astimezone(UTC) == datetime(2026, 12, 1, 6, 30, tzinfo=UTC)
     assert "digest:daily" in [j.id for j in all_jobs(runtime.settings)]
+
+
+def test_a_paused_digest_sends_nothing_until_resumed(make_settings: Callable[[str], Settings]) -> None:
+    settings = make_settings(TOML)
+    with Runtime.open(settings) as runtime:
+        populate(runtime, ["a@example.com", "b@example.com"])
+        issue_id = record_test_issue(runtime)
+        with runtime.store.begin() as conn:  # what `nashra digest pause daily --reason …` stores
+            pause(conn, Paused.DIGEST, "daily", now=DEMO_NOW, reason="خطأ في العنوان")
+        report = digests_stage(runtime)
+    assert report.counts == {"on_hold": 1}
+    assert report.problems == ["digest daily: paused (خطأ في العنوان); nothing sent"]
+    runner = CliRunner()
+    config = ["--config", str(settings.origin)]
+
+    refused = runner.invoke(app, [*config, "digest", "send"])
+    assert refused.exit_code == 1 and "digest daily is paused (خطأ في العنوان)" in refused.output
+    assert _emls(settings) == []
+    again = runner.invoke(app, [*config, "digest", "pause", "daily", "--reason", "مرة أخرى"])
+    assert again.exit_code == 0 and "was already paused" in again.output
+    unknown = runner.invoke(app, [*config, "digest", "pause", "weekly"])
+    assert isinstance(unknown.exception, ConfigError) and "no digest named 'weekly'" in str(unknown.exception)
+
+    resumed = runner.invoke(app, [*config, "digest", "resume", "daily"])
+    assert resumed.exit_code == 0 and "resumed" in resumed.output
+    sent = runner.invoke(app, [*config, "digest", "send"])
+    assert sent.exit_code == 0, sent.output
+    assert [p.name for p in _emls(settings)] == [f"{issue_id}-{n}.eml" for n in (1, 2)]
+
+
+def test_a_disabled_digest_is_neither_scheduled_nor_sent(make_settings: Callable[[str], Settings]) -> None:
+    settings = make_settings(TOML + "enabled = false\n")
+    with Runtime.open(settings) as runtime:
+        populate(runtime, ["a@example.com"])
+        record_test_issue(runtime)
+        assert digest_jobs(settings) == []
+        assert digests_stage(runtime).counts == {"disabled": 1}
+    assert _emls(settings) == []

@@ -1,7 +1,18 @@
 """Command-line face: thin commands that parse, call a step, and print. Each module adds commands."""
 
 # Importing a module registers its commands on `app`.
-from nashra.cli import digest, digest_send, feeds, init, post, run, serve, status, subscribers  # noqa: F401
+from nashra.cli import (  # noqa: F401
+    digest,
+    digest_send,
+    feeds,
+    init,
+    pauses,
+    post,
+    run,
+    serve,
+    status,
+    subscribers,
+)
 from nashra.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -21,7 +21,6 @@ from nashra.cli.digest import digest_app
 from nashra.mail.send import SendStatus, SendSummary, unknown_line
 from nashra.shutdown import stop_on_signals
 
-
 EXIT_INCOMPLETE = 3
 """The send finished, but some deliveries failed or their fate is unknown (see the summary)."""
 
@@ -163,6 +162,13 @@ def send_command(
                 highlight=False,
             )
             raise typer.Exit(1)
+        if summary.status is SendStatus.ON_HOLD and summary.issue_id is None:
+            console.print(
+                f"[yellow]digest {digest.name} is paused ({escape('; '.join(summary.errors))}); nothing sent. "
+                f"`nashra digest resume {digest.name}` lets it send again.[/]",
+                highlight=False,
+            )
+            raise typer.Exit(1)
         if summary.status is SendStatus.NO_RECIPIENTS:
             console.print(
                 f"digest {digest.name}: no active subscriber on {', '.join(digest.recipients)}; "
@@ -178,6 +184,13 @@ def send_command(
             raise typer.Exit(1)
         if summary.status is SendStatus.STOPPED:
             console.print("[yellow]stopped on request; the rest is kept and resumes on the next run[/]")
+            raise typer.Exit(1)
+        if summary.status is SendStatus.ON_HOLD:
+            console.print(
+                f"[yellow]digest {digest.name} was paused during the send; the rest waits for "
+                f"`nashra digest resume {digest.name}`[/]",
+                highlight=False,
+            )
             raise typer.Exit(1)
         if summary.failed or summary.unknown:
             raise typer.Exit(EXIT_INCOMPLETE)

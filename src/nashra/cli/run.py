@@ -62,3 +62,29 @@ def ingest_command() -> None:
         print_reports([report])
         if report.counts.get("sources_failed") and not report.counts.get("sources_ok"):
             raise typer.Exit(1)
+
+
+@app.command("reload")
+def reload_command() -> None:
+    """Make the running worker (on this machine) read its config again (as SIGHUP does): a valid
+    config is applied at once, an invalid one is logged by the worker and the old one kept."""
+    import os
+    import signal
+    import socket
+    from datetime import UTC, datetime
+
+    from nashra.store.workers import newest_worker
+
+    with STATE.runtime() as runtime, runtime.store.connect() as conn:
+        worker = newest_worker(conn)
+    if worker is None or not worker.alive(datetime.now(UTC)):
+        console.print("[red]no worker is running[/] (`nashra status` shows the last one seen)")
+        raise typer.Exit(1)
+    host, _, pid = worker.id.rpartition(":")
+    if host != socket.gethostname():
+        console.print(
+            f"[red]the worker runs on {escape(host)}[/]: send it SIGHUP there (e.g. `docker compose kill -s HUP worker`)"
+        )
+        raise typer.Exit(1)
+    os.kill(int(pid), signal.SIGHUP)
+    console.print(f"asked worker {escape(worker.id)} to reload its config; its log says how that went.")

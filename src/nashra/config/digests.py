@@ -29,6 +29,7 @@ class DigestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
+    enabled: bool = Field(default=True, description="false: never scheduled or sent (kept in the config)")
     schedule: str = Field(
         default="0 7 * * *",
         description="standard 5-field cron expression (0 = Sunday) in the site's time zone",

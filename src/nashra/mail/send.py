@@ -75,6 +75,7 @@ from nashra.runtime import Runtime
 from nashra.store import deliveries
 from nashra.store.deliveries import Claimed, DeliveryStatus
 from nashra.store.digests import IssueStatus
+from nashra.store.pauses import Paused, paused
 from nashra.store.subscribers import SubscriberStatus, set_status
 from nashra.subscribers.addresses import normalise_email
 
@@ -92,6 +93,7 @@ class SendStatus(StrEnum):
     SENT = "sent"  # every row has its final outcome; the issue is "sent"
     PAUSED = "paused"  # the mail server stayed unreachable; the next run resumes
     STOPPED = "stopped"  # asked to stop (SIGTERM): the batch in flight finished, the next run resumes
+    ON_HOLD = "on-hold"  # an operator paused the digest (`nashra digest pause`): nothing (more) sent
     TEST = "test"  # a test send to one address, nothing recorded
 
 
@@ -216,6 +218,7 @@ class Ledger:
         self.exhausted = False
         self._smtp = runtime.settings.mail.smtp
         self._resend = digest.unknown == "resend"
+        self._digest = digest.name
         self._sender = sender
         self._fence = fence
         self._watch: RefusalWatch[Claimed] = RefusalWatch()
@@ -388,11 +391,22 @@ class Ledger:
         self.cursor = 0
         self.exhausted = False
 
+    def on_hold(self) -> bool:
+        """Whether an operator paused this digest since the send began."""
+        held = paused(self._conn, Paused.DIGEST, self._digest) is not None
+        self._conn.commit()
+        return held
+
 
 class PassEnd(StrEnum):
     DONE = "done"
     SERVER_DOWN = "server-down"
     STOPPED = "stopped"
+    ON_HOLD = "on-hold"
+
+
+PAUSE_CHECK_SECONDS = 5.0
+"""How often a send in progress looks whether an operator paused its digest."""
 
 
 class Dispatcher:
@@ -412,6 +426,7 @@ class Dispatcher:
     ) -> None:
         self.settings = settings
         self.stopping = stopping
+        self._pause_checked = time.monotonic()
         self.ledger = ledger
         self.template = template
         self.transport = transport
@@ -456,6 +471,11 @@ class Dispatcher:
                     if self.stopping.is_set():
                         self.ledger.give_back(claimed[offset:], self.summary)
                         return PassEnd.STOPPED
+                    if time.monotonic() - self._pause_checked > PAUSE_CHECK_SECONDS:
+                        self._pause_checked = time.monotonic()
+                        if self.ledger.on_hold():
+                            self.ledger.give_back(claimed[offset:], self.summary)
+                            return PassEnd.ON_HOLD
                     try:
                         outcomes = session.send_batch(
                             [self._message(i) for i in batch],
@@ -529,6 +549,15 @@ def send_digest(
     transport that cannot be built (bad options, links that would not work) stops it before
     anything is recorded.
     """
+    if not digest.enabled:
+        return SendSummary(
+            digest=digest.name, status=SendStatus.ON_HOLD, errors=["disabled in the config (enabled = false)"]
+        )
+    with runtime.store.connect() as conn:
+        hold = paused(conn, Paused.DIGEST, digest.name)
+    if hold is not None:
+        event(log, "send.on_hold", digest=digest.name, since=hold.paused_at.isoformat(), reason=hold.reason)
+        return SendSummary(digest=digest.name, status=SendStatus.ON_HOLD, errors=[hold.reason])
     transport = transport or make_transport(runtime.settings)
     with sender_lock(runtime.store, digest.name) as fence:
         if fence is None:
@@ -631,7 +660,10 @@ def _send_as_only_sender(
         )
         ended = _deliver(runtime, dispatcher, ledger, summary, progress or LoggedProgress(), sleep)
         if ended is not PassEnd.DONE:
-            summary.status = SendStatus.STOPPED if ended is PassEnd.STOPPED else SendStatus.PAUSED
+            summary.status = {
+                PassEnd.STOPPED: SendStatus.STOPPED,
+                PassEnd.ON_HOLD: SendStatus.ON_HOLD,
+            }.get(ended, SendStatus.PAUSED)
             event(
                 log,
                 f"send.{summary.status}",
@@ -685,6 +717,8 @@ def _deliver(
     while True:
         dispatcher.again = False
         ended = dispatcher.run_pass(progress)
+        if ended is PassEnd.ON_HOLD:
+            return ended
         if ended is PassEnd.STOPPED or runtime.stopping.is_set():
             return PassEnd.STOPPED
         if ended is PassEnd.SERVER_DOWN:

@@ -26,6 +26,10 @@ def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None
     if summary.status in (SendStatus.NOTHING_NEW, SendStatus.NO_RECIPIENTS, SendStatus.BUSY):
         report.add(summary.status.replace("-", "_"))
         return
+    if summary.status is SendStatus.ON_HOLD and summary.issue_id is None:
+        report.add("on_hold")
+        report.problems.append(f"digest {summary.digest}: paused ({'; '.join(summary.errors)}); nothing sent")
+        return
     report.add("issues")
     for key in ("sent", "retried", "failed", "skipped"):
         report.add(key, getattr(summary, key))
@@ -40,6 +44,11 @@ def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None
         report.problems.append(
             f"digest {summary.digest}: mail server unreachable; {summary.sent} of "
             f"{summary.total} sent, the rest resumes on the next run"
+        )
+    if summary.status is SendStatus.ON_HOLD:
+        report.problems.append(
+            f"digest {summary.digest}: paused during the send; {summary.sent} of "
+            f"{summary.total} sent, the rest waits for `nashra digest resume {summary.digest}`"
         )
     if summary.status is SendStatus.STOPPED:
         report.problems.append(
@@ -60,7 +69,10 @@ def digests_stage(runtime: Runtime) -> StageReport:
     """Send (or resume) every configured digest that has something new."""
     report = StageReport(STAGE)
     for digest in configured_digests(runtime.settings):
-        _send_one(runtime, digest, report)
+        if digest.enabled:
+            _send_one(runtime, digest, report)
+        else:
+            report.add("disabled")
     return report
 
 
@@ -75,4 +87,8 @@ def digest_jobs(settings: Settings) -> Sequence[Job]:
 
         return run
 
-    return [Job(job_id(d), digest_schedule(settings, d), runner(d)) for d in configured_digests(settings)]
+    return [
+        Job(job_id(d), digest_schedule(settings, d), runner(d))
+        for d in configured_digests(settings)
+        if d.enabled
+    ]

@@ -1,0 +1,86 @@
+"""The worker as `nashra status` sees it from another process: a heartbeat, each job's last run
+and its next run as the worker's own scheduler has it; SIGHUP (`nashra reload`) applies a valid
+config and keeps the running one when the new one is invalid; pauses stored in the database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from loopback import wait_until
+from nashra.config import Settings
+from nashra.runtime import Runtime
+from nashra.store import workers
+
+SITE = '[site]\ntimezone = "Africa/Algiers"\n\n'
+
+
+def _nashra(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "nashra", "--config", str(config), *args]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "NASHRA_SECRET": "test-secret", "COLUMNS": "200"}
+
+
+def _runs(settings: Settings) -> dict[str, workers.JobRun]:
+    with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
+        return workers.job_runs_by_name(conn)
+
+
+def _worker(settings: Settings) -> workers.WorkerState | None:
+    with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
+        return workers.newest_worker(conn)
+
+
+def _local_time(moment: datetime | None) -> str:
+    assert moment is not None
+    return moment.astimezone(ZoneInfo("Africa/Algiers")).strftime("%H:%M")
+
+
+def test_heartbeat_job_runs_and_reload(make_settings: Callable[[str], Settings]) -> None:
+    settings = make_settings(SITE + '[[digests]]\nname = "daily"\nschedule = "0 7 * * *"\n')
+    config = Path(settings.origin or "")
+    worker = subprocess.Popen(
+        _nashra(config, "run"), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(worker.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        wait_until(
+            lambda: (_runs(settings).get("ingest") or workers.JobRun(*[None] * 7)).result == "ok",
+            "ingest ran",
+        )
+        state = _worker(settings)
+        assert state is not None and state.id.endswith(f":{worker.pid}") and state.stopped_at is None
+        assert _local_time(_runs(settings)["digest:daily"].next_run_at) == "07:00"
+
+        config.write_text(config.read_text("utf-8").replace("0 7 * * *", "30 9 * * *"), "utf-8")
+        told = subprocess.run(
+            _nashra(config, "reload"), env=_env(), capture_output=True, text=True, check=False
+        )
+        assert told.returncode == 0, told.stdout + told.stderr
+        wait_until(lambda: _local_time(_runs(settings)["digest:daily"].next_run_at) == "09:30", "the reload")
+
+        config.write_text(config.read_text("utf-8").replace("30 9 * * *", "every morning"), "utf-8")
+        os.kill(worker.pid, signal.SIGHUP)
+        wait_until(lambda: any("worker.reload_failed" in line for line in lines), "the refused reload")
+        assert worker.poll() is None, "an invalid config must not stop the worker"
+        assert _local_time(_runs(settings)["digest:daily"].next_run_at) == "09:30"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        reader.join(10)
+    output = "".join(lines)
+    assert worker.returncode == 0, output
+    assert "worker.reload_failed" in output and f"{config}:" in output and "schedule" in output, output
+    state = _worker(settings)
+    assert state is not None and state.stopped_at is not None
