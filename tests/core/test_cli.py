@@ -148,6 +148,6 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             process.kill()
     err = "".join(lines) + rest
     assert process.returncode == 0, err
-    assert "event=worker.stopping signal=SIGTERM" in err
+    assert "event=stop.requested signal=SIGTERM" in err and "event=worker.stopping" in err
     assert "event=worker.stopped" in err
     assert "event=job.done job=ingest" in err

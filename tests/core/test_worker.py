@@ -16,13 +16,13 @@ from nashra.jobs import Cron, Every
 from nashra.model import StageReport
 from nashra.pipeline import Job, Stage
 from nashra.runtime import Runtime
-from nashra.worker import _run_job, build_scheduler, cron_fields, next_run
+from nashra.worker import Presence, _run_job, build_scheduler, cron_fields, next_run
 
 
 @pytest.mark.sqlite_only
 def test_scheduler_has_ingest_job_with_safe_defaults(make_runtime: Callable[[str], Runtime]) -> None:
     runtime = make_runtime('[site]\ntimezone = "Africa/Algiers"\n[ingest]\nevery_minutes = 7\n')
-    scheduler = build_scheduler(runtime)
+    scheduler = build_scheduler(runtime, Presence(runtime))
     scheduler.start(paused=True)  # defaults are applied when jobs are committed at start
     job = scheduler.get_job("ingest")
     scheduler.shutdown(wait=False)
@@ -42,9 +42,10 @@ def test_followers_run_only_when_ingest_found_something(make_runtime: Callable[[
 
     job = Job("ingest", Every(minutes=1), ingest)
     stage = Stage("feeds", follower, after_ingest=True)
-    _run_job(runtime, job, [stage])
+    presence = Presence(runtime)
+    _run_job(runtime, job, [stage], presence)
     assert calls == ["feeds"]
-    _run_job(runtime, job, [stage])
+    _run_job(runtime, job, [stage], presence)
     assert calls == ["feeds"], "an ingest that found nothing new must not rebuild outputs"
 
 
