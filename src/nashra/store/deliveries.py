@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Row,
     String,
     Table,
     Text,
@@ -35,6 +36,8 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
+    true,
     update,
 )
 
@@ -42,6 +45,9 @@ from nashra.store.digests import digest_issues
 from nashra.store.schema import metadata
 from nashra.store.subscribers import SubscriberStatus, lists, subscribers, subscriptions
 from nashra.store.types import UTCDateTime
+
+ANALYZE_AFTER = 10_000
+"""Rows queued at once after which PostgreSQL's statistics on the table are refreshed."""
 
 
 class DeliveryStatus(StrEnum):
@@ -71,7 +77,7 @@ deliveries = Table(
     Column("sent_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("issue_id", "subscriber_id"),
-    Index(None, "issue_id", "status"),
+    Index(None, "issue_id", "status", "id"),
 )
 
 
@@ -134,7 +140,11 @@ def create_deliveries(
             ["issue_id", "subscriber_id", "status", "attempts", "updated_at"], source
         )
     )
-    return queued() - before
+    added = queued() - before
+    if added >= ANALYZE_AFTER and conn.dialect.name == "postgresql":
+        # Fresh statistics, or the planner may take the claim query for one over an empty table.
+        conn.execute(text("ANALYZE deliveries"))
+    return added
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,20 +205,37 @@ def claim_batch(
         deliveries.c.status == DeliveryStatus.QUEUED,
         and_(deliveries.c.status == DeliveryStatus.DEFERRED, deliveries.c.next_attempt_at <= now),
     )
-    rows = conn.execute(
-        select(
-            deliveries.c.id,
-            deliveries.c.subscriber_id,
-            deliveries.c.attempts,
-            subscribers.c.email,
-            subscribers.c.name,
-            subscribers.c.status,
+    # One keyset query per status, each a range of the (issue_id, status, id) index read in order:
+    # an OR of the two made SQLite union both ranges and sort every queued row for each claim, and
+    # left PostgreSQL at the planner's mercy.
+    columns = (
+        deliveries.c.id,
+        deliveries.c.subscriber_id,
+        deliveries.c.attempts,
+        subscribers.c.email,
+        subscribers.c.name,
+        subscribers.c.status,
+    )
+    found: list[Sequence[Row[Any, Any, Any, Any, Any, Any]]] = []
+    for status, extra in (
+        (DeliveryStatus.QUEUED, true()),
+        (DeliveryStatus.DEFERRED, deliveries.c.next_attempt_at <= now),
+    ):
+        found.append(
+            conn.execute(
+                select(*columns)
+                .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+                .where(
+                    deliveries.c.issue_id == issue_id,
+                    deliveries.c.status == status,
+                    deliveries.c.id > after_id,
+                    extra,
+                )
+                .order_by(deliveries.c.id)
+                .limit(limit)
+            ).all()
         )
-        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-        .where(deliveries.c.issue_id == issue_id, deliveries.c.id > after_id, due)
-        .order_by(deliveries.c.id)
-        .limit(limit)
-    ).all()
+    rows = sorted((row for rows_of in found for row in rows_of), key=lambda row: row.id)[:limit]
     if not rows:
         return ClaimResult([], None, 0)
     gone = [r.id for r in rows if r.status != SubscriberStatus.ACTIVE]
