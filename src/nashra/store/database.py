@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from filelock import FileLock
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -50,14 +51,33 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
+MIGRATION_LOCK_KEY = 0x6E617368_6D696772  # "nashmigr": the PostgreSQL advisory lock of migrations
+
+
+def _sqlite_migration_lock(engine: Engine) -> AbstractContextManager[object]:
+    """A lock file beside a SQLite database file; an in-memory database is one process's alone."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return nullcontext()
+    return FileLock(f"{database}.migrate.lock", mode=0o600)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to every head (each feature owns a migration branch)."""
+    """Bring the schema to every head (each feature owns a migration branch).
+
+    Processes that start together on a new database (worker and web app) would each create the
+    same tables, and all but one would crash: they migrate one at a time, under an advisory lock
+    held by the migration's own transaction on PostgreSQL and a lock file on SQLite. The ones that
+    wait then find the schema at head and change nothing.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", "nashra:migrations")
-    with engine.begin() as connection:
+    with _sqlite_migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 
