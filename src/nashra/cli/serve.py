@@ -24,11 +24,13 @@ def serve(
 
     from nashra.web.app import create_app
 
-    settings = STATE.settings()
-    bind_host, bind_port = host or settings.web.host, port or settings.web.port
-    console.print(
-        f"[bold]Nashra web[/] on http://{bind_host}:{bind_port} — links in mail point to "
-        f"{settings.web.base_url}",
-        highlight=False,
-    )
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning", proxy_headers=True)
+    with STATE.runtime() as runtime:
+        settings = runtime.settings
+        bind_host, bind_port = host or settings.web.host, port or settings.web.port
+        console.print(
+            f"[bold]Nashra web[/] on http://{bind_host}:{bind_port} — links in mail point to "
+            f"{settings.web.base_url}",
+            highlight=False,
+        )
+        app_ = create_app(settings, runtime=runtime)
+        uvicorn.run(app_, host=bind_host, port=bind_port, log_level="warning", proxy_headers=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -60,6 +60,43 @@ def _sqlite_migration_lock(engine: Engine) -> AbstractContextManager[object]:
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return nullcontext()
     return FileLock(f"{database}.migrate.lock", mode=0o600)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def describe_database(url: str) -> str:
+    """The database as an operator names it: a SQLite file's path, else the URL without its password."""
+    try:
+        path = _sqlite_file(url)
+        return str(path) if path else make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def is_new_database(url: str) -> bool:
+    """Whether opening `url` would start a new database: no SQLite file yet, or no schema in it.
+
+    A server that cannot be reached counts as not new: opening it then says what is wrong.
+    """
+    try:
+        path = _sqlite_file(url)
+    except ArgumentError:
+        return False
+    if path is not None:
+        return not path.exists()
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return not inspect(connection).has_table("alembic_version")
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
 
 
 def migrate(engine: Engine) -> None:
