@@ -130,8 +130,8 @@ class PluginGroup(Generic[K, OptionsT]):
         *,
         locate: Locate,
     ) -> tuple[type[K], OptionsT, Loc, str]:
-        """`configure` for the `index`-th `[[array]]` table, named `entry` (index None: the built-in
-        default entry); also returns the place and label its other problems are reported under."""
+        """`configure` for the `index`-th `[[array]]` table, named `entry` ("" when it has no name yet;
+        index None: the built-in default entry); also returns the place and label its other problems are reported under."""
         loc: Loc = (array, index) if index is not None else ()
         label = f"{array}[{index}]" if index is not None else f"{array} (default)"
         kind, options = self.configure(
@@ -141,6 +141,6 @@ class PluginGroup(Generic[K, OptionsT]):
             type_at=(*loc, "type"),
             type_key=f"{label}.type",
             options_at=loc,
-            options_label=f"{label} ({entry})",
+            options_label=f"{label} ({entry})" if entry else label,
         )
         return kind, options, loc, label

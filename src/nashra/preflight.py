@@ -44,7 +44,7 @@ def _entries_problems(
         options = {key: value for key, value in table.items() if key not in shared.model_fields}
         try:
             group.configure_entry(
-                array, index, str(table.get("name", "?")), table["type"], options, locate=locate
+                array, index, str(table.get("name", "")), table["type"], options, locate=locate
             )
         except ConfigError as exc:
             problems.extend(exc.problems)

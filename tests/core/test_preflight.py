@@ -137,8 +137,10 @@ def test_a_channel_without_its_token_stops_the_commands_that_post(tmp_path: Path
 def test_the_worker_does_not_start_without_a_channel_token(tmp_path: Path) -> None:
     config, errors = _refused(tmp_path, MASTODON + 'access_token_env = "TOOT_TOKEN"\n', ["run"])
     assert errors == [
-        f"{config}:5: channels[0] (toot).access_token_env: environment variable TOOT_TOKEN is not set;"
-        " set it, or set enabled = false in this table to leave the channel off"
+        (
+            f"{config}:5: channels[0] (toot).access_token_env: environment variable TOOT_TOKEN is not set;"
+            " set it, or set enabled = false in this table to leave the channel off"
+        )
     ]
 
 
@@ -150,8 +152,10 @@ def test_smtp_without_its_password_stops_digest_send(tmp_path: Path) -> None:
         ["digest", "send"],
     )
     assert errors == [
-        f"{config}:7: mail.smtp.password_env: environment variable NASHRA_SMTP_PASSWORD is not set;"
-        " set it, or choose another mail.transport"
+        (
+            f"{config}:7: mail.smtp.password_env: environment variable NASHRA_SMTP_PASSWORD is not set;"
+            " set it, or choose another mail.transport"
+        )
     ]
 
 
@@ -162,9 +166,11 @@ def test_a_command_in_a_folder_without_config_or_database_refuses(tmp_path: Path
     result = _run(["subscribers", "add", "reader@example.org"], tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert _errors(result) == [
-        f"no config file and no database: looked for --config, $NASHRA_CONFIG and {tmp_path / 'nashra.toml'},"
-        f" then the built-in default database {tmp_path / 'data' / 'nashra.db'}; run from the newsroom's"
-        " folder, pass --config, or pass --demo to start a new database on the built-in demo settings"
+        (
+            f"no config file and no database: looked for --config, $NASHRA_CONFIG and {tmp_path / 'nashra.toml'},"
+            f" then the built-in default database {tmp_path / 'data' / 'nashra.db'}; run from the newsroom's"
+            " folder, pass --config, or pass --demo to start a new database on the built-in demo settings"
+        )
     ]
     assert list(tmp_path.iterdir()) == []
     demo = _run(["run", "--once"], tmp_path)  # the demo itself needs no flag

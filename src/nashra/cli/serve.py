@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from nashra.cli.app import STATE, app, console
+from nashra.preflight import Uses
 
 
 @app.command()
@@ -24,7 +25,7 @@ def serve(
 
     from nashra.web.app import create_app
 
-    with STATE.runtime() as runtime:
+    with STATE.runtime(uses=Uses(mail=True)) as runtime:  # confirmation mails
         settings = runtime.settings
         bind_host, bind_port = host or settings.web.host, port or settings.web.port
         console.print(
