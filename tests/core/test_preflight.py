@@ -208,3 +208,11 @@ def test_the_first_line_names_config_and_database_off_stdout(tmp_path: Path) -> 
     assert demo.stderr.splitlines()[0] == (
         f"config: none, built-in defaults (demo content); database: {elsewhere / 'data' / 'nashra.db'}"
     )
+
+
+def test_status_names_the_missing_secrets(tmp_path: Path) -> None:
+    config = tmp_path / "nashra.toml"
+    config.write_text(MASTODON, encoding="utf-8")
+    result = _run(["--config", str(config), "status"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert MISSING_TOKEN.format(config=config) in result.stdout.splitlines()
