@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 NASHRA = [sys.executable, "-m", "nashra"]
 CHANNEL_TYPES = "bluesky, file, mastodon, telegram, webhook, x"
 SOURCE_TYPES = "folder, rss, wordpress"
@@ -116,22 +114,25 @@ MISSING_TOKEN = (
 )
 
 
-@pytest.mark.parametrize("command", [["run", "--once"], ["post"]])
-def test_a_channel_without_its_token_stops_the_commands_that_post(tmp_path: Path, command: list[str]) -> None:
-    config, errors = _refused(tmp_path, MASTODON, command)
+def test_a_channel_without_its_token_stops_run(tmp_path: Path) -> None:
+    config, errors = _refused(tmp_path, MASTODON, ["run", "--once"])
     assert errors == [MISSING_TOKEN.format(config=config)]
-    # Commands that do not post are not stopped by it, and a dry run says why the posts are held.
+    # A channel that is not meant to run is disabled, and needs no token.
+    config.write_text(MASTODON + "enabled = false\n", encoding="utf-8")
+    result = _run(["--config", str(config), "run", "--once"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "config_errors" not in result.stdout
+
+
+def test_a_channel_without_its_token_stops_post_but_not_what_does_not_post(tmp_path: Path) -> None:
+    config, errors = _refused(tmp_path, MASTODON, ["post"])
+    assert errors == [MISSING_TOKEN.format(config=config)]
     assert _run(["--config", str(config), "ingest"], tmp_path).returncode == 0
     dry = _run(["--config", str(config), "post", "--dry-run", "--format", "json"], tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert {post["held"] for post in json.loads(dry.stdout)} == {
         "environment variable(s) not set: MASTODON_ACCESS_TOKEN"
     }
-    # A channel that is not meant to run is disabled, and needs no token.
-    config.write_text(MASTODON + "enabled = false\n", encoding="utf-8")
-    result = _run(["--config", str(config), *command], tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "config_errors" not in result.stdout
 
 
 def test_the_worker_does_not_start_without_a_channel_token(tmp_path: Path) -> None:
@@ -204,7 +205,7 @@ def test_the_first_line_names_config_and_database_off_stdout(tmp_path: Path) -> 
     assert isinstance(json.loads(posts.stdout), list)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    demo = _run(["run", "--once"], elsewhere)
+    demo = _run(["--demo", "status"], elsewhere)
     assert demo.stderr.splitlines()[0] == (
         f"config: none, built-in defaults (demo content); database: {elsewhere / 'data' / 'nashra.db'}"
     )
