@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml
 # The demo subscribers (fictitious @example addresses) make the digest land in outbox/mail as .eml;
 # importing them again changes nothing.
 demo: $(BIN)/.installed
-	$(BIN)/nashra --quiet subscribers import src/nashra/demo/subscribers.csv
+	$(BIN)/nashra --quiet --demo subscribers import src/nashra/demo/subscribers.csv
 	$(BIN)/nashra run --once
 
 # Chromium renders digests for the RTL browser tests; Postfix's smtp-sink/smtp-source serve bench/.

@@ -14,14 +14,12 @@ from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 
+from nashra.config.locate import Loc, Locate
 from nashra.config.options import validate_options
-from nashra.config.settings import Settings
 from nashra.errors import ConfigError
 
 K = TypeVar("K")
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
-
-Loc = tuple[str | int, ...]
 
 
 class Adapter(Generic[OptionsT]):
@@ -103,7 +101,7 @@ class PluginGroup(Generic[K, OptionsT]):
         name: str,
         table: dict[str, Any],
         *,
-        settings: Settings,
+        locate: Locate,
         type_at: Loc,
         type_key: str,
         options_at: Loc,
@@ -112,13 +110,12 @@ class PluginGroup(Generic[K, OptionsT]):
         """The kind `name` and its validated options from `table`; ConfigError listing every problem.
 
         `type_at`/`type_key` say where the name was given, `options_at`/`options_label` where the
-        adapter's own keys are, so each problem points at its own line.
+        adapter's own keys are, so each problem points at its own line; `locate` turns a key path
+        into `file:line` (`Settings.locate`, or the loader's before the settings exist).
         """
-        kind = self.load(name, where=settings.locate(type_at), key=type_key)
+        kind = self.load(name, where=locate(type_at), key=type_key)
         model: type[OptionsT] = kind.Options  # type: ignore[attr-defined]  # checked in `load`
-        options, problems = validate_options(
-            model, table, settings=settings, loc=options_at, label=options_label
-        )
+        options, problems = validate_options(model, table, locate=locate, loc=options_at, label=options_label)
         if options is None:
             raise ConfigError(problems)
         return kind, options
@@ -131,19 +128,19 @@ class PluginGroup(Generic[K, OptionsT]):
         kind_name: str,
         table: dict[str, Any],
         *,
-        settings: Settings,
+        locate: Locate,
     ) -> tuple[type[K], OptionsT, Loc, str]:
-        """`configure` for the `index`-th `[[array]]` table, named `entry` (index None: the built-in
-        default entry); also returns the place and label its other problems are reported under."""
+        """`configure` for the `index`-th `[[array]]` table, named `entry` ("" when it has no name yet;
+        index None: the built-in default entry); also returns the place and label its other problems are reported under."""
         loc: Loc = (array, index) if index is not None else ()
         label = f"{array}[{index}]" if index is not None else f"{array} (default)"
         kind, options = self.configure(
             kind_name,
             table,
-            settings=settings,
+            locate=locate,
             type_at=(*loc, "type"),
             type_key=f"{label}.type",
             options_at=loc,
-            options_label=f"{label} ({entry})",
+            options_label=f"{label} ({entry})" if entry else label,
         )
         return kind, options, loc, label

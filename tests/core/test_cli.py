@@ -40,7 +40,7 @@ def test_run_once_on_a_fresh_folder_ingests_the_demo(tmp_path: Path, database_ur
     first = _run(["run", "--once"], tmp_path, env)
     assert first.returncode == 0, first.stderr
     assert "new=10" in first.stdout and "duplicates=1" in first.stdout
-    assert "built-in defaults (demo content)" in first.stdout
+    assert "built-in defaults (demo content)" in first.stderr.splitlines()[0]
     assert _count(database_url) == 10
     second = _run(["ingest"], tmp_path, env)
     assert second.returncode == 0, second.stderr
@@ -49,7 +49,7 @@ def test_run_once_on_a_fresh_folder_ingests_the_demo(tmp_path: Path, database_ur
 
 
 def test_default_database_is_sqlite_under_data(tmp_path: Path) -> None:
-    result = _run(["ingest"], tmp_path)
+    result = _run(["--demo", "ingest"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "nashra.db").is_file()
 
@@ -63,6 +63,7 @@ def test_bad_config_is_one_line_per_problem_and_changes_nothing(tmp_path: Path) 
     assert lines == [
         f"config error: {config}:2: site.timezone: unknown time zone 'Nowhere/City'; use an IANA name such as Africa/Algiers",
         f"config error: {config}:4: sources[0].name: required key is missing",
+        f"config error: {config}:4: sources[0].url: required key is missing",
     ]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data").exists()

@@ -121,7 +121,7 @@ def test_cli_add_count_export_remove_import(make_settings: Callable[[str], Setti
     added = runner.invoke(app, [*config, "subscribers", "add", "Hana@Example.com", "--name", "هناء"])
     assert added.exit_code == 0, added.output
     assert "added hana@example.com" in added.output
-    assert runner.invoke(app, [*config, "subscribers", "add", "hana@example.com"]).output.startswith(
+    assert runner.invoke(app, [*config, "subscribers", "add", "hana@example.com"]).stdout.startswith(
         "already there"
     )
     assert runner.invoke(app, [*config, "subscribers", "add", "broken@"]).exit_code == 1

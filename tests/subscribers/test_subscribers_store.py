@@ -122,3 +122,16 @@ def test_iter_subscribers_pages_through_everyone(store: Store) -> None:
         only_a = [s.email for s in db.iter_subscribers(conn, list_name="a", chunk=4)]
     assert everyone == [f"p{n:02d}@example.com" for n in range(25)]
     assert only_a == [f"p{n:02d}@example.com" for n in range(25) if n % 2]
+
+
+def test_a_digest_name_is_matched_as_written_not_as_a_pattern(store: Store) -> None:
+    """`%` and `_` are ordinary characters in a digest name: a digest named "%" reaches only those
+    who chose it, not everyone who chose any digest (as a SQL LIKE pattern would)."""
+    with store.begin() as conn:
+        add_subscriber(conn, "percent@example.com", now=NOW, digests=["%"])
+        add_subscriber(conn, "daily@example.com", now=NOW, digests=["daily"])
+        add_subscriber(conn, "under@example.com", now=NOW, digests=["a_b"])
+        add_subscriber(conn, "axb@example.com", now=NOW, digests=["axb"])
+        assert deliveries.count_eligible(conn, ["default"], "%") == 1
+        assert deliveries.count_eligible(conn, ["default"], "a_b") == 1
+        assert deliveries.create_deliveries(conn, 1, ["default"], "%", now=NOW) == 1

@@ -13,9 +13,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from nashra import logs
-from nashra.config import Settings, load_settings
+from nashra.config import CONFIG_ENV, Settings, load_settings
+from nashra.config.loader import DEFAULT_NAME
 from nashra.errors import ConfigError, NashraError
+from nashra.preflight import Uses, adapter_problems, missing_secrets
 from nashra.runtime import Runtime
+from nashra.store.database import describe_database, is_new_database
 
 app = typer.Typer(
     name="nashra",
@@ -32,12 +35,48 @@ errors = Console(stderr=True)
 class CliState:
     config: Path | None = None
     debug: bool = False
+    quiet: bool = False
+    demo: bool = False
 
     def settings(self) -> Settings:
-        return load_settings(self.config)
+        """The config, every table checked by its adapter: a mistake stops the command here."""
+        return load_settings(self.config, checks=(adapter_problems,))
 
-    def runtime(self) -> Runtime:
-        return Runtime.open(self.settings())
+    def runtime(self, *, uses: Uses | None = None, may_create: bool = False) -> Runtime:
+        """The runtime a command works in, once everything it will use has been checked.
+
+        `uses` names what the command will use, whose secrets must be set; `may_create` lets it
+        start a new database on the built-in defaults (what `run` does on a fresh machine).
+        """
+        settings = self.settings()
+        problems = missing_secrets(settings, uses or Uses())
+        if problems:
+            raise ConfigError(problems)
+        if (
+            settings.origin is None
+            and not (may_create or self.demo)
+            and is_new_database(settings.database_url)
+        ):
+            raise ConfigError([_nothing_here(settings)])
+        if not self.quiet:
+            errors.print(
+                f"config: {settings.origin or 'none, built-in defaults (demo content)'}; "
+                f"database: {describe_database(settings.database_url)}",
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
+            )
+        return Runtime.open(settings)
+
+
+def _nothing_here(settings: Settings) -> str:
+    """Why a command run from the wrong folder stops instead of starting an empty database there."""
+    return (
+        f"no config file and no database: looked for --config, ${CONFIG_ENV} and {Path.cwd() / DEFAULT_NAME}, "
+        f"then the built-in default database {describe_database(settings.database_url)}; "
+        "run from the newsroom's folder, pass --config, or pass --demo to start a new database on the "
+        "built-in demo settings"
+    )
 
 
 STATE = CliState()
@@ -57,9 +96,19 @@ def _global(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only log warnings and errors.")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Without a config file, let this command start a new database on the built-in demo "
+            "settings (only `run` does so without it).",
+        ),
+    ] = False,
 ) -> None:
     STATE.config = config
     STATE.debug = debug
+    STATE.quiet = quiet
+    STATE.demo = demo
     logs.configure(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
 
 

@@ -19,6 +19,7 @@ from rich.table import Table
 from nashra.cli.app import STATE, console
 from nashra.cli.digest import digest_app
 from nashra.mail.send import SendStatus, SendSummary, unknown_line
+from nashra.preflight import Uses
 from nashra.shutdown import stop_on_signals
 
 EXIT_INCOMPLETE = 3
@@ -97,7 +98,7 @@ def send_command(
     from nashra.mail.send import send_digest, send_test
     from nashra.store.deliveries import count_eligible
 
-    with STATE.runtime() as runtime:
+    with STATE.runtime(uses=Uses(mail=not dry_run)) as runtime:
         stop_on_signals(runtime.stopping)
         digest = find_digest(runtime.settings, name)
         if to is not None:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
+from nashra.preflight import Uses
 from nashra.social.post import PostResult, post_pending
 from nashra.store import posts as records
 from nashra.store.posts import PostStatus
@@ -69,8 +70,9 @@ def post_command(
     ] = None,
 ) -> None:
     """Post new articles to every channel once (or just --channel); --dry-run shows the exact posts."""
-    with STATE.runtime() as runtime:
-        record_id = mark_posted if mark_posted is not None else send_again
+    record_id = mark_posted if mark_posted is not None else send_again
+    posts = record_id is None and not dry_run
+    with STATE.runtime(uses=Uses(channels=posts, channel=channel)) as runtime:
         if record_id is not None:
             with runtime.store.begin() as conn:
                 done = records.resolve(conn, record_id, posted=mark_posted is not None, now=datetime.now(UTC))

@@ -12,6 +12,7 @@ from nashra.cli.app import STATE, app, console
 from nashra.ingest import ingest
 from nashra.model import StageReport
 from nashra.pipeline import run_cycle
+from nashra.preflight import Uses
 from nashra.shutdown import stop_on_signals
 from nashra.worker import serve_forever
 
@@ -40,14 +41,9 @@ def run(
 ) -> None:
     """Start the scheduled worker (or one cycle with --once). Ctrl-C or SIGTERM stops the step in
     progress at its next safe point (a digest send after its batch in flight); a second one exits at once."""
-    with STATE.runtime() as runtime:
-        settings = runtime.settings
+    with STATE.runtime(uses=Uses(sources=True, channels=True, mail=True), may_create=True) as runtime:
         if once:
             stop_on_signals(runtime.stopping)
-            console.print(
-                f"[dim]config: {settings.origin or 'built-in defaults (demo content)'}; "
-                f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}[/]"
-            )
             print_reports(run_cycle(runtime))
             return
         console.print("[bold]Nashra worker started[/] — Ctrl-C to stop after the current step.")
@@ -57,7 +53,7 @@ def run(
 @app.command("ingest")
 def ingest_command() -> None:
     """Read every source once and store new or changed articles."""
-    with STATE.runtime() as runtime:
+    with STATE.runtime(uses=Uses(sources=True)) as runtime:
         report = ingest(runtime)
         print_reports([report])
         if report.counts.get("sources_failed") and not report.counts.get("sources_ok"):

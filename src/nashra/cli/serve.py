@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from nashra.cli.app import STATE, app, console
+from nashra.preflight import Uses
 
 
 @app.command()
@@ -24,11 +25,13 @@ def serve(
 
     from nashra.web.app import create_app
 
-    settings = STATE.settings()
-    bind_host, bind_port = host or settings.web.host, port or settings.web.port
-    console.print(
-        f"[bold]Nashra web[/] on http://{bind_host}:{bind_port} — links in mail point to "
-        f"{settings.web.base_url}",
-        highlight=False,
-    )
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning", proxy_headers=True)
+    with STATE.runtime(uses=Uses(mail=True)) as runtime:  # confirmation mails
+        settings = runtime.settings
+        bind_host, bind_port = host or settings.web.host, port or settings.web.port
+        console.print(
+            f"[bold]Nashra web[/] on http://{bind_host}:{bind_port} — links in mail point to "
+            f"{settings.web.base_url}",
+            highlight=False,
+        )
+        app_ = create_app(settings, runtime=runtime)
+        uvicorn.run(app_, host=bind_host, port=bind_port, log_level="warning", proxy_headers=True)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
 from nashra.pipeline import all_jobs
+from nashra.preflight import Uses, missing_secrets
 from nashra.sources.registry import configured_sources
 from nashra.store.articles import count_articles
 from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
@@ -78,3 +79,8 @@ def status() -> None:
             jobs.add_row(job.id, upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never")
         console.print(jobs)
         console.print(f"articles stored: {sum(counts.values())}")
+        missing = missing_secrets(settings, Uses(sources=True, channels=True, mail=True))
+        if missing:
+            console.print("[yellow]run, post and digest send would not start:[/]")
+            for problem in missing:
+                console.print(escape(problem), highlight=False, soft_wrap=True)

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from nashra.config.locate import line_of
+from nashra.config.locate import Locate, line_of, where
 from nashra.config.settings import Settings
 from nashra.errors import ConfigError
 
 CONFIG_ENV = "NASHRA_CONFIG"
 DEFAULT_NAME = "nashra.toml"
+
+Check = Callable[[Mapping[str, Any], Locate], list[str]]
+"""More validation of the parsed file, given a way to name lines: problem lines, or none.
+
+Tables whose keys are not known here (an adapter's, found through entry points by a layer above
+config) are checked this way, at load time and together with the rest of the file."""
 
 
 def find_config_file(explicit: Path | None = None) -> Path | None:
@@ -54,23 +63,29 @@ def _problems(error: ValidationError, text: str, origin: str) -> list[str]:
     return problems
 
 
-def parse_settings(text: str, *, origin: str, base_dir: Path) -> Settings:
-    """Validate TOML text; raises ConfigError listing every problem."""
+def parse_settings(text: str, *, origin: str, base_dir: Path, checks: Sequence[Check] = ()) -> Settings:
+    """Validate TOML text, then run `checks` on it; raises ConfigError listing every problem."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{origin}: not valid TOML: {exc}"]) from None
+    problems: list[str] = []
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, text, origin)) from None
+        problems = _problems(exc, text, origin)
+    locate = partial(where, origin, text)
+    for check in checks:
+        problems.extend(check(raw, locate))
+    if problems:
+        raise ConfigError(problems)
     settings._base_dir = base_dir
     settings._origin = origin
     settings._text = text
     return settings
 
 
-def load_settings(path: Path | None = None) -> Settings:
+def load_settings(path: Path | None = None, *, checks: Sequence[Check] = ()) -> Settings:
     """Settings from `path` (or the usual places), or the built-in defaults when there is no file."""
     found = find_config_file(path)
     if found is None:
@@ -79,4 +94,4 @@ def load_settings(path: Path | None = None) -> Settings:
         text = found.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{found}: cannot read: {exc}"]) from None
-    return parse_settings(text, origin=str(found), base_dir=found.resolve().parent)
+    return parse_settings(text, origin=str(found), base_dir=found.resolve().parent, checks=checks)

@@ -7,6 +7,7 @@ right line for tables, arrays of tables and keys, which is what validation error
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
@@ -62,3 +63,14 @@ def line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
         if found is not None:
             return found + 1
     return start + 1
+
+
+Loc = tuple[str | int, ...]
+Locate = Callable[[Loc], str]
+
+
+def where(origin: str | None, text: str, loc: Loc) -> str:
+    """`file:line` for a key path in `text` read from `origin` (None: the built-in defaults)."""
+    place = origin or "built-in defaults"
+    line = line_of(text, loc) if text else None
+    return f"{place}:{line}" if line else place

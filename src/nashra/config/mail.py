@@ -19,15 +19,14 @@ from urllib.parse import urlsplit
 from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nashra.config.options import AdapterOptions
 from nashra.text.urls import to_uri
 
 TRANSPORT_GROUP = "nashra.transports"
 
 
-class TransportOptions(BaseModel):
+class TransportOptions(AdapterOptions):
     """Base for each transport's own keys (`[mail.<transport>]`); unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SmtpSettings(TransportOptions):
@@ -56,6 +55,10 @@ class SmtpSettings(TransportOptions):
     """How long a send waits before reconnecting when the server is unreachable."""
     max_pauses: Annotated[int, Field(ge=0)] = 10
     """After this many failed reconnects in a row the send stops (its place is kept for the next run)."""
+
+    def needed_secrets(self) -> dict[str, str]:
+        """The password is read only to log in, that is when a username is set."""
+        return {"password_env": self.password_env} if self.username else {}
 
 
 class DkimSettings(BaseModel):

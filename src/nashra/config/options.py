@@ -8,15 +8,34 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from nashra.config.settings import Settings
+from nashra.config.locate import Loc, Locate
+
+
+class AdapterOptions(BaseModel):
+    """Base of every adapter's own keys (sources, channels, transports); unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def needed_secrets(self) -> dict[str, str]:
+        """Key -> the environment variable it names, for every secret this adapter will read.
+
+        By convention a key ending in `_env` names one; an adapter that reads one only in some
+        configurations (SMTP's password, only with a username) says so by overriding this.
+        """
+        return {
+            key: value
+            for key, value in self.model_dump().items()
+            if key.endswith("_env") and isinstance(value, str) and value
+        }
+
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def validate_options(
-    model: type[M], options: dict[str, Any], *, settings: Settings, loc: tuple[str | int, ...], label: str
+    model: type[M], options: dict[str, Any], *, locate: Locate, loc: Loc, label: str
 ) -> tuple[M | None, list[str]]:
     """(validated options, []) or (None, one problem line per bad key)."""
     try:
@@ -31,5 +50,5 @@ def validate_options(
                 message = "required key is missing"
             else:
                 message = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{settings.locate((*loc, *err['loc']))}: {label}.{key}: {message}")
+            problems.append(f"{locate((*loc, *err['loc']))}: {label}.{key}: {message}")
         return None, problems

@@ -175,8 +175,6 @@ class Settings(Section):
 
     def locate(self, loc: tuple[str | int, ...]) -> str:
         """`file:line` for a key path, for error messages about keys validated after loading."""
-        from nashra.config.locate import line_of
+        from nashra.config.locate import where
 
-        where = self._origin or "built-in defaults"
-        line = line_of(self._text, loc) if self._text else None
-        return f"{where}:{line}" if line else where
+        return where(self._origin, self._text, loc)

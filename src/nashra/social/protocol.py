@@ -17,17 +17,15 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
 from nashra.config import Settings
 from nashra.config.channels import ChannelSettings
+from nashra.config.options import AdapterOptions
 from nashra.model import Image, StoredArticle
 
 
-class ChannelOptions(BaseModel):
+class ChannelOptions(AdapterOptions):
     """Base for each adapter's own keys; unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True, slots=True)

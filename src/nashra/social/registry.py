@@ -54,7 +54,7 @@ def build_channels(settings: Settings, context: ChannelContext, *, only: str | N
     for index, config in chosen:
         try:
             kind, options, loc, label = CHANNELS.configure_entry(
-                "channels", index, config.name, config.type, config.options, settings=settings
+                "channels", index, config.name, config.type, config.options, locate=settings.locate
             )
         except ConfigError as exc:
             problems.extend(exc.problems)

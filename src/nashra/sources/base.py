@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol, TypeVar
+from typing import Annotated, ClassVar, Protocol, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator
 
 from nashra.config import Settings, SourceSettings
+from nashra.config.options import AdapterOptions
 from nashra.model import Article
 from nashra.plugins import Adapter
 from nashra.store.sources import SourceState
 
 
-class SourceOptions(BaseModel):
-    """Base for each kind's own keys; unknown keys are errors."""
+def _absolute_http(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+HttpUrl = Annotated[str, AfterValidator(_absolute_http)]
+"""A source's address: checked when the config loads, not on the first fetch."""
+
+
+class SourceOptions(AdapterOptions):
+    """Base for each kind's own keys; unknown keys are errors."""
 
 
 @dataclass(frozen=True, slots=True)

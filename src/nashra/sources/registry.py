@@ -34,7 +34,7 @@ def build_sources(settings: Settings, context: SourceContext) -> list[Source]:
     for index, config in configured_sources(settings):
         try:
             kind, options, _, _ = SOURCES.configure_entry(
-                "sources", index, config.name, config.type, config.options, settings=settings
+                "sources", index, config.name, config.type, config.options, locate=settings.locate
             )
         except ConfigError as exc:
             problems.extend(exc.problems)

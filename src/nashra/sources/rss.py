@@ -10,14 +10,14 @@ import feedparser
 
 from nashra.errors import SourceError
 from nashra.model import Article, Image
-from nashra.sources.base import FetchResult, SourceBase, SourceOptions
+from nashra.sources.base import FetchResult, HttpUrl, SourceBase, SourceOptions
 from nashra.sources.http import get
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, html_to_text
 
 
 class RssOptions(SourceOptions):
-    url: str
+    url: HttpUrl
     section: str | None = None
     """Section for every item (a per-section feed); otherwise the item's first category."""
 

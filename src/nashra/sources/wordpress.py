@@ -16,14 +16,14 @@ from pydantic import Field
 from nashra.config import SourceSettings
 from nashra.errors import SourceError
 from nashra.model import Article, Image
-from nashra.sources.base import FetchResult, SourceBase, SourceContext, SourceOptions
+from nashra.sources.base import FetchResult, HttpUrl, SourceBase, SourceContext, SourceOptions
 from nashra.sources.http import get
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, html_to_text
 
 
 class WordPressOptions(SourceOptions):
-    url: str
+    url: HttpUrl
     """Site root (https://site.example) or API root (https://site.example/wp-json/wp/v2)."""
     per_page: Annotated[int, Field(gt=0, le=100)] = 50
     max_pages: Annotated[int, Field(gt=0)] = 20

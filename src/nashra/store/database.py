@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from filelock import FileLock
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -50,14 +51,70 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
+MIGRATION_LOCK_KEY = 0x6E617368_6D696772  # "nashmigr": the PostgreSQL advisory lock of migrations
+
+
+def _sqlite_migration_lock(engine: Engine) -> AbstractContextManager[object]:
+    """A lock file beside a SQLite database file; an in-memory database is one process's alone."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return nullcontext()
+    return FileLock(f"{database}.migrate.lock", mode=0o600)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def describe_database(url: str) -> str:
+    """The database as an operator names it: a SQLite file's path, else the URL without its password."""
+    try:
+        path = _sqlite_file(url)
+        return str(path) if path else make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def is_new_database(url: str) -> bool:
+    """Whether opening `url` would start a new database: no SQLite file yet, or no schema in it.
+
+    A server that cannot be reached counts as not new: opening it then says what is wrong.
+    """
+    try:
+        path = _sqlite_file(url)
+    except ArgumentError:
+        return False
+    if path is not None:
+        return not path.exists()
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return not inspect(connection).has_table("alembic_version")
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to every head (each feature owns a migration branch)."""
+    """Bring the schema to every head (each feature owns a migration branch).
+
+    Processes that start together on a new database (worker and web app) would each create the
+    same tables, and all but one would crash: they migrate one at a time, under an advisory lock
+    held by the migration's own transaction on PostgreSQL and a lock file on SQLite. The ones that
+    wait then find the schema at head and change nothing.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", "nashra:migrations")
-    with engine.begin() as connection:
+    with _sqlite_migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 

@@ -104,7 +104,10 @@ def _eligible(list_names: Sequence[str], digest: str) -> Any:
         exists().where(
             subscriptions.c.subscriber_id == subscribers.c.id,
             subscriptions.c.list_id.in_(select(lists.c.id).where(lists.c.name.in_(list(list_names)))),
-            or_(subscriptions.c.digests == "", subscriptions.c.digests.like(f"%,{digest},%")),
+            or_(
+                subscriptions.c.digests == "",
+                subscriptions.c.digests.contains(f",{digest},", autoescape=True),
+            ),
         ),
     )
 

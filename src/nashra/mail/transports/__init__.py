@@ -6,8 +6,10 @@ Built in: smtp (production) and file (one .eml per message; the embedded default
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from nashra.config import Settings
+from nashra.config.locate import Locate
 from nashra.config.mail import TRANSPORT_GROUP, TransportOptions
 from nashra.errors import ConfigError
 from nashra.logs import event
@@ -21,18 +23,25 @@ TRANSPORTS: PluginGroup[Transport, TransportOptions] = PluginGroup(
 )
 
 
-def make_transport(settings: Settings) -> Transport:
-    """The configured transport with its `[mail.<transport>]` options; ConfigError naming the line."""
-    name = settings.mail.transport
-    kind, options = TRANSPORTS.configure(
+def configure_transport(
+    name: str, table: dict[str, Any], *, locate: Locate
+) -> tuple[type[Transport], TransportOptions]:
+    """The transport kind `name` and its options from its `[mail.<name>]` table; ConfigError naming the lines."""
+    return TRANSPORTS.configure(
         name,
-        settings.mail.transport_options,
-        settings=settings,
+        table,
+        locate=locate,
         type_at=("mail", "transport"),
         type_key="mail.transport",
         options_at=(f"mail.{name}",),  # the `[mail.<name>]` header, so each key gets its own line
         options_label=f"mail.{name}",
     )
+
+
+def make_transport(settings: Settings) -> Transport:
+    """The configured transport with its `[mail.<transport>]` options; ConfigError naming the line."""
+    name = settings.mail.transport
+    kind, options = configure_transport(name, settings.mail.transport_options, locate=settings.locate)
     _check_links(settings, name, reaches_readers=kind.reaches_readers)
     return kind(options, settings)
 

@@ -127,17 +127,13 @@ class TemplatedChannel(Adapter[OptionsT], ABC):
         return read_secret(variable, purpose=f"channel {self.name}")
 
     def missing_secrets(self) -> list[str]:
-        """Environment variables named by this channel's `*_env` keys that are not set.
+        """Environment variables this channel needs (`needed_secrets`) that are not set.
 
-        Checked before anything is claimed, so a forgotten variable holds the channel instead of
-        failing an article.
+        Commands that post refuse to start without them (nashra.preflight); this is checked again
+        before anything is claimed, so a variable gone missing holds the channel instead of failing
+        an article.
         """
-        names = [
-            value
-            for key, value in self.options.model_dump().items()
-            if key.endswith("_env") and isinstance(value, str)
-        ]
-        return [name for name in names if not os.environ.get(name)]
+        return [name for name in self.options.needed_secrets().values() if not os.environ.get(name)]
 
     @abstractmethod
     def limit(self, *, with_image: bool) -> int:
