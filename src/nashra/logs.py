@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from datetime import UTC, datetime
 
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
 def _value(value: object) -> str:
+    if isinstance(value, datetime):  # every time in the logs is UTC, like the line's own stamp
+        value = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = str(value)
     if not text or any(c.isspace() or c in '"=' for c in text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
@@ -20,10 +24,13 @@ def _value(value: object) -> str:
 
 
 class KeyValueFormatter(logging.Formatter):
+    """`2026-12-01T07:00:00Z info event=… key=value …`: times in UTC, whatever the machine's zone
+    (`nashra status` shows schedules in the site's zone, named)."""
+
     def format(self, record: logging.LogRecord) -> str:
         fields = {k: v for k, v in record.__dict__.items() if k not in _RESERVED}
         parts = [
-            self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
             record.levelname.lower(),
             f"event={_value(record.getMessage())}",
         ]

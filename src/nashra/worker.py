@@ -236,7 +236,7 @@ def serve_forever(runtime: Runtime) -> None:
             log,
             "worker.scheduled",
             job=job.id,
-            next_run=job.next_run_time.isoformat() if job.next_run_time else "never",
+            next_run=job.next_run_time or "never",
         )
     while not runtime.stopping.wait(0.5):
         if reload_asked.is_set():

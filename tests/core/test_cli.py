@@ -152,3 +152,33 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert "event=stop.requested signal=SIGTERM" in err and "event=worker.stopping" in err
     assert "event=worker.stopped" in err
     assert "event=job.done job=ingest" in err
+
+
+@pytest.mark.sqlite_only
+def test_the_details_an_operator_meets(tmp_path: Path, database_url: str) -> None:
+    """Help shows `[[digests]]` and no `<bool>`; --config works after the command; log times are
+    UTC (Z); the run summary folds output paths instead of cutting them at 80 columns."""
+    preview = _run(["digest", "preview", "--help"], tmp_path)
+    assert "the first [[digests]] table" in preview.stdout, preview.stdout
+    send = _run(["digest", "send", "--help"], tmp_path)
+    assert "--dry-run" in send.stdout and "<bool>" not in send.stdout, send.stdout
+
+    deep = tmp_path / "a-newsroom-folder-with-a-rather-long-name" / "and-another-level-below-it"
+    deep.mkdir(parents=True)
+    config = deep / "nashra.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    env = {"COLUMNS": "80"}
+    run = subprocess.run(
+        [*NASHRA, "run", "--once", "--config", str(config)],
+        cwd=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "…" not in run.stdout, run.stdout
+    folded = "".join(line.strip("│ ").split("│")[-1].strip() for line in run.stdout.splitlines())
+    assert str(deep / "public" / "feeds") in folded, run.stdout
+    stamps = [line.split()[0] for line in run.stderr.splitlines() if " event=" in line]
+    assert stamps and all(stamp.endswith("Z") for stamp in stamps), run.stderr

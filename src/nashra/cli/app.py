@@ -112,10 +112,37 @@ def _global(
     logs.configure(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
 
 
+_GLOBAL_FLAGS = frozenset({"--debug", "--quiet", "-q", "--demo"})
+_GLOBAL_VALUED = frozenset({"--config", "-c"})
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Let the global options come anywhere (`nashra status --config site.toml`), not only before
+    the command as Click requires: they are moved to the front. No command has options by these
+    names, and nothing after `--` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg in _GLOBAL_FLAGS or arg.startswith("--config="):
+            front.append(arg)
+        elif arg in _GLOBAL_VALUED and index + 1 < len(args):
+            front += args[index : index + 2]
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
 def main() -> None:
     """Console-script entry: operator errors print as one clear line each, exit code 2 for config."""
     try:
-        app()
+        app(args=hoist_global_options(sys.argv[1:]))
     except ConfigError as exc:
         if STATE.debug:
             raise

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from nashra.cli.app import STATE, app, console, errors
 
@@ -22,7 +23,7 @@ app.add_typer(digest_app, name="digest")
 def preview_command(
     name: Annotated[
         str | None,
-        typer.Argument(help="Digest name (default: the first [[digests]] table).", show_default=False),
+        typer.Argument(help=escape("Digest name (default: the first [[digests]] table)."), show_default=False),
     ] = None,
     out: Annotated[
         Path | None,

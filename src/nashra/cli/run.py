@@ -21,7 +21,7 @@ def print_reports(reports: list[StageReport]) -> None:
     table = Table(title="Nashra — summary", show_lines=False)
     table.add_column("stage", style="bold")
     table.add_column("what happened")
-    table.add_column("outputs")
+    table.add_column("outputs", overflow="fold")  # a path cut short is no use: wrap it
     for report in reports:
         counts = ", ".join(f"{k}={v}" for k, v in report.counts.items()) or "nothing to do"
         table.add_row(report.stage, counts, "\n".join(report.outputs))
