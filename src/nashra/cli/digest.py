@@ -23,7 +23,9 @@ app.add_typer(digest_app, name="digest")
 def preview_command(
     name: Annotated[
         str | None,
-        typer.Argument(help=escape("Digest name (default: the first [[digests]] table)."), show_default=False),
+        typer.Argument(
+            help=escape("Digest name (default: the first [[digests]] table)."), show_default=False
+        ),
     ] = None,
     out: Annotated[
         Path | None,
