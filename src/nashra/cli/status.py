@@ -12,6 +12,7 @@ from nashra.pipeline import all_jobs
 from nashra.sources.registry import configured_sources
 from nashra.store.articles import count_articles
 from nashra.store.sources import all_states
+from nashra.text.urls import redact_credentials
 from nashra.worker import next_run
 
 
@@ -38,7 +39,7 @@ def status() -> None:
             sources.add_column(column)
         for _, config in configured_sources(settings):
             state = states.get(config.name)
-            error = state.last_error if state and state.last_error else ""
+            error = redact_credentials(state.last_error) if state and state.last_error else ""
             if error and state:
                 error = f"[red]{escape(error)}[/] ({state.consecutive_failures}× since {_ago(state.last_success_at)})"
             sources.add_row(

@@ -1,0 +1,205 @@
+"""Every fetch ends: a total deadline against trickling servers, caps on the body as sent and once
+decompressed, and credentials in a source's URL redacted wherever the URL is shown or stored.
+
+The servers are real sockets on 127.0.0.1; the commands are the real CLI in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from feedmaker import rss, rss_item
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from nashra.ingest import ingest
+from nashra.runtime import Runtime
+from nashra.store.sources import all_states
+
+MakeRuntime = Callable[[str], Runtime]
+FEED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n"
+
+
+@contextmanager
+def drip_server(*, headers_too: bool, interval: float = 1.0) -> Iterator[int]:
+    """A server that answers every request one byte per `interval`, for ever (until the test ends):
+    the body only, or the status line and headers already."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            if not headers_too:
+                conn.sendall(FEED_HEAD)
+            payload = (FEED_HEAD if headers_too else b"") + rss([rss_item(1)]).encode() * 1000
+            for byte in payload:
+                if stop.wait(interval):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def _source(name: str, url: str) -> str:
+    return f'[[sources]]\ntype = "rss"\nname = "{name}"\nurl = "{url}"\n'
+
+
+def _cli(config: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
+    env["COLUMNS"] = "400"  # one problem per line, unwrapped
+    return subprocess.run(
+        [sys.executable, "-m", "nashra", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_a_trickling_source_ends_at_the_deadline_and_its_credentials_never_show(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/good").respond_with_data(
+        rss([rss_item(1)]), content_type="application/rss+xml"
+    )
+    config = tmp_path / "nashra.toml"
+    with drip_server(headers_too=False) as port:
+        config.write_text(
+            "[ingest]\ntimeout_seconds = 5\ndeadline_seconds = 2\n"
+            + _source("drip", f"http://editor:hunter2@127.0.0.1:{port}/feed?apikey=S3CRET&page=1")
+            + _source("good", httpserver.url_for("/good")),
+            encoding="utf-8",
+        )
+        started = time.monotonic()
+        done = _cli(config, "ingest")
+        elapsed = time.monotonic() - started
+    output = done.stdout + done.stderr
+    assert elapsed < 10, output  # the old client read one byte a second for ever
+    assert done.returncode == 0, output  # the other source was read
+    assert "new=1" in output.replace(" ", "")
+    assert (
+        f"source drip: http://***@127.0.0.1:{port}/feed?apikey=***&page=1: no complete answer within 2 s"
+        in output
+    )
+    shown = _cli(config, "status")
+    assert shown.returncode == 0, shown.stderr
+    assert "no complete answer within 2 s" in shown.stdout
+    for secret in ("hunter2", "S3CRET", "editor"):
+        assert secret not in output and secret not in shown.stdout + shown.stderr
+
+
+def test_headers_trickled_byte_by_byte_end_at_the_deadline_too(make_runtime: MakeRuntime) -> None:
+    with drip_server(headers_too=True, interval=0.2) as port:
+        runtime = make_runtime(
+            "[ingest]\ntimeout_seconds = 5\ndeadline_seconds = 1.5\n"
+            + _source("drip", f"http://127.0.0.1:{port}/feed")
+        )
+        started = time.monotonic()
+        report = ingest(runtime)
+        assert time.monotonic() - started < 4
+    assert report.counts["sources_failed"] == 1
+    with runtime.store.connect() as conn:
+        (state,) = all_states(conn)
+    assert state.last_error == f"http://127.0.0.1:{port}/feed: no complete answer within 1.5 s"
+
+
+def test_bodies_over_the_size_cap_are_refused_announced_or_streamed(
+    httpserver: HTTPServer, make_runtime: MakeRuntime
+) -> None:
+    big = b" " * 1_500_000 + rss([rss_item(1)]).encode()
+    httpserver.expect_request("/announced").respond_with_data(big, content_type="application/rss+xml")
+    httpserver.expect_request("/streamed").respond_with_response(
+        Response(iter([big[i : i + 65536] for i in range(0, len(big), 65536)]), content_type="text/xml")
+    )
+    httpserver.expect_request("/small").respond_with_data(rss([rss_item(2)]), content_type="text/xml")
+    runtime = make_runtime(
+        "[ingest]\nmax_response_mb = 1\n"
+        + "".join(
+            _source(name, httpserver.url_for(f"/{name}")) for name in ("announced", "streamed", "small")
+        )
+    )
+    report = ingest(runtime)
+    assert report.counts["sources_failed"] == 2 and report.counts["new"] == 1
+    with runtime.store.connect() as conn:
+        errors = {s.name: s.last_error for s in all_states(conn)}
+    assert errors["announced"] == (
+        f"{httpserver.url_for('/announced')}: response exceeded 1 MB ({len(big) / 1e6:g} MB announced)"
+    )
+    assert errors["streamed"] == f"{httpserver.url_for('/streamed')}: response exceeded 1 MB"
+    assert errors["small"] is None
+
+
+def _gzip_bomb(size: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1_000_000)
+    return b"".join(packer.compress(zeros) for _ in range(size // len(zeros))) + packer.flush()
+
+
+def _peak_rss_mb(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Run a command; its own peak resident memory (wait4: this child only) and its output."""
+    with subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as child:
+        assert child.stdout is not None
+        output = child.stdout.read()
+        _, _, usage = os.wait4(child.pid, 0)
+        child.returncode = 0
+    return usage.ru_maxrss / 1024, output  # Linux: kilobytes
+
+
+def test_a_gzip_bomb_stops_at_the_decompression_cap_with_memory_bounded(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    bomb = _gzip_bomb(200_000_000)
+    assert len(bomb) < 1_000_000
+    httpserver.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip"}, content_type="application/rss+xml"
+    )
+    honest = zlib.compressobj(9, zlib.DEFLATED, 31)
+    feed = honest.compress(rss([rss_item(3)]).encode()) + honest.flush()
+    httpserver.expect_request("/gzipped").respond_with_data(
+        feed, headers={"Content-Encoding": "gzip"}, content_type="application/rss+xml"
+    )
+    config = tmp_path / "nashra.toml"
+    config.write_text(
+        "[ingest]\nmax_decompressed_mb = 5\n"
+        + _source("bomb", httpserver.url_for("/bomb"))
+        + _source("gzipped", httpserver.url_for("/gzipped")),
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
+    env["COLUMNS"] = "400"
+    peak, output = _peak_rss_mb([sys.executable, "-m", "nashra", "--config", str(config), "ingest"], env)
+    assert f"source bomb: {httpserver.url_for('/bomb')}: response exceeded 5 MB once decompressed" in output, output
+    assert "new=1" in output.replace(" ", ""), output  # the honest gzipped feed is read
+    assert peak < 150, f"peak {peak:.0f} MB\n{output}"  # 200 MB inflated took the old client past 400 MB
