@@ -200,6 +200,8 @@ def test_a_gzip_bomb_stops_at_the_decompression_cap_with_memory_bounded(
     env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
     env["COLUMNS"] = "400"
     peak, output = _peak_rss_mb([sys.executable, "-m", "nashra", "--config", str(config), "ingest"], env)
-    assert f"source bomb: {httpserver.url_for('/bomb')}: response exceeded 5 MB once decompressed" in output, output
+    assert (
+        f"source bomb: {httpserver.url_for('/bomb')}: response exceeded 5 MB once decompressed" in output
+    ), output
     assert "new=1" in output.replace(" ", ""), output  # the honest gzipped feed is read
     assert peak < 150, f"peak {peak:.0f} MB\n{output}"  # 200 MB inflated took the old client past 400 MB
