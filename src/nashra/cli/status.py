@@ -8,9 +8,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
+from nashra.cli.post import print_open_posts
 from nashra.pipeline import all_jobs
 from nashra.sources.registry import configured_sources
+from nashra.store import posts as records
 from nashra.store.articles import count_articles
+from nashra.store.posts import PostStatus
 from nashra.store.sources import all_states
 from nashra.text.urls import redact_credentials
 from nashra.worker import next_run
@@ -28,7 +31,8 @@ def _ago(moment: datetime | None) -> str:
 
 @app.command()
 def status() -> None:
-    """Show sources (last success and error), article counts and the next scheduled runs."""
+    """Show sources (last success and error), article counts, the next scheduled runs and every
+    social post that is not final."""
     with STATE.runtime() as runtime:
         settings = runtime.settings
         with runtime.store.connect() as conn:
@@ -59,3 +63,14 @@ def status() -> None:
             jobs.add_row(job.id, upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never")
         console.print(jobs)
         console.print(f"articles stored: {sum(counts.values())}")
+        with runtime.store.connect() as conn:
+            by_status = records.count_by_status(conn)
+        if by_status:
+            posts = Table(title="Social posts")
+            posts.add_column("channel")
+            for post_status in PostStatus:
+                posts.add_column(post_status.value)
+            for name in sorted({channel for channel, _ in by_status}):
+                posts.add_row(escape(name), *(str(by_status.get((name, s), 0)) for s in PostStatus))
+            console.print(posts)
+        print_open_posts(runtime)

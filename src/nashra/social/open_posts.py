@@ -38,11 +38,15 @@ def describe(record: PostRecord, now: datetime) -> tuple[str, str]:
     error = f": {record.last_error}" if record.last_error else ""
     if record.status is PostStatus.PUBLISHING:
         if record.updated_at >= now - STALE_PUBLISHING:
-            return f"publishing since {_at(record.updated_at)}", "nothing: a run is sending it now"
+            return f"publishing since {_at(record.updated_at)}", (
+                "nothing: a run is sending it now; if that run died, a run 15 minutes on settles it"
+            )
         return (
             f"interrupted while publishing at {_at(record.updated_at)}",
-            "nothing: the next run sends it again where the platform deduplicates, otherwise marks it "
-            f"unknown; then check the platform and `nashra post --mark-posted {post}` or `--send-again {post}`",
+            (
+                "nothing: the next run sends it again where the platform deduplicates, otherwise marks it "
+                f"unknown; then check the platform and `nashra post --mark-posted {post}` or `--send-again {post}`"
+            ),
         )
     if record.status is PostStatus.RETRY:
         if record.next_attempt_at is None:
@@ -54,8 +58,10 @@ def describe(record: PostRecord, now: datetime) -> tuple[str, str]:
         )
     return (
         f"outcome unknown after attempt {record.attempts}{error}",
-        f"check the platform, then `nashra post --mark-posted {post}` (it is there) "
-        f"or `--send-again {post}` (it is not)",
+        (
+            f"check the platform, then `nashra post --mark-posted {post}` (it is there) "
+            f"or `--send-again {post}` (it is not)"
+        ),
     )
 
 
