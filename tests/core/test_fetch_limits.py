@@ -8,66 +8,25 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from feedmaker import rss, rss_item
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from loopback import drip_server
+from nashra.feeds.websub import ping_hub
 from nashra.ingest import ingest
 from nashra.runtime import Runtime
 from nashra.store.sources import all_states
 
 MakeRuntime = Callable[[str], Runtime]
-FEED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n"
-
-
-@contextmanager
-def drip_server(*, headers_too: bool, interval: float = 1.0) -> Iterator[int]:
-    """A server that answers every request one byte per `interval`, for ever (until the test ends):
-    the body only, or the status line and headers already."""
-    stop = threading.Event()
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-
-    def serve(conn: socket.socket) -> None:
-        with conn:
-            conn.recv(65536)
-            if not headers_too:
-                conn.sendall(FEED_HEAD)
-            payload = (FEED_HEAD if headers_too else b"") + rss([rss_item(1)]).encode() * 1000
-            for byte in payload:
-                if stop.wait(interval):
-                    return
-                try:
-                    conn.sendall(bytes([byte]))
-                except OSError:
-                    return
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+FEED = rss([rss_item(1)]).encode() * 1000  # long enough to trickle for ever at a byte a second
 
 
 def _source(name: str, url: str) -> str:
@@ -94,7 +53,7 @@ def test_a_trickling_source_ends_at_the_deadline_and_its_credentials_never_show(
         rss([rss_item(1)]), content_type="application/rss+xml"
     )
     config = tmp_path / "nashra.toml"
-    with drip_server(headers_too=False) as port:
+    with drip_server(FEED, headers_too=False) as port:
         config.write_text(
             "[ingest]\ntimeout_seconds = 5\ndeadline_seconds = 2\n"
             + _source("drip", f"http://editor:hunter2@127.0.0.1:{port}/feed?apikey=S3CRET&page=1")
@@ -120,7 +79,7 @@ def test_a_trickling_source_ends_at_the_deadline_and_its_credentials_never_show(
 
 
 def test_headers_trickled_byte_by_byte_end_at_the_deadline_too(make_runtime: MakeRuntime) -> None:
-    with drip_server(headers_too=True, interval=0.2) as port:
+    with drip_server(FEED, headers_too=True, interval=0.2) as port:
         runtime = make_runtime(
             "[ingest]\ntimeout_seconds = 5\ndeadline_seconds = 1.5\n"
             + _source("drip", f"http://127.0.0.1:{port}/feed")
@@ -132,6 +91,23 @@ def test_headers_trickled_byte_by_byte_end_at_the_deadline_too(make_runtime: Mak
     with runtime.store.connect() as conn:
         (state,) = all_states(conn)
     assert state.last_error == f"http://127.0.0.1:{port}/feed: no complete answer within 1.5 s"
+
+
+def test_a_websub_hub_that_trickles_its_answer_is_given_up_at_the_deadline(
+    make_runtime: MakeRuntime, tmp_path: Path
+) -> None:
+    runtime = make_runtime("[ingest]\ntimeout_seconds = 5\ndeadline_seconds = 1\n")
+    with drip_server(b"accepted" * 100, headers_too=False, interval=0.2) as port:
+        started = time.monotonic()
+        result = ping_hub(
+            runtime.http,
+            f"http://127.0.0.1:{port}/hub",
+            ["https://news.example/feed.xml"],
+            tmp_path / "queue",
+        )
+        assert time.monotonic() - started < 3
+    assert result.pending == ["https://news.example/feed.xml"]
+    assert "no complete answer within 1 s" in (result.problem or "")
 
 
 def test_bodies_over_the_size_cap_are_refused_announced_or_streamed(

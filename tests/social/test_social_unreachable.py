@@ -11,13 +11,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from loopback import free_port
+from social_helpers import make_article
+
+from loopback import drip_server, free_port
+from nashra.runtime import Runtime
+from nashra.social.post import post_pending
 from nashra.store import open_store
 from nashra.store import posts as records
-from nashra.store.articles import list_articles
+from nashra.store.articles import list_articles, upsert_articles
 
 EVERYTHING = "max_age_hours = 1000000\n"  # the demo articles are days old
 
@@ -116,3 +121,24 @@ def test_run_once_with_unreachable_platforms_ends_in_seconds_and_every_post_stay
         assert _line(
             text, f" {stuck} ", "hook-refused", "interrupted while publishing", f"--send-again {stuck}"
         ), text
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_at_the_deadline(
+    make_runtime: Callable[[str], Runtime],
+) -> None:
+    with drip_server(b"ok" * 1000, headers_too=False, interval=0.2) as port:
+        runtime = make_runtime(
+            "[ingest]\ndeadline_seconds = 1\n"
+            f'[[channels]]\ntype = "webhook"\nname = "hook"\nurl = "http://127.0.0.1:{port}/hook"\n'
+            "timeout_seconds = 5\n"
+        )
+        with runtime.store.begin() as conn:
+            upsert_articles(
+                conn, [make_article("slow", published_at=datetime.now(UTC)).article], now=datetime.now(UTC)
+            )
+        started = time.monotonic()
+        run = post_pending(runtime)
+        assert time.monotonic() - started < 3
+    (result,) = run.results
+    assert result.status == records.PostStatus.UNKNOWN  # it may have been delivered: the operator decides
+    assert "no complete answer within 1 s" in (result.error or "")
