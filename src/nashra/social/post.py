@@ -15,7 +15,7 @@ request that may have reached a platform without deduplication becomes "unknown"
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -29,6 +29,7 @@ from nashra.social.registry import build_channels
 from nashra.store import posts as records
 from nashra.store.articles import get_articles, list_articles
 from nashra.store.posts import FailureKind, PostRecord, PostStatus
+from nashra.text.urls import redact_credentials
 
 log = logging.getLogger(__name__)
 
@@ -249,10 +250,12 @@ def _publish(channel: Channel, post: Post, now: datetime, attempts_before: int) 
             return _Attempt(
                 PostStatus.UNKNOWN,
                 total,
-                error=f"unexpected {type(exc).__name__}: {exc}",
+                error=redact_credentials(f"unexpected {type(exc).__name__}: {exc}"),
                 stop_channel=True,
                 error_kind=FailureKind.CRASH,
             )
+    # An SDK's message may quote the request URL (a Telegram bot token is in its path).
+    verdict = replace(verdict, message=redact_credentials(verdict.message))
     event(
         log,
         "social.attempt_failed",
