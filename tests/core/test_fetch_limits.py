@@ -33,7 +33,7 @@ def _source(name: str, url: str) -> str:
     return f'[[sources]]\ntype = "rss"\nname = "{name}"\nurl = "{url}"\n'
 
 
-def _cli(config: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def _cli(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")}
     env["COLUMNS"] = "400"  # one problem per line, unwrapped
     return subprocess.run(
@@ -64,7 +64,8 @@ def test_a_trickling_source_ends_at_the_deadline_and_its_credentials_never_show(
         done = _cli(config, "ingest")
         elapsed = time.monotonic() - started
     output = done.stdout + done.stderr
-    assert elapsed < 10, output  # the old client read one byte a second for ever
+    # Generous for a loaded machine (the CLI's own start-up); the old client read a byte a second for ever.
+    assert elapsed < 25, (elapsed, output)
     assert done.returncode == 0, output  # the other source was read
     assert "new=1" in output.replace(" ", "")
     assert (
@@ -86,7 +87,7 @@ def test_headers_trickled_byte_by_byte_end_at_the_deadline_too(make_runtime: Mak
         )
         started = time.monotonic()
         report = ingest(runtime)
-        assert time.monotonic() - started < 4
+        assert time.monotonic() - started < 6  # the payload would take minutes
     assert report.counts["sources_failed"] == 1
     with runtime.store.connect() as conn:
         (state,) = all_states(conn)
@@ -105,7 +106,7 @@ def test_a_websub_hub_that_trickles_its_answer_is_given_up_at_the_deadline(
             ["https://news.example/feed.xml"],
             tmp_path / "queue",
         )
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 5  # the answer would take minutes
     assert result.pending == ["https://news.example/feed.xml"]
     assert "no complete answer within 1 s" in (result.problem or "")
 

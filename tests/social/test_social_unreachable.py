@@ -36,7 +36,7 @@ def _cli(config: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], fl
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=90,
         check=False,
     )
     return done, time.monotonic() - started
@@ -66,7 +66,7 @@ def test_run_once_with_unreachable_platforms_ends_in_seconds_and_every_post_stay
         done, elapsed = _cli(config, "run", "--once")
     output = done.stdout + done.stderr
     # Before: every article was tried 4 times with 2 + 4 + 8 s of sleep between, per channel.
-    assert elapsed < 20, output
+    assert elapsed < 30, (elapsed, output)  # generous for a loaded machine; it took minutes
     assert "Traceback" not in output, output
 
     store = open_store(f"sqlite:///{tmp_path / 'data' / 'nashra.db'}")
@@ -99,7 +99,7 @@ def test_run_once_with_unreachable_platforms_ends_in_seconds_and_every_post_stay
     for args in (("post", "--dry-run"), ("status",)):
         shown, took = _cli(config, *args)
         text = shown.stdout + shown.stderr
-        assert shown.returncode == 0 and took < 15, text
+        assert shown.returncode == 0 and took < 30, text
         assert "Posts not final" in text, text
         for channel in ("tg-dns", "masto-dns", "hook-refused"):
             record = rows[channel]
@@ -138,7 +138,7 @@ def test_a_receiver_that_trickles_its_answer_is_cut_at_the_deadline(
             )
         started = time.monotonic()
         run = post_pending(runtime)
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 5  # the answer would take minutes
     (result,) = run.results
     assert result.status == records.PostStatus.UNKNOWN  # it may have been delivered: the operator decides
     assert "no complete answer within 1 s" in (result.error or "")
