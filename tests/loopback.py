@@ -1,5 +1,5 @@
-"""Loopback servers for tests: a free 127.0.0.1 port, an ASGI app served by uvicorn (real HTTP), and
-waiting for what a server thread does."""
+"""Loopback servers for tests: a free 127.0.0.1 port, an ASGI app served by uvicorn (real HTTP), a
+server that trickles its answer, and waiting for what a server thread does."""
 
 from __future__ import annotations
 
@@ -41,3 +41,46 @@ def live_app(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+DRIP_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n"
+
+
+@contextmanager
+def drip_server(body: bytes, *, headers_too: bool, interval: float = 1.0) -> Iterator[int]:
+    """A server on 127.0.0.1 (its port) answering every request with `body`, one byte per
+    `interval`, until the test ends: the body only, or the status line and headers already."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            if not headers_too:
+                conn.sendall(DRIP_HEAD)
+            payload = (DRIP_HEAD if headers_too else b"") + body
+            for byte in payload:
+                if stop.wait(interval):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()

@@ -1,8 +1,9 @@
 """Ingest: read every source, store what is new or changed, remember each source's state.
 
-One failing source never stops the others: its error is recorded against it (shown by `status`)
-and it is simply tried again next round. Each source is committed on its own, so a crash keeps
-everything read before it.
+One failing source never stops the others: its error is recorded against it (shown by `status`,
+credentials in its URL redacted) and it is simply tried again next round; the shared client's
+deadline and size caps (`httpclient`) make sure a failing source fails rather than hangs. Each
+source is committed on its own, so a crash keeps everything read before it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from nashra.runtime import Runtime
 from nashra.sources import Source, SourceContext, build_sources
 from nashra.store.articles import upsert_articles
 from nashra.store.sources import SourceState, load_state, save_state
-from nashra.text.urls import canonical_url, to_uri
+from nashra.text.urls import canonical_url, redact_credentials, to_uri
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,15 @@ def ingest(runtime: Runtime) -> StageReport:
         try:
             fetched = source.fetch(state)
         except SourceError as exc:
+            # A key written into the source's URL must reach neither the log nor the store.
+            message = redact_credentials(exc.message)
             report.add("sources_failed")
-            report.problems.append(str(exc))
-            event(log, "ingest.source_failed", level=logging.WARNING, source=source.name, error=exc.message)
-            _record_failure(runtime, source, state, exc.message, now)
+            report.problems.append(redact_credentials(str(exc)))
+            event(log, "ingest.source_failed", level=logging.WARNING, source=source.name, error=message)
+            _record_failure(runtime, source, state, message, now)
             continue
         fetched.articles = _canonical_articles(fetched.articles, source.name, fetched.problems)
-        for problem in fetched.problems:
+        for problem in map(redact_credentials, fetched.problems):
             report.problems.append(problem)
             event(log, "ingest.item_skipped", level=logging.WARNING, source=source.name, problem=problem)
         with runtime.store.begin() as conn:

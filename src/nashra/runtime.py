@@ -1,4 +1,5 @@
-"""Everything a step needs for one process: settings, the store, and a shared HTTP client.
+"""Everything a step needs for one process: settings, the store, and a shared HTTP client
+(`httpclient.open_client`: connect timeout, total deadline, size caps).
 
 Faces (CLI, worker, web) build one Runtime and hand it to the steps; the steps never build
 their own connections, so tests can point a whole run at any database or server.
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from nashra.config import Settings, load_settings
+from nashra.httpclient import open_client
 from nashra.store import Store, open_store
 
 
@@ -27,11 +29,7 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         store = open_store(settings.database_url)
-        http = httpx.Client(
-            timeout=httpx.Timeout(settings.ingest.timeout_seconds),
-            headers={"User-Agent": settings.ingest.user_agent},
-        )
-        return cls(settings=settings, store=store, http=http)
+        return cls(settings=settings, store=store, http=open_client(settings))
 
     @classmethod
     def from_config(cls, path: Path | None = None) -> Runtime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from nashra.model import Article, Image, StoredArticle, article_id
@@ -43,21 +43,16 @@ def make_article(
 
 @dataclass
 class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
+    """A clock the test moves by hand (the posting loop never sleeps)."""
 
     current: datetime
-    slept: list[float] = field(default_factory=list)
 
     def now(self) -> datetime:
         return self.current
 
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.current += timedelta(seconds=seconds)
-
     @property
     def timing(self) -> Timing:
-        return Timing(now=self.now, sleep=self.sleep)
+        return Timing(now=self.now)
 
 
 def fake_jwt(did: str, *, lifetime: timedelta = timedelta(hours=2)) -> str:

@@ -1,6 +1,6 @@
 """The once-only posting loop against fake platforms, on SQLite and PostgreSQL.
 
-Time is a fake clock that only moves when the loop sleeps, so waits are asserted, never slept.
+Time is a fake clock the test moves: the loop never sleeps, a retry waits for a later run.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from werkzeug import Request, Response
 from loopback import wait_until
 from nashra.ingest import ingest
 from nashra.runtime import Runtime
+from nashra.social.open_posts import open_posts
 from nashra.social.post import post_pending
 from nashra.store import posts as records
 from nashra.store.articles import list_articles, upsert_articles
@@ -110,7 +111,6 @@ def test_demo_is_posted_once_per_channel_and_a_second_run_posts_nothing(
     assert (
         len((tmp_path / "outbox" / "social" / "archive.jsonl").read_text(encoding="utf-8").splitlines()) == 10
     )
-    assert fake_time.slept == []
 
 
 def _one_article_runtime(make_runtime: Callable[[str], Runtime], toml: str) -> Runtime:
@@ -124,7 +124,7 @@ def _one_article_runtime(make_runtime: Callable[[str], Runtime], toml: str) -> R
     return runtime
 
 
-def test_429_waits_for_telegrams_retry_after_then_posts(
+def test_429_is_retried_by_the_first_run_after_telegrams_retry_after(
     make_runtime: Callable[[str], Runtime],
     httpserver: HTTPServer,
     fake_time: FakeTime,
@@ -136,13 +136,19 @@ def test_429_waits_for_telegrams_retry_after_then_posts(
     )
     runtime = _one_article_runtime(make_runtime, _telegram_toml(httpserver))
     run = post_pending(runtime, timing=fake_time.timing)
-    assert [r.status for r in run.results] == [PostStatus.POSTED]
-    assert fake_time.slept == [37.0] and len(httpserver.log) == 2
+    assert [r.status for r in run.results] == [PostStatus.RETRY]
+    (row,) = _rows(runtime)
+    assert row.next_attempt_at == fake_time.current + timedelta(seconds=37)
+    fake_time.current += timedelta(seconds=36)
+    assert post_pending(runtime, timing=fake_time.timing).results == [] and len(httpserver.log) == 1
+    fake_time.current += timedelta(seconds=1)
+    run = post_pending(runtime, timing=fake_time.timing)
+    assert [r.status for r in run.results] == [PostStatus.POSTED] and len(httpserver.log) == 2
     (row,) = _rows(runtime)
     assert row.status == PostStatus.POSTED and row.attempts == 2 and row.remote_id == "1000"
 
 
-def test_500_then_success_backs_off_and_posts_once(
+def test_5xx_backs_off_across_runs_and_posts_once(
     make_runtime: Callable[[str], Runtime],
     httpserver: HTTPServer,
     fake_time: FakeTime,
@@ -153,13 +159,20 @@ def test_500_then_success_backs_off_and_posts_once(
         _sequence(_telegram_error(500, "Internal Server Error"), _telegram_error(502, "Bad Gateway"))
     )
     runtime = _one_article_runtime(make_runtime, _telegram_toml(httpserver))
+    waits = []
+    for _ in range(2):
+        post_pending(runtime, timing=fake_time.timing)
+        (row,) = _rows(runtime)
+        assert row.status == PostStatus.RETRY and row.next_attempt_at is not None
+        waits.append((row.next_attempt_at - fake_time.current).total_seconds())
+        fake_time.current = row.next_attempt_at
+    assert waits == [60.0, 120.0]  # exponential backoff, one attempt per run
     post_pending(runtime, timing=fake_time.timing)
-    assert fake_time.slept == [2.0, 4.0]  # exponential backoff
     (row,) = _rows(runtime)
-    assert row.status == PostStatus.POSTED and row.attempts == 3
+    assert row.status == PostStatus.POSTED and row.attempts == 3 and len(httpserver.log) == 3
 
 
-def test_persistent_5xx_is_left_for_a_later_run_not_looped(
+def test_persistent_5xx_is_tried_once_per_run_then_given_up_as_failed(
     make_runtime: Callable[[str], Runtime],
     httpserver: HTTPServer,
     fake_time: FakeTime,
@@ -169,16 +182,28 @@ def test_persistent_5xx_is_left_for_a_later_run_not_looped(
     httpserver.expect_request("/bot123:secret/sendMessage").respond_with_data(
         json.dumps({"ok": False, "error_code": 503, "description": "Service Unavailable"}), status=503
     )
-    runtime = _one_article_runtime(make_runtime, _telegram_toml(httpserver, "max_attempts = 3\n"))
+    runtime = _one_article_runtime(
+        make_runtime, _telegram_toml(httpserver, "max_attempts = 3\nmax_wait_seconds = 90\n")
+    )
     post_pending(runtime, timing=fake_time.timing)
     (row,) = _rows(runtime)
-    assert row.status == PostStatus.RETRY and row.attempts == 3 and len(httpserver.log) == 3
+    assert row.status == PostStatus.RETRY and row.attempts == 1 and len(httpserver.log) == 1
     assert row.next_attempt_at is not None and "Service Unavailable" in (row.last_error or "")
     post_pending(runtime, timing=fake_time.timing)  # not due yet
-    assert len(httpserver.log) == 3
-    fake_time.current = row.next_attempt_at + timedelta(seconds=1)
+    assert len(httpserver.log) == 1
+    with runtime.store.connect() as conn:
+        (waiting,) = open_posts(conn, fake_time.current)
+    assert waiting.state == "retrying after attempt 1: 503 Service Unavailable"
+    assert waiting.action == f"nothing: tried again by the first run after {row.next_attempt_at.isoformat()}"
+    fake_time.current = row.next_attempt_at
     post_pending(runtime, timing=fake_time.timing)
-    assert len(httpserver.log) == 6
+    (row,) = _rows(runtime)
+    assert row.attempts == 2 and row.next_attempt_at == fake_time.current + timedelta(seconds=90)  # capped
+    fake_time.current = row.next_attempt_at
+    post_pending(runtime, timing=fake_time.timing)
+    (row,) = _rows(runtime)
+    assert row.status == PostStatus.FAILED and row.attempts == 3 and len(httpserver.log) == 3
+    assert row.last_error == "gave up after 3 attempts: 503 Service Unavailable"
 
 
 def test_permanent_403_is_recorded_with_the_message_and_not_retried(
@@ -198,7 +223,7 @@ def test_permanent_403_is_recorded_with_the_message_and_not_retried(
     assert row.status == PostStatus.FAILED and row.attempts == 1
     assert row.last_error == "403 Forbidden: bot is not a member of the channel chat"
     post_pending(runtime, timing=fake_time.timing)
-    assert len(httpserver.log) == 1 and fake_time.slept == []
+    assert len(httpserver.log) == 1
 
 
 def test_timeout_after_sending_to_telegram_is_unknown_for_the_operator(
@@ -222,7 +247,7 @@ def test_timeout_after_sending_to_telegram_is_unknown_for_the_operator(
     post_pending(runtime, timing=fake_time.timing)
     answer.set()
     wait_until(lambda: len(httpserver.log) == 1, "the slow answer to be logged")
-    assert len(httpserver.log) == 1 and fake_time.slept == []  # never repeated blindly
+    assert len(httpserver.log) == 1  # never repeated blindly
     (row,) = _rows(runtime)
     with runtime.store.begin() as conn:
         assert records.resolve(conn, row.id, posted=False, now=fake_time.now())
@@ -317,7 +342,7 @@ def test_old_articles_filters_and_a_crashed_attempt(
 
 
 @responses.activate
-def test_x_429_waits_until_the_reset_header_then_posts(
+def test_x_429_is_retried_by_the_first_run_after_the_reset_header(
     make_runtime: Callable[[str], Runtime], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
@@ -334,7 +359,12 @@ def test_x_429_waits_until_the_reset_header_then_posts(
         make_runtime, '[[channels]]\ntype = "x"\nname = "x"\nattach_image = false\n'
     )
     post_pending(runtime, timing=fake_time.timing)
-    assert fake_time.slept == [120.0]
+    (row,) = _rows(runtime)
+    assert row.status == PostStatus.RETRY and row.next_attempt_at == fake_time.current + timedelta(
+        seconds=120
+    )
+    fake_time.current = row.next_attempt_at
+    post_pending(runtime, timing=fake_time.timing)
     (row,) = _rows(runtime)
     assert row.status == PostStatus.POSTED and row.remote_url == "https://x.com/i/web/status/1861"
 
@@ -372,7 +402,7 @@ def test_x_duplicate_content_counts_as_posted_and_other_403_fails(
     rows = {r.channel: r for r in _rows(runtime)}
     assert rows["x"].status == PostStatus.POSTED and rows["x"].remote_id is None
     assert rows["x2"].status == PostStatus.FAILED and "not permitted" in (rows["x2"].last_error or "")
-    assert len(responses.calls) == 2 and fake_time.slept == []
+    assert len(responses.calls) == 2
 
 
 def test_missing_credentials_hold_the_channel_and_name_the_variable(
@@ -471,9 +501,7 @@ def test_a_long_rate_limit_holds_the_channel_until_the_reset(
     )
     runtime = _two_articles_runtime(make_runtime, _telegram_toml(httpserver))
     run = post_pending(runtime, timing=fake_time.timing)
-    assert [r.status for r in run.results] == [
-        PostStatus.RETRY
-    ] and fake_time.slept == []  # over max_wait_seconds
+    assert [r.status for r in run.results] == [PostStatus.RETRY]
     (waiting,) = _rows(runtime)
     assert waiting.next_attempt_at == fake_time.now() + timedelta(seconds=3600)
     fake_time.current += timedelta(minutes=59)

@@ -1,11 +1,11 @@
-"""to_uri and canonical_url: ASCII, idempotent, and only tracking parameters dropped."""
+"""to_uri and canonical_url: ASCII, idempotent, and only tracking parameters dropped; credentials redacted."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nashra.text.urls import canonical_url, to_uri
+from nashra.text.urls import canonical_url, redact_credentials, to_uri
 
 _hosts = st.sampled_from(["news.dz", "NEWS.example", "مثال.الجزائر", "xn--mgbh0fb.com", "site.example:8443"])
 _segment = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=12)
@@ -50,3 +50,16 @@ def test_tracking_parameters_fragment_port_and_case_go_the_rest_stays() -> None:
     assert canonical_url("https://news.dz:8443/a?b=2&a=1") == "https://news.dz:8443/a?b=2&a=1"
     # The trailing slash is the publisher's: kept either way.
     assert canonical_url("https://news.dz/a") != canonical_url("https://news.dz/a/")
+
+
+def test_credentials_in_urls_are_redacted_wherever_they_sit_in_a_message() -> None:
+    message = (
+        "cannot fetch https://editor:hunter2@feeds.example/ar.xml?apikey=S3CR&page=2&access_token=T0K#top: "
+        "[Errno 111] Connection refused; also http://api.telegram.org/bot123:AAH-x_y/sendMessage"
+    )
+    assert redact_credentials(message) == (
+        "cannot fetch https://***@feeds.example/ar.xml?apikey=***&page=2&access_token=***#top: "
+        "[Errno 111] Connection refused; also http://api.telegram.org/bot***/sendMessage"
+    )
+    plain = "https://news.example/ar/سياسة?page=2&q=الانتخابات"
+    assert redact_credentials(plain) == plain

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
 from nashra.preflight import Uses
+from nashra.runtime import Runtime
+from nashra.social.open_posts import open_posts
 from nashra.social.post import PostResult, post_pending
 from nashra.store import posts as records
 from nashra.store.posts import PostStatus
@@ -43,6 +45,28 @@ def _print_table(results: list[PostResult], *, dry_run: bool) -> None:
             escape(detail),
         )
     console.print(table if results else "[dim]nothing pending[/]")
+
+
+def print_open_posts(runtime: Runtime, *, channel: str | None = None) -> None:
+    """Every post that is not final, with what is happening and what the operator can do."""
+    with runtime.store.connect() as conn:
+        waiting = open_posts(conn, datetime.now(UTC), channel=channel)
+    if not waiting:
+        return
+    table = Table(title="Posts not final", show_lines=True)
+    for column in ("id", "channel", "article", "status", "what is happening", "what you can do"):
+        table.add_column(column, overflow="fold")
+    for item in waiting:
+        record = item.record
+        table.add_row(
+            str(record.id),
+            escape(record.channel),
+            escape(item.title),
+            record.status,
+            escape(item.state),
+            escape(item.action),
+        )
+    console.print(table)
 
 
 @app.command("post")
@@ -89,16 +113,7 @@ def post_command(
             typer.echo(json.dumps([r.as_json() for r in run.results], ensure_ascii=False, indent=2))
         else:
             _print_table(run.results, dry_run=dry_run)
-            with runtime.store.connect() as conn:
-                unknown = records.list_records(conn, status=PostStatus.UNKNOWN, channel=channel)
-            for record in unknown:
-                console.print(
-                    f"[yellow]unknown outcome[/] post {record.id} ({record.channel}, article {record.article_id}): "
-                    f"{record.last_error}; check the platform, then --mark-posted {record.id} "
-                    f"or --send-again {record.id}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
+            print_open_posts(runtime, channel=channel)
         for problem in run.problems:
             console.print(f"[yellow]•[/] {escape(problem)}", highlight=False, soft_wrap=True)
         if any(r.status in (PostStatus.FAILED, PostStatus.UNKNOWN) for r in run.results):

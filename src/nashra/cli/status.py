@@ -8,12 +8,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
+from nashra.cli.post import print_open_posts
 from nashra.pipeline import all_jobs
 from nashra.preflight import Uses, missing_secrets
 from nashra.sources.registry import configured_sources
+from nashra.store import posts as records
 from nashra.store.articles import count_articles
 from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
+from nashra.store.posts import PostStatus
 from nashra.store.sources import all_states
+from nashra.text.urls import redact_credentials
 from nashra.worker import next_run
 
 
@@ -46,7 +50,8 @@ def _print_issues(issues: list[IssueProgress]) -> None:
 
 @app.command()
 def status() -> None:
-    """Show sources (last success and error), article counts and the next scheduled runs."""
+    """Show sources (last success and error), article counts, the next scheduled runs and every
+    social post that is not final."""
     with STATE.runtime() as runtime:
         settings = runtime.settings
         with runtime.store.connect() as conn:
@@ -58,7 +63,7 @@ def status() -> None:
             sources.add_column(column)
         for _, config in configured_sources(settings):
             state = states.get(config.name)
-            error = state.last_error if state and state.last_error else ""
+            error = redact_credentials(state.last_error) if state and state.last_error else ""
             if error and state:
                 error = f"[red]{escape(error)}[/] ({state.consecutive_failures}× since {_ago(state.last_success_at)})"
             sources.add_row(
@@ -84,3 +89,14 @@ def status() -> None:
             console.print("[yellow]run, post and digest send would not start:[/]")
             for problem in missing:
                 console.print(escape(problem), highlight=False, soft_wrap=True)
+        with runtime.store.connect() as conn:
+            by_status = records.count_by_status(conn)
+        if by_status:
+            posts = Table(title="Social posts")
+            posts.add_column("channel")
+            for post_status in PostStatus:
+                posts.add_column(post_status.value)
+            for name in sorted({channel for channel, _ in by_status}):
+                posts.add_row(escape(name), *(str(by_status.get((name, s), 0)) for s in PostStatus))
+            console.print(posts)
+        print_open_posts(runtime)

@@ -45,8 +45,12 @@ class ChannelSettings(BaseModel):
     repost_on_edit: bool = False
     max_age_hours: Annotated[float, Field(gt=0)] = 48
     max_hashtags: Annotated[int, Field(ge=0)] = 3
-    max_attempts: Annotated[int, Field(ge=1, le=10)] = 4
-    max_wait_seconds: Annotated[float, Field(ge=0)] = 900
+    max_attempts: Annotated[int, Field(ge=1, le=50)] = Field(
+        default=8, description="tries of a post, one per run at most, before it is recorded failed"
+    )
+    max_wait_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=900, description="longest wait between two tries (the backoff doubles from 60 s up to it)"
+    )
     auth_pause_minutes: Annotated[float, Field(ge=0)] = 60
 
     @field_validator("quiet_hours")

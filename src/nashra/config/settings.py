@@ -83,8 +83,20 @@ class PathsSettings(Section):
 
 
 class IngestSettings(Section):
+    """Polling, and the limits of the one HTTP client every step shares (sources, images,
+    Telegram, webhooks, WebSub pings): no request may hang, flood memory or run for ever."""
+
     every_minutes: Annotated[float, Field(gt=0)] = 10
     timeout_seconds: Annotated[float, Field(gt=0)] = 20
+    """Longest silence between two reads."""
+    connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5
+    """Name lookup plus connection: a platform that cannot be reached fails fast."""
+    deadline_seconds: Annotated[float, Field(gt=0)] = 60
+    """Whole request, redirects and body included, however slowly the bytes trickle."""
+    max_response_mb: Annotated[float, Field(gt=0)] = 20
+    """Body as sent (compressed)."""
+    max_decompressed_mb: Annotated[float, Field(gt=0)] = 100
+    """Body once gzip/deflate is undone: a small bomb never becomes gigabytes."""
     user_agent: str = "Nashra/0.1 (+https://nashra.example)"
 
 

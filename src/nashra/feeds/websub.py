@@ -5,7 +5,8 @@ POST `hub.mode=publish&hub.url=<topic>`, one per topic URL. A failing hub never 
 the files are already written and readers still poll them. Because a changed file is written only
 once, a ping that did not get through would be lost; topics not yet accepted are kept in a small
 queue file under the data folder and retried first on the next build. The first failure stops the
-round, so a hub that is down costs one timeout, not one per feed.
+round, so a hub that is down costs one timeout, not one per feed; the shared client's deadline
+bounds that one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 
 from nashra.feeds.write import write_if_changed
 from nashra.logs import event
+from nashra.text.urls import redact_credentials
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +46,22 @@ def ping_hub(http: httpx.Client, hub_url: str, topic_urls: Iterable[str], queue:
     earlier = queue.read_text(encoding="utf-8").split() if queue.is_file() else []
     topics = list(dict.fromkeys([*earlier, *topic_urls]))
     result = PingResult()
+    shown = redact_credentials(hub_url)
     for index, topic in enumerate(topics):
         failure = _post(http, hub_url, topic)
         if failure is not None:
             result.pending = topics[index:]
             result.problem = (
-                f"WebSub hub {hub_url} did not take the publish ping ({failure}); "
+                f"WebSub hub {shown} did not take the publish ping ({failure}); "
                 f"{len(result.pending)} feed URL(s) queued for the next build"
             )
             event(
                 log,
                 "feeds.websub_failed",
                 level=logging.WARNING,
-                hub=hub_url,
+                hub=shown,
                 topic=topic,
-                error=failure,
+                error=redact_credentials(failure),
                 queued=len(result.pending),
             )
             break
@@ -68,5 +71,5 @@ def ping_hub(http: httpx.Client, hub_url: str, topic_urls: Iterable[str], queue:
     else:
         queue.unlink(missing_ok=True)
     if result.accepted:
-        event(log, "feeds.websub_pinged", hub=hub_url, topics=result.accepted)
+        event(log, "feeds.websub_pinged", hub=shown, topics=result.accepted)
     return result

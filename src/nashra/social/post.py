@@ -3,16 +3,19 @@
 For each channel: pick the articles it has not posted (its sections/tags, not older than
 `max_age_hours`), hold everything during quiet hours or until `min_spacing_minutes` have passed,
 then for each post record the attempt as "publishing" and commit *before* calling the platform.
-Transient failures are retried with exponential backoff (a 429 waits for the platform's reset
-time); a permanent refusal is recorded with the platform's message and never retried in a loop;
-a request that may have reached a platform without deduplication becomes "unknown".
+
+One run makes at most one attempt per post and never sleeps: a transient failure is recorded as
+"retry" with its reason and the time of the next attempt (exponential backoff, or the platform's
+rate-limit reset), ends the channel's turn, and holds the channel until then, so an unreachable
+platform costs one failed connection per run, not minutes of waiting. After `max_attempts` tries
+the post is recorded failed. A permanent refusal is recorded with the platform's message; a
+request that may have reached a platform without deduplication becomes "unknown".
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -24,19 +27,21 @@ from nashra.runtime import Runtime
 from nashra.social.protocol import Channel, ChannelContext, ErrorKind, Post, Published, Timing, Verdict
 from nashra.social.registry import build_channels
 from nashra.store import posts as records
-from nashra.store.articles import list_articles
+from nashra.store.articles import get_articles, list_articles
 from nashra.store.posts import FailureKind, PostRecord, PostStatus
+from nashra.text.urls import redact_credentials
 
 log = logging.getLogger(__name__)
 
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 60.0
+BACKOFF_BASE_SECONDS = 60.0
+"""Wait after a post's first transient failure; doubled after each further one, up to the
+channel's `max_wait_seconds`."""
 STALE_PUBLISHING = timedelta(minutes=15)
 """A "publishing" row older than this belongs to a process that died during the platform call."""
 
 
 def system_timing() -> Timing:
-    return Timing(now=lambda: datetime.now(UTC), sleep=time.sleep)
+    return Timing(now=lambda: datetime.now(UTC))
 
 
 class Planned(StrEnum):
@@ -146,6 +151,47 @@ def _candidates(
     return chosen, orphaned
 
 
+def _settle(runtime: Runtime, channel: Channel, orphaned: list[PostRecord], now: datetime) -> None:
+    """Close what no run would otherwise touch again: interrupted posts of a platform that does
+    not deduplicate become "unknown" (the operator decides), expired retries "failed"."""
+    expired = _expired(runtime, channel, now - timedelta(hours=channel.config.max_age_hours))
+    with runtime.store.begin() as conn:
+        for record in orphaned:
+            records.finish(
+                conn,
+                record.id,
+                status=PostStatus.UNKNOWN,
+                now=now,
+                attempts=record.attempts,
+                error="interrupted during the platform call; the platform does not deduplicate",
+                error_kind=FailureKind.OUTCOME_UNKNOWN,
+            )
+        for record in expired:
+            records.finish(
+                conn,
+                record.id,
+                status=PostStatus.FAILED,
+                now=now,
+                attempts=record.attempts,
+                error=f"not posted within max_age_hours ({channel.config.max_age_hours:g} h); "
+                f"last error: {record.last_error}",
+                error_kind=record.error_kind,
+            )
+
+
+def _expired(runtime: Runtime, channel: Channel, cutoff: datetime) -> list[PostRecord]:
+    """Posts waiting for a retry whose article is now older than `max_age_hours`: never tried
+    again, so they are closed as failed rather than left waiting for ever."""
+    with runtime.store.connect() as conn:
+        waiting = [
+            r for r in records.open_records(conn, channel=channel.name) if r.status is PostStatus.RETRY
+        ]
+        published = {
+            a.id: a.article.published_at for a in get_articles(conn, [r.article_id for r in waiting])
+        }
+    return [r for r in waiting if r.article_id not in published or published[r.article_id] < cutoff]
+
+
 def _in_quiet_hours(channel: Channel, runtime: Runtime, now: datetime) -> bool:
     window = channel.config.quiet_window
     if window is None:
@@ -160,11 +206,15 @@ def _hold_reason(channel: Channel, runtime: Runtime, now: datetime) -> str | Non
     if _in_quiet_hours(channel, runtime, now):
         return f"quiet hours {channel.config.quiet_hours} ({runtime.settings.site.timezone})"
     with runtime.store.connect() as conn:
-        rate_limited = records.rate_limited_until(conn, channel.name, now)
+        waiting = records.waiting_for_retry(conn, channel.name, now)
         refused = records.last_auth_failure(conn, channel.name)
         last = records.last_posted_at(conn, channel.name)
-    if rate_limited is not None:
-        return f"rate limited until {rate_limited.isoformat()}"
+    if waiting is not None and waiting.next_attempt_at is not None:
+        if waiting.error_kind is FailureKind.RATE_LIMITED:
+            return f"rate limited until {waiting.next_attempt_at.isoformat()}"
+        return (
+            f"platform failing ({waiting.last_error}); next attempt at {waiting.next_attempt_at.isoformat()}"
+        )
     pause = timedelta(minutes=channel.config.auth_pause_minutes)
     if refused is not None and now < refused.updated_at + pause:
         return (
@@ -177,78 +227,80 @@ def _hold_reason(channel: Channel, runtime: Runtime, now: datetime) -> str | Non
     return None
 
 
-def _wait_for(verdict: Verdict, attempt: int, now: datetime) -> float:
-    if verdict.retry_after is not None:
-        return max(verdict.retry_after, 0.0)
+def _backoff(verdict: Verdict, attempts: int, now: datetime, cap: float) -> datetime:
+    """When a post that failed for the `attempts`-th time may be tried again."""
     if verdict.retry_at is not None:
-        return max((verdict.retry_at - now).total_seconds(), 0.0)
-    return min(BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1), BACKOFF_CAP_SECONDS)
+        return max(verdict.retry_at, now)
+    if verdict.retry_after is not None:
+        return now + timedelta(seconds=max(verdict.retry_after, 0.0))
+    return now + timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2.0 ** (attempts - 1), cap))
 
 
-def _publish(channel: Channel, post: Post, timing: Timing, attempts_before: int) -> _Attempt:
-    """Call the platform until it answers for good, within `max_attempts` and `max_wait_seconds`."""
-    config = channel.config
-    attempt = 0
-    while True:
-        attempt += 1
-        total = attempts_before + attempt
-        try:
-            return _Attempt(PostStatus.POSTED, total, published=channel.publish(post))
-        except Exception as exc:
-            verdict = channel.classify_error(exc)
-            if verdict is None:
-                log.exception(
-                    "social.publish_crashed", extra={"channel": channel.name, "article": post.article_id}
-                )
-                return _Attempt(
-                    PostStatus.UNKNOWN,
-                    total,
-                    error=f"unexpected {type(exc).__name__}: {exc}",
-                    stop_channel=True,
-                    error_kind=FailureKind.CRASH,
-                )
-        event(
-            log,
-            "social.attempt_failed",
-            level=logging.WARNING,
-            channel=channel.name,
-            article=post.article_id,
-            attempt=attempt,
-            kind=verdict.kind.value,
-            status=verdict.status,
-            error=verdict.message,
-        )
-        if verdict.kind is ErrorKind.DUPLICATE:
-            return _Attempt(PostStatus.POSTED, total, published=Published(None), note=verdict.message)
-        if verdict.kind is ErrorKind.AUTH:
+def _publish(channel: Channel, post: Post, now: datetime, attempts_before: int) -> _Attempt:
+    """One call to the platform, and what to record of it; the next try, if any, is a later run's."""
+    total = attempts_before + 1
+    try:
+        return _Attempt(PostStatus.POSTED, total, published=channel.publish(post))
+    except Exception as exc:
+        verdict = channel.classify_error(exc)
+        if verdict is None:
+            log.exception(
+                "social.publish_crashed", extra={"channel": channel.name, "article": post.article_id}
+            )
             return _Attempt(
-                PostStatus.FAILED,
+                PostStatus.UNKNOWN,
                 total,
-                error=verdict.message,
+                error=redact_credentials(f"unexpected {type(exc).__name__}: {exc}"),
                 stop_channel=True,
-                error_kind=FailureKind.AUTH,
+                error_kind=FailureKind.CRASH,
             )
-        if verdict.kind is ErrorKind.BAD_REQUEST:
-            return _Attempt(
-                PostStatus.FAILED, total, error=verdict.message, error_kind=FailureKind.BAD_REQUEST
-            )
-        if verdict.outcome_unknown and not channel.dedupes:
-            return _Attempt(
-                PostStatus.UNKNOWN, total, error=verdict.message, error_kind=FailureKind.OUTCOME_UNKNOWN
-            )
-        now = timing.now()
-        wait = _wait_for(verdict, attempt, now)
-        if attempt >= config.max_attempts or wait > config.max_wait_seconds:
-            rate_limited = verdict.retry_at is not None or verdict.retry_after is not None
-            return _Attempt(
-                PostStatus.RETRY,
-                total,
-                error=verdict.message,
-                next_attempt_at=now + timedelta(seconds=wait),
-                stop_channel=rate_limited,
-                error_kind=FailureKind.RATE_LIMITED if rate_limited else FailureKind.TRANSIENT,
-            )
-        timing.sleep(wait)
+    # An SDK's message may quote the request URL (a Telegram bot token is in its path).
+    verdict = replace(verdict, message=redact_credentials(verdict.message))
+    event(
+        log,
+        "social.attempt_failed",
+        level=logging.WARNING,
+        channel=channel.name,
+        article=post.article_id,
+        attempt=total,
+        kind=verdict.kind.value,
+        status=verdict.status,
+        error=verdict.message,
+    )
+    if verdict.kind is ErrorKind.DUPLICATE:
+        return _Attempt(PostStatus.POSTED, total, published=Published(None), note=verdict.message)
+    if verdict.kind is ErrorKind.AUTH:
+        return _Attempt(
+            PostStatus.FAILED, total, error=verdict.message, stop_channel=True, error_kind=FailureKind.AUTH
+        )
+    if verdict.kind is ErrorKind.BAD_REQUEST:
+        return _Attempt(PostStatus.FAILED, total, error=verdict.message, error_kind=FailureKind.BAD_REQUEST)
+    if verdict.outcome_unknown and not channel.dedupes:
+        # A request that timed out says the platform is unwell too: the rest wait for the next run.
+        return _Attempt(
+            PostStatus.UNKNOWN,
+            total,
+            error=verdict.message,
+            stop_channel=True,
+            error_kind=FailureKind.OUTCOME_UNKNOWN,
+        )
+    rate_limited = verdict.retry_at is not None or verdict.retry_after is not None
+    if not rate_limited and total >= channel.config.max_attempts:
+        return _Attempt(
+            PostStatus.FAILED,
+            total,
+            error=f"gave up after {total} attempts: {verdict.message}",
+            stop_channel=True,
+            error_kind=FailureKind.TRANSIENT,
+        )
+    return _Attempt(
+        PostStatus.RETRY,
+        total,
+        error=verdict.message,
+        next_attempt_at=_backoff(verdict, total, now, channel.config.max_wait_seconds),
+        stop_channel=True,
+        error_kind=FailureKind.RATE_LIMITED if rate_limited else FailureKind.TRANSIENT,
+    )
 
 
 def _claim(
@@ -321,18 +373,8 @@ def post_channel(
     now = timing.now()
     candidates, orphaned = _candidates(runtime, channel, now)
     results: list[PostResult] = []
-    if orphaned and not dry_run:
-        with runtime.store.begin() as conn:
-            for record in orphaned:
-                records.finish(
-                    conn,
-                    record.id,
-                    status=PostStatus.UNKNOWN,
-                    now=now,
-                    attempts=record.attempts,
-                    error="interrupted during the platform call; the platform does not deduplicate",
-                    error_kind=FailureKind.OUTCOME_UNKNOWN,
-                )
+    if not dry_run:
+        _settle(runtime, channel, orphaned, now)
     hold = _hold_reason(channel, runtime, now)
     missing = channel.missing_secrets() if hasattr(channel, "missing_secrets") else []
     if missing and hold is None:
@@ -358,7 +400,7 @@ def post_channel(
         record_id = _claim(runtime, channel, candidate, post, timing.now())
         if record_id is None:
             continue  # another worker holds it
-        attempt = _publish(channel, post, timing, candidate.record.attempts if candidate.record else 0)
+        attempt = _publish(channel, post, timing.now(), candidate.record.attempts if candidate.record else 0)
         published = attempt.published or Published(None)
         with runtime.store.begin() as conn:
             records.finish(

@@ -138,12 +138,11 @@ class Channel(Protocol):
 
 
 Clock = Callable[[], datetime]
-Sleeper = Callable[[float], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """Injected time, so tests never sleep: `now()` is aware, `sleep(seconds)` waits."""
+    """Injected time, so tests move the clock: `now()` is aware. The loop never sleeps; a retry
+    waits for a later run."""
 
     now: Clock
-    sleep: Sleeper

@@ -28,7 +28,7 @@ def social_stage(runtime: Runtime, channel: str | None = None) -> StageReport:
         return report
     for result in run.results:
         report.add(result.status)
-        if result.status in (PostStatus.FAILED, PostStatus.UNKNOWN):
+        if result.status in (PostStatus.FAILED, PostStatus.UNKNOWN, PostStatus.RETRY):
             report.problems.append(f"{result.channel}: {result.title}: {result.status}: {result.error}")
     report.problems.extend(run.problems)
     files = {

@@ -1,4 +1,8 @@
-"""HTTP for sources: conditional GET and errors that say what happened in one line."""
+"""HTTP for sources: conditional GET and errors that say what happened in one line.
+
+Every error names the source (`source NAME`), the URL with its credentials redacted, and the
+limit or failure: `source wire: https://…/feed: response exceeded 20 MB (retried next round)`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from dataclasses import dataclass
 import httpx
 
 from nashra.errors import SourceError
+from nashra.httpclient import DeadlineExceeded, ResponseTooLarge, within
 from nashra.store.sources import SourceState
+from nashra.text.urls import redact_credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +33,31 @@ def get(
     url: str,
     *,
     source: str,
+    deadline: float,
     state: SourceState | None = None,
     params: dict[str, str | int] | None = None,
 ) -> Fetched:
-    """GET `url`, conditionally when `state` carries validators; follow redirects."""
+    """GET `url`, conditionally when `state` carries validators; follow redirects, all within
+    `deadline` seconds (`[ingest] deadline_seconds`)."""
     headers: dict[str, str] = {}
     if state is not None:
         if state.etag:
             headers["If-None-Match"] = state.etag
         if state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
+    where = f"source {source}"
+    shown = redact_credentials(url)
     try:
-        response = client.get(url, headers=headers, params=params, follow_redirects=True)
+        with within(deadline):  # redirects included
+            response = client.get(url, headers=headers, params=params, follow_redirects=True)
+    except (DeadlineExceeded, ResponseTooLarge) as exc:
+        raise SourceError(f"{shown}: {exc}", where=where, hint="retried next round") from None
     except httpx.TimeoutException:
-        raise SourceError(f"timed out fetching {url}", where=source, hint="retried next round") from None
+        raise SourceError(f"timed out fetching {shown}", where=where, hint="retried next round") from None
     except httpx.HTTPError as exc:
-        raise SourceError(f"cannot fetch {url}: {exc}", where=source, hint="retried next round") from None
+        raise SourceError(
+            f"cannot fetch {shown}: {redact_credentials(str(exc))}", where=where, hint="retried next round"
+        ) from None
     if response.status_code == 304:
         return Fetched(
             b"",
@@ -54,8 +69,8 @@ def get(
         )
     if response.status_code >= 400:
         raise SourceError(
-            f"{url} answered HTTP {response.status_code} {response.reason_phrase}",
-            where=source,
+            f"{shown} answered HTTP {response.status_code} {response.reason_phrase}",
+            where=where,
             hint="retried next round"
             if response.status_code >= 500 or response.status_code == 429
             else "check the URL",

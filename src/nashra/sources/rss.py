@@ -67,7 +67,13 @@ class RssSource(SourceBase[RssOptions]):
     kind = "rss"
 
     def fetch(self, state: SourceState) -> FetchResult:
-        fetched = get(self.context.http, self.options.url, source=self.name, state=state)
+        fetched = get(
+            self.context.http,
+            self.options.url,
+            source=self.name,
+            deadline=self.context.settings.ingest.deadline_seconds,
+            state=state,
+        )
         if fetched.not_modified:
             return FetchResult(etag=fetched.etag, last_modified=fetched.last_modified, not_modified=True)
         # Relative URLs in an item belong to the article's page, not to wherever the feed was served

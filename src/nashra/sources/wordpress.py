@@ -64,7 +64,13 @@ class WordPressSource(SourceBase[WordPressOptions]):
             params["after"] = self.options.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
         newest = state.cursor
         for page in range(1, self.options.max_pages + 1):
-            fetched = get(self.context.http, self.endpoint, source=self.name, params={**params, "page": page})
+            fetched = get(
+                self.context.http,
+                self.endpoint,
+                source=self.name,
+                deadline=self.context.settings.ingest.deadline_seconds,
+                params={**params, "page": page},
+            )
             try:
                 posts = json.loads(fetched.content)
             except ValueError as exc:

@@ -6,8 +6,9 @@ finds the row and does not post again. Statuses:
 
 - publishing: claimed, platform call in progress (or the process died during it)
 - posted:     the platform has it (remote id/URL when known)
-- retry:      a transient failure; tried again after `next_attempt_at`
-- failed:     the platform refused it for good (credentials, 4xx); `last_error` says why
+- retry:      a transient failure (or a rate limit); tried again, by a later run, after `next_attempt_at`
+- failed:     the platform refused it for good (credentials, 4xx), or it kept failing for
+              `max_attempts` tries; `last_error` says why (`nashra post --send-again ID`)
 - unknown:    the request may or may not have reached a platform that does not deduplicate;
               an operator decides (`nashra post --mark-posted ID` or `--send-again ID`)
 """
@@ -55,7 +56,9 @@ class FailureKind(StrEnum):
     AUTH = "auth"  # refused for the channel's credentials: the channel pauses
     BAD_REQUEST = "bad_request"  # refused for good (or could not even be composed)
     RATE_LIMITED = "rate_limited"  # waiting for the platform's rate-limit reset: the channel holds
-    TRANSIENT = "transient"  # gave up retrying for this run; tried again after `next_attempt_at`
+    TRANSIENT = (
+        "transient"  # platform unreachable or failing: retried after `next_attempt_at`, up to max_attempts
+    )
     CRASH = "crash"  # the adapter raised something it could not classify
     OUTCOME_UNKNOWN = "outcome_unknown"  # may have reached a platform that does not deduplicate
 
@@ -149,15 +152,41 @@ def last_posted_at(conn: Connection, channel: str) -> datetime | None:
     return conn.execute(query).scalar_one_or_none()
 
 
-def rate_limited_until(conn: Connection, channel: str, now: datetime) -> datetime | None:
-    """The platform's reset time when a post of this channel is waiting for it, else None."""
-    query = select(func.max(social_posts.c.next_attempt_at)).where(
-        social_posts.c.channel == channel,
-        social_posts.c.status == PostStatus.RETRY,
-        social_posts.c.error_kind == FailureKind.RATE_LIMITED,
-        social_posts.c.next_attempt_at > now,
+def waiting_for_retry(conn: Connection, channel: str, now: datetime) -> PostRecord | None:
+    """The channel's post waiting longest for a retry after a transient failure or a rate limit,
+    if any is not yet due: until then the channel holds (the platform is unwell or limiting)."""
+    row = conn.execute(
+        select(social_posts)
+        .where(
+            social_posts.c.channel == channel,
+            social_posts.c.status == PostStatus.RETRY,
+            social_posts.c.error_kind.in_([FailureKind.RATE_LIMITED, FailureKind.TRANSIENT]),
+            social_posts.c.next_attempt_at > now,
+        )
+        .order_by(social_posts.c.next_attempt_at.desc(), social_posts.c.id)
+        .limit(1)
+    ).one_or_none()
+    return _record(row) if row is not None else None
+
+
+OPEN_STATUSES = (PostStatus.PUBLISHING, PostStatus.RETRY, PostStatus.UNKNOWN)
+"""Not final: being published (or interrupted), waiting for a retry, or waiting for the operator."""
+
+
+def open_records(conn: Connection, *, channel: str | None = None) -> list[PostRecord]:
+    """Every post that is not final, oldest first, whatever the age of its article."""
+    query = select(social_posts).where(social_posts.c.status.in_(OPEN_STATUSES)).order_by(social_posts.c.id)
+    if channel is not None:
+        query = query.where(social_posts.c.channel == channel)
+    return [_record(row) for row in conn.execute(query)]
+
+
+def count_by_status(conn: Connection) -> dict[tuple[str, PostStatus], int]:
+    """How many posts each channel has in each status."""
+    query = select(social_posts.c.channel, social_posts.c.status, func.count()).group_by(
+        social_posts.c.channel, social_posts.c.status
     )
-    return conn.execute(query).scalar_one_or_none()
+    return {(channel, PostStatus(status)): count for channel, status, count in conn.execute(query)}
 
 
 def last_auth_failure(conn: Connection, channel: str) -> PostRecord | None:

@@ -90,3 +90,25 @@ def canonical_url(url: str) -> str:
     )
     path = parts.path or ("/" if host else "")
     return urlunsplit((scheme, host, path, query, ""))
+
+
+_USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/@\s?#'\"<>]*@", re.IGNORECASE)
+_SECRET_PARAMETER = re.compile(
+    r"([?&;])([^=&#\s'\"<>]*(?:key|token|secret|pass|pwd|auth|sig|session|credential)[^=&#\s'\"<>]*)"
+    r"=(?:[^&#\s'\"<>:]|:(?!\s|$))*",  # a value ends before a ": " that ends the URL in a message
+    re.IGNORECASE,
+)
+_BOT_TOKEN = re.compile(r"/bot\d+:[\w-]+")  # a Telegram Bot API path carries the token
+REDACTED = "***"
+
+
+def redact_credentials(text: str) -> str:
+    """`text` (a URL, or a message quoting URLs) with every credential a URL can carry replaced by
+    `***`: `user:pass@`, secret-looking query parameters (`apikey=`, `token=`, …), a bot token path.
+
+    Used wherever a URL is logged, stored as an error or shown, so a key written into a source's
+    URL never leaves the config file.
+    """
+    text = _USERINFO.sub(rf"\1{REDACTED}@", text)
+    text = _SECRET_PARAMETER.sub(rf"\1\2={REDACTED}", text)
+    return _BOT_TOKEN.sub(f"/bot{REDACTED}", text)

@@ -122,6 +122,12 @@ class TemplatedChannel(Adapter[OptionsT], ABC):
         self.context = context
         self.template = load_template(context.settings, config)
 
+    def timeout(self, read_seconds: float) -> httpx.Timeout:
+        """`read_seconds` between two reads, but connecting (name lookup included) within
+        `[ingest] connect_timeout_seconds`: a platform that cannot be reached fails fast."""
+        connect = min(read_seconds, self.context.settings.ingest.connect_timeout_seconds)
+        return httpx.Timeout(read_seconds, connect=connect)
+
     def secret(self, variable: str) -> str:
         """A credential from the environment variable the config names (read at publish time)."""
         return read_secret(variable, purpose=f"channel {self.name}")

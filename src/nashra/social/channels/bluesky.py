@@ -16,8 +16,10 @@ from urllib.parse import quote
 import regex
 from atproto import Client, client_utils, models
 from atproto_client import exceptions as at_errors
+from atproto_client.request import Request
 from pydantic import Field
 
+from nashra.httpclient import GuardedTransport, Limits
 from nashra.social.channels.base import TemplatedChannel, fetch_image
 from nashra.social.counting import BLUESKY_GRAPHEMES, bluesky_length
 from nashra.social.protocol import ChannelOptions, ErrorKind, Post, Published, Verdict
@@ -92,7 +94,14 @@ class BlueskyChannel(TemplatedChannel[BlueskyOptions]):
         return bluesky_length(text)
 
     def _login(self) -> tuple[Client, str]:
-        client = Client(base_url=self.options.base_url)
+        ingest = self.context.settings.ingest
+        # The SDK's own httpx client, through the shared guarded transport: the same connect
+        # timeout, total deadline and size caps as every other request.
+        request = Request(
+            transport=GuardedTransport(Limits.from_settings(self.context.settings)),
+            timeout=self.timeout(ingest.timeout_seconds),
+        )
+        client = Client(base_url=self.options.base_url, request=request)
         dids: list[str] = []
         client.on_session_change(lambda _event, session: dids.append(session.did))
         client.login(

@@ -77,6 +77,11 @@ class MastodonChannel(TemplatedChannel[MastodonOptions]):
     def measure(self, text: str) -> int:
         return mastodon_length(text, characters_reserved_per_url=self.options.characters_reserved_per_url)
 
+    def _timeouts(self) -> tuple[float | None, float | None]:
+        """(connect, read) for requests, which Mastodon.py hands them to."""
+        timeout = self.timeout(self.options.timeout_seconds)
+        return timeout.connect, timeout.read
+
     def client(self) -> Mastodon:
         o = self.options
         api = Mastodon(
@@ -85,7 +90,8 @@ class MastodonChannel(TemplatedChannel[MastodonOptions]):
             mastodon_version=o.mastodon_version,
             version_check_mode="none",
             ratelimit_method="throw",
-            request_timeout=o.timeout_seconds,
+            # Annotated float, handed to requests as is, which also takes (connect, read).
+            request_timeout=self._timeouts(),  # type: ignore[arg-type]
         )
         # With version_check_mode="none", Mastodon.py 2.x records the given version as checked but
         # leaves it unparsed, so version-dependent calls pick legacy endpoints (media_post would use

@@ -46,7 +46,9 @@ class TelegramChannel(TemplatedChannel[TelegramOptions]):
     def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         token = self.secret(self.options.bot_token_env)
         url = f"{self.options.api_base_url.rstrip('/')}/bot{token}/{method}"
-        response = self.context.http.post(url, json=payload, timeout=self.options.timeout_seconds)
+        response = self.context.http.post(
+            url, json=payload, timeout=self.timeout(self.options.timeout_seconds)
+        )
         try:
             body = response.json()
         except ValueError:

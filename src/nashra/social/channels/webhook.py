@@ -98,7 +98,7 @@ class WebhookChannel(TemplatedChannel[WebhookOptions]):
             headers[TIMESTAMP_HEADER] = timestamp
             headers[SIGNATURE_HEADER] = sign(self.secret(self.options.secret_env), timestamp, body)
         response = self.context.http.post(
-            self._url(), content=body, headers=headers, timeout=self.options.timeout_seconds
+            self._url(), content=body, headers=headers, timeout=self.timeout(self.options.timeout_seconds)
         )
         if not response.is_success:
             retry_after = response.headers.get("retry-after")

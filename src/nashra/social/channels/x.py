@@ -36,7 +36,7 @@ class XOptions(ChannelOptions):
 class _TimeoutSession(requests.Session):
     """tweepy.Client passes no timeout; a request must never hang the worker."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: tuple[float | None, float | None]) -> None:
         super().__init__()
         self.timeout = timeout
 
@@ -67,6 +67,11 @@ class XChannel(TemplatedChannel[XOptions]):
     def measure(self, text: str) -> int:
         return x_length(text)
 
+    def _timeouts(self) -> tuple[float | None, float | None]:
+        """(connect, read) for requests, which tweepy hands them to."""
+        timeout = self.timeout(self.options.timeout_seconds)
+        return timeout.connect, timeout.read
+
     def _credentials(self) -> tuple[str, str, str, str]:
         o = self.options
         return (
@@ -86,7 +91,7 @@ class XChannel(TemplatedChannel[XOptions]):
         )
         if image is not None:
             auth = tweepy.OAuth1UserHandler(consumer_key, consumer_secret, access_token, access_secret)
-            api = tweepy.API(auth, timeout=self.options.timeout_seconds)
+            api = tweepy.API(auth, timeout=self._timeouts())
             media_ids = [upload_media(api, image)]
         client = tweepy.Client(
             consumer_key=consumer_key,
@@ -94,7 +99,7 @@ class XChannel(TemplatedChannel[XOptions]):
             access_token=access_token,
             access_token_secret=access_secret,
         )
-        client.session = _TimeoutSession(self.options.timeout_seconds)
+        client.session = _TimeoutSession(self._timeouts())
         response = client.create_tweet(text=post.text, media_ids=media_ids, user_auth=True)
         tweet_id = str(response.data["id"])
         account = self.options.username.lstrip("@") if self.options.username else "i/web"
