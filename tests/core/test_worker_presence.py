@@ -30,14 +30,19 @@ def _env() -> dict[str, str]:
     return {**os.environ, "NASHRA_SECRET": "test-secret", "COLUMNS": "200"}
 
 
-def _runs(settings: Settings) -> dict[str, workers.JobRun]:
-    with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
+def _runs(runtime: Runtime) -> dict[str, workers.JobRun]:
+    with runtime.store.connect() as conn:
         return workers.job_runs_by_name(conn)
 
 
-def _worker(settings: Settings) -> workers.WorkerState | None:
-    with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
+def _worker(runtime: Runtime) -> workers.WorkerState | None:
+    with runtime.store.connect() as conn:
         return workers.newest_worker(conn)
+
+
+def _eventually(condition: Callable[[], bool], what: str) -> None:
+    """Generous: a loaded CI machine starts a worker and ingests the demo in seconds, not always in ten."""
+    wait_until(condition, what, 90)
 
 
 def _local_time(moment: datetime | None) -> str:
@@ -48,6 +53,7 @@ def _local_time(moment: datetime | None) -> str:
 def test_heartbeat_job_runs_and_reload(make_settings: Callable[[str], Settings]) -> None:
     settings = make_settings(SITE + '[[digests]]\nname = "daily"\nschedule = "0 7 * * *"\n')
     config = Path(settings.origin or "")
+    runtime = Runtime.open(settings)
     worker = subprocess.Popen(
         _nashra(config, "run"), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -55,26 +61,26 @@ def test_heartbeat_job_runs_and_reload(make_settings: Callable[[str], Settings])
     reader = threading.Thread(target=lambda: lines.extend(iter(worker.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
     try:
-        wait_until(
-            lambda: (_runs(settings).get("ingest") or workers.JobRun(*[None] * 7)).result == "ok",
+        _eventually(
+            lambda: (_runs(runtime).get("ingest") or workers.JobRun(*[None] * 7)).result == "ok",
             "ingest ran",
         )
-        state = _worker(settings)
+        state = _worker(runtime)
         assert state is not None and state.id.endswith(f":{worker.pid}") and state.stopped_at is None
-        assert _local_time(_runs(settings)["digest:daily"].next_run_at) == "07:00"
+        assert _local_time(_runs(runtime)["digest:daily"].next_run_at) == "07:00"
 
         config.write_text(config.read_text("utf-8").replace("0 7 * * *", "30 9 * * *"), "utf-8")
         told = subprocess.run(
             _nashra(config, "reload"), env=_env(), capture_output=True, text=True, check=False
         )
         assert told.returncode == 0, told.stdout + told.stderr
-        wait_until(lambda: _local_time(_runs(settings)["digest:daily"].next_run_at) == "09:30", "the reload")
+        _eventually(lambda: _local_time(_runs(runtime)["digest:daily"].next_run_at) == "09:30", "the reload")
 
         config.write_text(config.read_text("utf-8").replace("30 9 * * *", "every morning"), "utf-8")
         os.kill(worker.pid, signal.SIGHUP)
-        wait_until(lambda: any("worker.reload_failed" in line for line in lines), "the refused reload")
+        _eventually(lambda: any("worker.reload_failed" in line for line in lines), "the refused reload")
         assert worker.poll() is None, "an invalid config must not stop the worker"
-        assert _local_time(_runs(settings)["digest:daily"].next_run_at) == "09:30"
+        assert _local_time(_runs(runtime)["digest:daily"].next_run_at) == "09:30"
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
@@ -82,5 +88,6 @@ def test_heartbeat_job_runs_and_reload(make_settings: Callable[[str], Settings])
     output = "".join(lines)
     assert worker.returncode == 0, output
     assert "worker.reload_failed" in output and f"{config}:" in output and "schedule" in output, output
-    state = _worker(settings)
+    state = _worker(runtime)
+    runtime.close()
     assert state is not None and state.stopped_at is not None
