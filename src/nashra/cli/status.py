@@ -1,102 +1,160 @@
-"""`nashra status`: what the sources last did, what is stored, and when each job runs next."""
+"""`nashra status [--format json]`: whether Nashra is healthy and what it will do next, in one command.
+
+The data is nashra.health's; this only lays it out: what needs a human first, then the worker and
+its jobs, digests and their issues, channels and their posts not yet final, and sources. Times are
+shown in the site's zone (named); the JSON gives them in UTC.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
 
+import typer
 from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
-from nashra.cli.post import print_open_posts
-from nashra.pipeline import all_jobs
-from nashra.preflight import Uses, missing_secrets
-from nashra.sources.registry import configured_sources
-from nashra.store import posts as records
-from nashra.store.articles import count_articles
-from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
-from nashra.store.posts import PostStatus
-from nashra.store.sources import all_states
-from nashra.text.urls import redact_credentials
-from nashra.worker import next_run
+from nashra.health import Health, gather
 
 
-def _ago(moment: datetime | None) -> str:
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "never"
-    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    seconds = int((now - moment).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return f"{seconds}s ago"
 
 
-def _print_issues(issues: list[IssueProgress]) -> None:
-    """Every issue's deliveries by outcome; "unknown" ones (fate not seen) in the operator's face."""
-    if not issues:
-        return
-    table = Table(title="Digest issues")
-    columns = ("sent", "failed", "skipped", "unknown", "queued", "deferred")
-    for column in ("digest", "issue", "status", *columns):
-        table.add_column(column)
-    for issue in issues:
-        unknown = issue.counts.get(DeliveryStatus.UNKNOWN, 0)
-        cells = [str(issue.counts.get(c, 0)) for c in columns]
-        if unknown:
-            cells[columns.index("unknown")] = f"[yellow]{unknown}[/]"
-        table.add_row(issue.digest, str(issue.issue_id), issue.status, *cells)
-    console.print(table)
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise TypeError(f"not serialisable: {value!r}")
+
+
+def _print(health: Health) -> None:
+    now, zone = health.generated_at, health.generated_at.tzinfo
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if moment else "—"
+
+    attention = health.attention
+    if attention:
+        console.print(f"[bold yellow]needs attention ({len(attention)}):[/]")
+        for line in attention:
+            console.print(f"  [yellow]•[/] {escape(line)}", highlight=False, soft_wrap=True)
+    else:
+        console.print("[green]nothing needs attention[/]")
+    worker = health.worker
+    if worker is None:
+        console.print("worker: none has run against this database")
+    elif worker.alive:
+        console.print(
+            f"worker: [green]running[/] {escape(worker.id)} since {local(worker.started_at)} "
+            f"(heartbeat {_ago(worker.heartbeat_at, now)})",
+            highlight=False,
+        )
+    else:
+        how = "stopped" if worker.stopped_at else "heartbeat lost"
+        console.print(
+            f"worker: [red]not running[/] — last {escape(worker.id)}, {how} {_ago(worker.heartbeat_at, now)}",
+            highlight=False,
+        )
+
+    jobs = Table(title=f"Jobs ({health.timezone})")
+    for column in ("job", "last run", "result", "next run"):
+        jobs.add_column(column, overflow="fold")
+    for job in health.jobs:
+        result = job.last_result or ""
+        if job.last_summary:
+            result += f": {job.last_summary}"
+        colour = "red" if job.last_result in ("failed", "crashed") else "default"
+        planned = local(job.next_run) + ("" if job.scheduled_by == "worker" else " (if a worker started now)")
+        jobs.add_row(job.id, _ago(job.last_started, now), f"[{colour}]{escape(result)}[/]", planned)
+    console.print(jobs)
+
+    issues = Table(title="Digests: last issues")
+    columns = ("sent", "failed", "bounced", "skipped", "unknown")
+    for column in ("digest", "issue", "status", *columns, "progress"):
+        issues.add_column(column)
+    for digest in health.digests:
+        state = (
+            "disabled" if not digest.enabled else f"paused: {digest.paused.reason}" if digest.paused else ""
+        )
+        if not digest.issues:
+            issues.add_row(digest.name, "—", state or "no issue yet", *[""] * (len(columns) + 1))
+        for issue in digest.issues:
+            cells = [str(issue.counts.get(c, 0)) for c in columns]
+            if issue.counts.get("unknown"):
+                cells[-1] = f"[yellow]{cells[-1]}[/]"
+            issues.add_row(
+                digest.name,
+                str(issue.id),
+                escape(state or issue.status),
+                *cells,
+                f"{issue.progress_percent}%",
+            )
+    console.print(issues)
+
+    channels = Table(title="Channels")
+    for column in ("channel", "state", "posted", "retry", "failed", "unknown"):
+        channels.add_column(column)
+    for channel in health.channels:
+        state = (
+            "paused: " + channel.paused.reason if channel.paused else "on" if channel.enabled else "disabled"
+        )
+        channels.add_row(
+            channel.name,
+            escape(state),
+            *(str(channel.counts.get(s, 0)) for s in ("posted", "retry", "failed", "unknown")),
+        )
+    console.print(channels)
+    waiting = [(c.name, p) for c in health.channels for p in c.open]
+    if waiting:
+        table = Table(title="Posts not final")
+        for column in ("id", "channel", "article", "status", "what is happening", "what you can do"):
+            table.add_column(column, overflow="fold")
+        for name, post in waiting:
+            table.add_row(
+                str(post.id), name, escape(post.title), post.status, escape(post.state), escape(post.action)
+            )
+        console.print(table)
+
+    sources = Table(title="Sources")
+    for column in ("name", "type", "articles", "last success", "last error"):
+        sources.add_column(column, overflow="fold")
+    for source in health.sources:
+        error = ""
+        if source.last_error:
+            error = f"[red]{escape(source.last_error)}[/] ({source.consecutive_failures}×)"
+        sources.add_row(source.name, source.type, str(source.articles), _ago(source.last_success, now), error)
+    console.print(sources)
+    console.print(f"articles stored: {health.articles}")
 
 
 @app.command()
-def status() -> None:
-    """Show sources (last success and error), article counts, the next scheduled runs and every
-    social post that is not final."""
+def status(
+    format: Annotated[
+        Format, typer.Option("--format", help="table for people, json for scripts and monitoring.")
+    ] = Format.TABLE,
+) -> None:
+    """Whether Nashra is healthy and what it will do next: what needs attention, the worker and its
+    jobs (last run, next run as the running worker has it), digests and their last issues,
+    channels and their posts not yet final, sources. In JSON, `attention` is empty when all is well."""
     with STATE.runtime() as runtime:
-        settings = runtime.settings
-        with runtime.store.connect() as conn:
-            states = {s.name: s for s in all_states(conn)}
-            counts = count_articles(conn)
-            issues = recent_issues(conn)
-        sources = Table(title="Sources")
-        for column in ("name", "type", "articles", "last success", "last error"):
-            sources.add_column(column)
-        for _, config in configured_sources(settings):
-            state = states.get(config.name)
-            error = redact_credentials(state.last_error) if state and state.last_error else ""
-            if error and state:
-                error = f"[red]{escape(error)}[/] ({state.consecutive_failures}× since {_ago(state.last_success_at)})"
-            sources.add_row(
-                config.name,
-                config.type,
-                str(counts.get(config.name, 0)),
-                _ago(state.last_success_at if state else None),
-                error,
-            )
-        console.print(sources)
-        _print_issues(issues)
-        jobs = Table(title=f"Schedule ({settings.site.timezone})")
-        jobs.add_column("job")
-        jobs.add_column("next run")
-        now = datetime.now(settings.site.zone)
-        for job in all_jobs(settings):
-            upcoming = next_run(job.when, settings.site.zone, now)
-            jobs.add_row(job.id, upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never")
-        console.print(jobs)
-        console.print(f"articles stored: {sum(counts.values())}")
-        missing = missing_secrets(settings, Uses(sources=True, channels=True, mail=True))
-        if missing:
-            console.print("[yellow]run, post and digest send would not start:[/]")
-            for problem in missing:
-                console.print(escape(problem), highlight=False, soft_wrap=True)
-        with runtime.store.connect() as conn:
-            by_status = records.count_by_status(conn)
-        if by_status:
-            posts = Table(title="Social posts")
-            posts.add_column("channel")
-            for post_status in PostStatus:
-                posts.add_column(post_status.value)
-            for name in sorted({channel for channel, _ in by_status}):
-                posts.add_row(escape(name), *(str(by_status.get((name, s), 0)) for s in PostStatus))
-            console.print(posts)
-        print_open_posts(runtime)
+        health = gather(runtime, datetime.now(runtime.settings.site.zone))
+    if format is Format.JSON:
+        document = dataclasses.asdict(health) | {"attention": health.attention}
+        typer.echo(json.dumps(document, default=_json, ensure_ascii=False, indent=2))
+    else:
+        _print(health)

@@ -28,6 +28,7 @@ from nashra.social.protocol import Channel, ChannelContext, ErrorKind, Post, Pub
 from nashra.social.registry import build_channels
 from nashra.store import posts as records
 from nashra.store.articles import get_articles, list_articles
+from nashra.store.pauses import Paused, paused
 from nashra.store.posts import FailureKind, PostRecord, PostStatus
 from nashra.text.urls import redact_credentials
 
@@ -203,6 +204,13 @@ def _in_quiet_hours(channel: Channel, runtime: Runtime, now: datetime) -> bool:
 
 def _hold_reason(channel: Channel, runtime: Runtime, now: datetime) -> str | None:
     """Why nothing may be posted on this channel now, or None."""
+    with runtime.store.connect() as conn:
+        pause = paused(conn, Paused.CHANNEL, channel.name)
+    if pause is not None:
+        return (
+            f"paused by an operator since {pause.paused_at.isoformat(timespec='seconds')} ({pause.reason});"
+            f" `nashra channel resume {channel.name}`"
+        )
     if _in_quiet_hours(channel, runtime, now):
         return f"quiet hours {channel.config.quiet_hours} ({runtime.settings.site.timezone})"
     with runtime.store.connect() as conn:
@@ -215,10 +223,10 @@ def _hold_reason(channel: Channel, runtime: Runtime, now: datetime) -> str | Non
         return (
             f"platform failing ({waiting.last_error}); next attempt at {waiting.next_attempt_at.isoformat()}"
         )
-    pause = timedelta(minutes=channel.config.auth_pause_minutes)
-    if refused is not None and now < refused.updated_at + pause:
+    auth_pause = timedelta(minutes=channel.config.auth_pause_minutes)
+    if refused is not None and now < refused.updated_at + auth_pause:
         return (
-            f"credentials refused ({refused.last_error}); paused until {(refused.updated_at + pause).isoformat()}"
+            f"credentials refused ({refused.last_error}); paused until {(refused.updated_at + auth_pause).isoformat()}"
             f" — fix them, then `nashra post --send-again {refused.id}`"
         )
     spacing = timedelta(minutes=channel.config.min_spacing_minutes)

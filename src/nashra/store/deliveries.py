@@ -417,4 +417,15 @@ def recent_issues(conn: Connection, *, limit: int = 10) -> list[IssueProgress]:
         .group_by(deliveries.c.issue_id, deliveries.c.status)
     ):
         counts[issue_id][status] = int(n)
+    for issue_id, n in conn.execute(  # failed because the address bounced (now suppressed)
+        select(deliveries.c.issue_id, func.count())
+        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        .where(
+            deliveries.c.issue_id.in_(list(counts)),
+            deliveries.c.status == DeliveryStatus.FAILED,
+            subscribers.c.status == SubscriberStatus.BOUNCED,
+        )
+        .group_by(deliveries.c.issue_id)
+    ):
+        counts[issue_id]["bounced"] = int(n)
     return [IssueProgress(r.id, r.digest, r.status, r.created_at, counts[r.id]) for r in issues]

@@ -1,0 +1,266 @@
+"""What Nashra is doing and what needs a human, as one plain data structure.
+
+`nashra status` prints it as tables or as JSON (for scripts and monitoring), and the console can
+show the same. Everything comes from the store, so it works from any process and machine: the
+worker's heartbeat and its own schedule (nashra.store.workers), each digest's issues, each
+channel's posts, each source's last fetch, pauses, and the secrets that would stop a command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from nashra.digest import configured_digests
+from nashra.pipeline import all_jobs
+from nashra.preflight import Uses, missing_secrets
+from nashra.runtime import Runtime
+from nashra.social.open_posts import open_posts
+from nashra.social.registry import configured_channels
+from nashra.sources.registry import configured_sources
+from nashra.store import posts as records
+from nashra.store import workers
+from nashra.store.articles import count_articles
+from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
+from nashra.store.pauses import Pause, Paused, all_pauses
+from nashra.store.sources import all_states
+from nashra.text.urls import redact_credentials
+from nashra.worker import next_run
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerHealth:
+    id: str
+    alive: bool
+    started_at: datetime
+    heartbeat_at: datetime
+    stopped_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobHealth:
+    id: str
+    next_run: datetime | None
+    scheduled_by: str
+    """"worker" (as the running worker has it) or "config" (when one would start now)."""
+    last_started: datetime | None = None
+    last_finished: datetime | None = None
+    last_result: str | None = None
+    last_summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PauseHealth:
+    since: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueHealth:
+    id: int
+    status: str
+    created_at: datetime
+    counts: dict[str, int]
+    """Deliveries by outcome: sent, failed (of which bounced), skipped, unknown, and still to go."""
+    progress_percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestHealth:
+    name: str
+    enabled: bool
+    paused: PauseHealth | None
+    issues: list[IssueHealth]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPostHealth:
+    id: int
+    title: str
+    status: str
+    state: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHealth:
+    name: str
+    type: str
+    enabled: bool
+    paused: PauseHealth | None
+    counts: dict[str, int]
+    open: list[OpenPostHealth]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    name: str
+    type: str
+    articles: int
+    last_success: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    generated_at: datetime
+    timezone: str
+    worker: WorkerHealth | None
+    jobs: list[JobHealth]
+    digests: list[DigestHealth]
+    channels: list[ChannelHealth]
+    sources: list[SourceHealth]
+    articles: int
+    missing_secrets: list[str] = field(default_factory=list)
+
+    @property
+    def attention(self) -> list[str]:
+        """What needs a human, most urgent first, one line each."""
+        lines = [*self.missing_secrets]
+        if self.worker is not None and not self.worker.alive:
+            how = "stopped" if self.worker.stopped_at else "stopped sending heartbeats (killed or frozen?)"
+            lines.append(f"the worker {self.worker.id} {how}: nothing runs on schedule until one starts")
+        for digest in self.digests:
+            unknown = sum(i.counts.get(DeliveryStatus.UNKNOWN, 0) for i in digest.issues)
+            if unknown:
+                lines.append(f"digest {digest.name}: {unknown} deliveries of unknown fate in its last issues")
+            if digest.paused:
+                lines.append(f"digest {digest.name} is paused ({digest.paused.reason})")
+        for channel in self.channels:
+            unknown = channel.counts.get("unknown", 0)
+            if unknown:
+                lines.append(f"channel {channel.name}: {unknown} posts of unknown outcome (see below)")
+            if channel.paused:
+                lines.append(f"channel {channel.name} is paused ({channel.paused.reason})")
+        lines += [
+            f"source {s.name}: failing {s.consecutive_failures}× ({s.last_error})"
+            for s in self.sources
+            if s.last_error
+        ]
+        return lines
+
+
+def _pause(pauses: dict[tuple[Paused, str], Pause], kind: Paused, name: str) -> PauseHealth | None:
+    found = pauses.get((kind, name))
+    return PauseHealth(found.paused_at, found.reason) if found else None
+
+
+def _issue(issue: IssueProgress) -> IssueHealth:
+    counts = dict(issue.counts)
+    total = sum(n for status, n in counts.items() if status in DeliveryStatus.__members__.values())
+    to_go = sum(
+        counts.get(s, 0)
+        for s in (
+            DeliveryStatus.QUEUED,
+            DeliveryStatus.SENDING,
+            DeliveryStatus.SUBMITTING,
+            DeliveryStatus.DEFERRED,
+        )
+    )
+    percent = 100 if total == 0 else round(100 * (total - to_go) / total)
+    return IssueHealth(issue.issue_id, issue.status, issue.created_at, counts, percent)
+
+
+def _jobs(
+    runtime: Runtime, worker: WorkerHealth | None, runs: dict[str, workers.JobRun], now: datetime
+) -> list[JobHealth]:
+    settings = runtime.settings
+    live = worker is not None and worker.alive
+    jobs = []
+    for job in all_jobs(settings):
+        run = runs.get(job.id)
+        if live and run is not None:
+            upcoming, source = run.next_run_at, "worker"
+        else:
+            upcoming, source = next_run(job.when, settings.site.zone, now), "config"
+        jobs.append(
+            JobHealth(
+                job.id,
+                upcoming,
+                source,
+                run.started_at if run else None,
+                run.finished_at if run else None,
+                run.result if run else None,
+                run.summary if run else None,
+            )
+        )
+    return jobs
+
+
+def _channels(
+    runtime: Runtime, conn: Connection, pauses: dict[tuple[Paused, str], Pause], now: datetime
+) -> list[ChannelHealth]:
+    by_status = records.count_by_status(conn)
+    pending = open_posts(conn, now)
+    channels = []
+    for _, config in configured_channels(runtime.settings):
+        counts = {status.value: n for (name, status), n in by_status.items() if name == config.name}
+        mine = [
+            OpenPostHealth(p.record.id, p.title, p.record.status.value, p.state, p.action)
+            for p in pending
+            if p.record.channel == config.name
+        ]
+        channels.append(
+            ChannelHealth(
+                config.name,
+                config.type,
+                config.enabled,
+                _pause(pauses, Paused.CHANNEL, config.name),
+                counts,
+                mine,
+            )
+        )
+    return channels
+
+
+def gather(runtime: Runtime, now: datetime) -> Health:
+    settings = runtime.settings
+    with runtime.store.connect() as conn:
+        newest = workers.newest_worker(conn)
+        runs = workers.job_runs_by_name(conn)
+        issues = recent_issues(conn, limit=30)
+        pauses = {(p.kind, p.name): p for p in all_pauses(conn)}
+        states = {s.name: s for s in all_states(conn)}
+        articles = count_articles(conn)
+        channels = _channels(runtime, conn, pauses, now)
+    worker = (
+        WorkerHealth(newest.id, newest.alive(now), newest.started_at, newest.heartbeat_at, newest.stopped_at)
+        if newest
+        else None
+    )
+    digests = [
+        DigestHealth(
+            digest.name,
+            digest.enabled,
+            _pause(pauses, Paused.DIGEST, digest.name),
+            [_issue(i) for i in issues if i.digest == digest.name][:5],
+        )
+        for digest in configured_digests(settings)
+    ]
+    sources = []
+    for _, config in configured_sources(settings):
+        state = states.get(config.name)
+        sources.append(
+            SourceHealth(
+                config.name,
+                config.type,
+                articles.get(config.name, 0),
+                state.last_success_at if state else None,
+                redact_credentials(state.last_error) if state and state.last_error else None,
+                state.consecutive_failures if state else 0,
+            )
+        )
+    return Health(
+        generated_at=now,
+        timezone=settings.site.timezone,
+        worker=worker,
+        jobs=_jobs(runtime, worker, runs, now),
+        digests=digests,
+        channels=channels,
+        sources=sources,
+        articles=sum(articles.values()),
+        missing_secrets=missing_secrets(settings, Uses(sources=True, channels=True, mail=True)),
+    )
