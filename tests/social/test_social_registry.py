@@ -301,6 +301,14 @@ def test_operator_resolves_an_unknown_post_from_the_cli(tmp_path: Path, database
         and f"--mark-posted {post_id}" in line
         for line in shown.stdout.splitlines()
     ), shown.stdout
+    waiting = subprocess.run(
+        [sys.executable, "-m", "nashra", "--demo", "post"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     marked = subprocess.run(
         [sys.executable, "-m", "nashra", "post", "--mark-posted", str(post_id)],
         cwd=tmp_path,
@@ -309,6 +317,8 @@ def test_operator_resolves_an_unknown_post_from_the_cli(tmp_path: Path, database
         text=True,
         check=False,
     )
+    assert shown.returncode == 0  # a dry run previews; it does not judge
+    assert waiting.returncode == 1, waiting.stdout  # a real run says an outcome waits for the operator
     assert marked.returncode == 0, marked.stderr
     again = subprocess.run(
         [sys.executable, "-m", "nashra", "post", "--mark-posted", str(post_id)],

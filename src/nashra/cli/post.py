@@ -116,5 +116,9 @@ def post_command(
             print_open_posts(runtime, channel=channel)
         for problem in run.problems:
             console.print(f"[yellow]•[/] {escape(problem)}", highlight=False, soft_wrap=True)
-        if any(r.status in (PostStatus.FAILED, PostStatus.UNKNOWN) for r in run.results):
-            raise typer.Exit(1)
+        with runtime.store.connect() as conn:
+            left_unknown = not dry_run and any(
+                r.status is PostStatus.UNKNOWN for r in records.open_records(conn, channel=channel)
+            )
+        if left_unknown or any(r.status in (PostStatus.FAILED, PostStatus.UNKNOWN) for r in run.results):
+            raise typer.Exit(1)  # something failed now, or an outcome waits for the operator

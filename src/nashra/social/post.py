@@ -423,14 +423,15 @@ def post_channel(
                 error_kind=attempt.error_kind,
                 next_attempt_at=attempt.next_attempt_at,
             )
+        said = {"remote_id": published.remote_id, "error": attempt.error or attempt.note}
         event(
             log,
             "social.post",
+            level=logging.INFO if attempt.status is PostStatus.POSTED else logging.WARNING,
             channel=channel.name,
             article=candidate.article.id,
             status=attempt.status,
-            remote_id=published.remote_id or "",
-            error=attempt.error or attempt.note or "",
+            **{key: value for key, value in said.items() if value},  # no `error=""` on a success
         )
         results.append(
             _result(
