@@ -53,7 +53,7 @@ def _sentence(rng: random.Random, n: int) -> str:
 def generated_articles(count: int = 90, seed: int = 13) -> list[Article]:
     """Arabic articles of the demo's shape with every awkward case the item preparation handles."""
     rng = random.Random(seed)
-    tags = sorted({_sentence(rng, rng.choice((1, 2))) for _ in range(14)}) + ["مهرجان الشِّعر", "مهرجان الشعر"]
+    tags = [*sorted({_sentence(rng, rng.choice((1, 2))) for _ in range(14)}), "مهرجان الشِّعر", "مهرجان الشعر"]
     made = []
     for n in range(count):
         published = ZONE_START + timedelta(minutes=613 * n + rng.randrange(60))
@@ -184,7 +184,7 @@ def _main() -> None:
     GOLDEN.write_text(
         json.dumps(recorded, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
-    print({name: len(files) for name, files in recorded.items()})
+    sys.stdout.write(f"{ {name: len(files) for name, files in recorded.items()} }\n")
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
