@@ -26,7 +26,7 @@ from nashra.feeds.items import FeedItem, prepare_item
 from nashra.feeds.jsonfeed import json_item
 from nashra.feeds.rss_atom import feed_entry
 from nashra.feeds.state import BuildState, Written, fingerprint, item_key, open_state, settings_key
-from nashra.feeds.write import remove_stale, write_if_changed
+from nashra.feeds.write import atomic_batch, remove_stale
 from nashra.logs import event
 from nashra.model import StoredArticle
 from nashra.runtime import Runtime
@@ -129,6 +129,34 @@ def _prepared(
     return {i: PreparedItem(item, feed_entry(item), json_item(item)) for i, item in items.items()}
 
 
+def _render(
+    targets: Sequence[_Target],
+    prepared: dict[str, PreparedItem],
+    settings: Settings,
+    out_dir: Path,
+    result: BuildResult,
+) -> list[_Target]:
+    """Render `targets` and write the changed ones as one batch; the targets rendered."""
+    rendered = []
+    metas: dict[str, FeedMeta | None] = {}
+    with atomic_batch() as batch:
+        for target in targets:
+            plan = target.plan
+            chosen = [prepared[i] for i in plan.article_ids if i in prepared]
+            if plan.folder not in metas:
+                metas[plan.folder] = _meta(plan, settings, [p.item for p in chosen]) if chosen else None
+            meta = metas[plan.folder]
+            if meta is None:
+                continue  # every article it listed is gone since the index was read
+            rendered.append(target)
+            result.rendered.append(target.path)
+            if batch.write(out_dir / target.path, target.feed_format.write(meta, chosen, target.self_link)):
+                result.written.append(target.path)
+            else:
+                result.unchanged += 1
+    return rendered
+
+
 def _build(index: Sequence[IndexRow], settings: Settings, out_dir: Path, load: Loader) -> BuildResult:
     result = BuildResult(out_dir=out_dir, articles=len(index))
     plans = plan_feeds(index, settings.feeds)
@@ -142,27 +170,10 @@ def _build(index: Sequence[IndexRow], settings: Settings, out_dir: Path, load: L
         stale = {t.path for t in targets if not _is_current(out_dir, t, known.get(t.path))}
         stale_plans = list({t.plan.folder: t.plan for t in targets if t.path in stale}.values())
         prepared = _prepared(needed_ids(stale_plans), keys, state, settings, load) if stale else {}
-        kept: dict[str, Written] = {}
-        metas: dict[str, FeedMeta | None] = {}
-        for target in targets:
-            if target.path not in stale:
-                kept[target.path] = known[target.path]
-                result.unchanged += 1
-                continue
-            plan = target.plan
-            chosen = [prepared[i] for i in plan.article_ids if i in prepared]
-            if plan.folder not in metas:
-                metas[plan.folder] = _meta(plan, settings, [p.item for p in chosen]) if chosen else None
-            meta = metas[plan.folder]
-            if meta is None:
-                continue  # every article it listed is gone since the index was read
-            path = out_dir / target.path
-            result.rendered.append(target.path)
-            if write_if_changed(path, target.feed_format.write(meta, chosen, target.self_link)):
-                result.written.append(target.path)
-            else:
-                result.unchanged += 1
-            stat = path.stat()
+        kept = {t.path: known[t.path] for t in targets if t.path not in stale}
+        result.unchanged += len(kept)
+        for target in _render([t for t in targets if t.path in stale], prepared, settings, out_dir, result):
+            stat = (out_dir / target.path).stat()
             kept[target.path] = Written(target.fingerprint, stat.st_size, stat.st_mtime_ns)
         result.feeds = len({path.rsplit("/", 1)[0] for path in kept})
         removed = remove_stale(out_dir / FEEDS_DIR, {out_dir / path for path in kept})
