@@ -19,13 +19,32 @@ from pathlib import Path
 from urllib.parse import quote
 
 from nashra.config import Settings
-from nashra.feeds.collect import FEEDS_DIR, FeedPlan, IndexRow, index_of, load_index, needed_ids, plan_feeds
+from nashra.feeds.collect import (
+    FEEDS_DIR,
+    ArchiveCounts,
+    FeedPlan,
+    IndexRow,
+    archive_counts,
+    counts_of,
+    index_of,
+    load_index,
+    needed_ids,
+    plan_feeds,
+)
 from nashra.feeds.document import FeedMeta, PreparedItem, SelfLink
 from nashra.feeds.formats import FORMATS, FeedFormat
 from nashra.feeds.items import FeedItem, prepare_item
 from nashra.feeds.jsonfeed import json_item
 from nashra.feeds.rss_atom import feed_entry
-from nashra.feeds.state import BuildState, Written, fingerprint, item_key, open_state, settings_key
+from nashra.feeds.state import (
+    BuildState,
+    Written,
+    archive_summary,
+    fingerprint,
+    item_key,
+    open_state,
+    settings_key,
+)
 from nashra.feeds.write import atomic_batch, remove_stale
 from nashra.logs import event
 from nashra.model import StoredArticle
@@ -97,14 +116,21 @@ def _targets(
     return targets
 
 
-def _is_current(out_dir: Path, target: _Target, known: Written | None) -> bool:
-    if known is None or known.fingerprint != target.fingerprint:
-        return False
+def _as_written(path: Path, known: Written) -> bool:
+    """Whether the file is still the one the build wrote (not deleted, replaced or edited since)."""
     try:
-        stat = (out_dir / target.path).stat()
+        stat = path.stat()
     except FileNotFoundError:
         return False
     return stat.st_size == known.size and stat.st_mtime_ns == known.mtime_ns
+
+
+def _is_current(out_dir: Path, target: _Target, known: Written | None) -> bool:
+    return (
+        known is not None
+        and known.fingerprint == target.fingerprint
+        and _as_written(out_dir / target.path, known)
+    )
 
 
 def _prepared(
@@ -157,16 +183,34 @@ def _render(
     return rendered
 
 
-def _build(index: Sequence[IndexRow], settings: Settings, out_dir: Path, load: Loader) -> BuildResult:
-    result = BuildResult(out_dir=out_dir, articles=len(index))
-    plans = plan_feeds(index, settings.feeds)
+def _build(
+    settings: Settings,
+    out_dir: Path,
+    counts: ArchiveCounts,
+    read_index: Callable[[], Sequence[IndexRow]],
+    load: Loader,
+) -> BuildResult:
+    """Build what changed. With the archive as the last build into `out_dir` saw it and every file
+    as that build wrote it, nothing is read, rendered or written (a feed file that appeared from
+    elsewhere stays until the next build that changes something removes it)."""
+    result = BuildResult(out_dir=out_dir, articles=counts.articles)
     digest = settings_key(settings)
-    listed = set(needed_ids(plans))
-    keys = {row.id: item_key(digest, row.id, row.version, row.changed) for row in index if row.id in listed}
-    targets = _targets(plans, keys, settings, digest)
+    archive = archive_summary(digest, *counts)
     where = out_dir.resolve()
     with open_state(settings) as state:
         known = state.files(where)
+        if state.archive(where) == archive and all(_as_written(out_dir / p, w) for p, w in known.items()):
+            result.unchanged = len(known)
+            result.feeds = len({path.rsplit("/", 1)[0] for path in known})
+            _log(result)
+            return result
+        index = read_index()
+        plans = plan_feeds(index, settings.feeds)
+        listed = set(needed_ids(plans))
+        keys = {
+            row.id: item_key(digest, row.id, row.version, row.changed) for row in index if row.id in listed
+        }
+        targets = _targets(plans, keys, settings, digest)
         stale = {t.path for t in targets if not _is_current(out_dir, t, known.get(t.path))}
         stale_plans = list({t.plan.folder: t.plan for t in targets if t.path in stale}.values())
         prepared = _prepared(needed_ids(stale_plans), keys, state, settings, load) if stale else {}
@@ -178,18 +222,22 @@ def _build(index: Sequence[IndexRow], settings: Settings, out_dir: Path, load: L
         result.feeds = len({path.rsplit("/", 1)[0] for path in kept})
         removed = remove_stale(out_dir / FEEDS_DIR, {out_dir / path for path in kept})
         result.removed = [p.relative_to(out_dir).as_posix() for p in removed]
-        state.save_files(where, kept)
+        state.save_files(where, archive, kept)
+    _log(result)
+    return result
+
+
+def _log(result: BuildResult) -> None:
     event(
         log,
         "feeds.built",
-        out=out_dir,
+        out=result.out_dir,
         feeds=result.feeds,
         rendered=len(result.rendered),
         written=len(result.written),
         unchanged=result.unchanged,
         removed=len(result.removed),
     )
-    return result
 
 
 def build_from_articles(stored: Sequence[StoredArticle], settings: Settings, out_dir: Path) -> BuildResult:
@@ -201,7 +249,9 @@ def build_from_articles(stored: Sequence[StoredArticle], settings: Settings, out
     if not stored:
         return BuildResult(out_dir=out_dir)
     by_id = {s.id: s for s in stored}
-    return _build(index_of(stored), settings, out_dir, lambda ids: [by_id[i] for i in ids])
+    return _build(
+        settings, out_dir, counts_of(stored), lambda: index_of(stored), lambda ids: [by_id[i] for i in ids]
+    )
 
 
 def build_feeds(runtime: Runtime, out_dir: Path | None = None) -> BuildResult:
@@ -213,13 +263,17 @@ def build_feeds(runtime: Runtime, out_dir: Path | None = None) -> BuildResult:
     settings = runtime.settings
     out_dir = out_dir if out_dir is not None else settings.public_dir
     with runtime.store.connect() as conn:
-        index = load_index(conn)
-    if not index:
+        counts = archive_counts(conn)
+    if not counts.articles:
         event(log, "feeds.nothing_to_build", reason="no articles in the store")
         return BuildResult(out_dir=out_dir)
+
+    def read_index() -> list[IndexRow]:
+        with runtime.store.connect() as conn:
+            return load_index(conn)
 
     def load(ids: list[str]) -> list[StoredArticle]:
         with runtime.store.connect() as conn:
             return get_articles(conn, ids)
 
-    return _build(index, settings, out_dir, load)
+    return _build(settings, out_dir, counts, read_index, load)

@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from nashra.config.feeds import FeedsSettings
 from nashra.model import StoredArticle
@@ -62,6 +62,28 @@ def load_index(conn: Connection) -> list[IndexRow]:
         IndexRow(id_, section or "", tuple(tags or ()), version, changed)
         for id_, section, tags, version, changed in conn.execute(query)
     ]
+
+
+class ArchiveCounts(NamedTuple):
+    """A summary of the whole archive that any insert, edit or deletion by the store changes."""
+
+    articles: int
+    versions: int
+    latest_change: datetime | None
+
+
+def archive_counts(conn: Connection) -> ArchiveCounts:
+    """One aggregate row: far cheaper than the index, so an unchanged archive costs nearly nothing."""
+    query = select(
+        func.count(), func.coalesce(func.sum(articles.c.version), 0), func.max(articles.c.last_changed_at)
+    )
+    count, versions, latest = conn.execute(query).one()
+    return ArchiveCounts(int(count), int(versions), latest)
+
+
+def counts_of(stored: Sequence[StoredArticle]) -> ArchiveCounts:
+    latest = max((s.last_changed_at for s in stored), default=None)
+    return ArchiveCounts(len(stored), sum(s.version for s in stored), latest)
 
 
 def index_of(stored: Iterable[StoredArticle]) -> list[IndexRow]:

@@ -7,7 +7,9 @@ store, whichever database the store is, and deleting it only costs one full buil
   key naming the article version and everything else the preparation reads (settings, code);
 - `files`: per output folder, each feed file's fingerprint (the keys of its items, its name and
   URL) with the size and mtime it was written with. A feed whose fingerprint is unchanged and
-  whose file is still as written is neither rendered nor read.
+  whose file is still as written is neither rendered nor read;
+- `builds`: per output folder, the archive summary (see `archive_summary`) the last build saw,
+  so that a build with nothing new does not even read the index.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ ITEM_FORMAT = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, item TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS builds (out_dir TEXT PRIMARY KEY, archive TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     out_dir TEXT NOT NULL, path TEXT NOT NULL, fingerprint TEXT NOT NULL,
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, PRIMARY KEY (out_dir, path)
@@ -56,6 +59,13 @@ def settings_key(settings: Settings) -> str:
 def item_key(settings_digest: str, article_id: str, version: int, changed: datetime) -> str:
     """One article version under one configuration; `changed` is the store's last_changed_at."""
     return f"{settings_digest[:16]}:{article_id}:{version}:{changed.timestamp()!r}"
+
+
+def archive_summary(settings_digest: str, count: int, versions: int, latest: datetime | None) -> str:
+    """What changes whenever the store inserts, edits or deletes an article: the number of
+    articles, the sum of their versions (each edit adds one) and the latest change."""
+    stamp = "" if latest is None else repr(latest.timestamp())
+    return f"{settings_digest}:{count}:{versions}:{stamp}"
 
 
 def fingerprint(*parts: str) -> str:
@@ -134,6 +144,10 @@ class BuildState:
             self._conn.executemany("INSERT OR IGNORE INTO temp.keep VALUES (?)", ((k,) for k in keep))
             self._conn.execute("DELETE FROM items WHERE key NOT IN (SELECT key FROM temp.keep)")
 
+    def archive(self, out_dir: Path) -> str | None:
+        row = self._conn.execute("SELECT archive FROM builds WHERE out_dir = ?", (str(out_dir),)).fetchone()
+        return None if row is None else str(row[0])
+
     def files(self, out_dir: Path) -> dict[str, Written]:
         query = "SELECT path, fingerprint, size, mtime_ns FROM files WHERE out_dir = ?"
         return {
@@ -141,9 +155,10 @@ class BuildState:
             for path, fp, size, mtime in self._conn.execute(query, (str(out_dir),))
         }
 
-    def save_files(self, out_dir: Path, files: dict[str, Written]) -> None:
+    def save_files(self, out_dir: Path, archive: str, files: dict[str, Written]) -> None:
         """Replace what is known about `out_dir` with `files` (the feeds this build left there)."""
         with self._conn:
+            self._conn.execute("INSERT OR REPLACE INTO builds VALUES (?, ?)", (str(out_dir), archive))
             self._conn.execute("DELETE FROM files WHERE out_dir = ?", (str(out_dir),))
             self._conn.executemany(
                 "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
