@@ -30,7 +30,8 @@ from nashra.feeds.items import FeedItem, ItemImage
 
 STATE_FILE = "feeds-state.sqlite"
 ITEM_FORMAT = 1
-"""Bump when `prepare_item` or the stored form changes output, so no stale item is reused."""
+"""Bump when `prepare_item`, a writer or the stored form changes output: every stored item and
+feed fingerprint is then stale."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, item TEXT NOT NULL);
