@@ -107,3 +107,24 @@ def test_a_new_process_with_nothing_changed_renders_nothing(make_runtime, tmp_pa
 
 def _files(root: Path) -> dict[str, Path]:
     return {p.relative_to(root).as_posix(): p for p in (root / "feeds").rglob("*") if p.is_file()}
+
+
+def test_changed_settings_render_every_feed_again(make_runtime) -> None:  # type: ignore[no-untyped-def]
+    runtime = make_runtime("")
+    store_generated(runtime)
+    build_feeds(runtime)
+    renamed = make_runtime('[site]\nname = "أخبار الجسور"\n')
+    again = build_feeds(renamed)
+    assert len(again.rendered) == len(again.written) == 63
+    feed = (renamed.settings.public_dir / "feeds/sections/ثقافة/atom.xml").read_text(encoding="utf-8")
+    assert "أخبار الجسور — ثقافة" in feed
+
+
+def test_a_lost_state_file_costs_one_full_build_and_changes_no_byte(make_runtime) -> None:  # type: ignore[no-untyped-def]
+    runtime = make_runtime("")
+    store_generated(runtime)
+    build_feeds(runtime)
+    (runtime.settings.data_dir / "feeds-state.sqlite").unlink()
+    again = build_feeds(runtime)
+    assert len(again.rendered) == 63 and again.written == []
+    assert manifest(runtime.settings.public_dir) == GOLDEN_MANIFESTS["generated"]
