@@ -4,7 +4,8 @@ An article sits in the site feed, its section feed and several tag feeds, each i
 sanitising its body (nh3) and choosing its teaser is the expensive part of a build, so it happens
 here once per article version, and `state` keeps the result for every later build. Everything
 that reaches lxml through feedgen is cleaned first: lxml raises ValueError on the first control
-character, and a bidi control in a title reorders it in every reader. What was removed is logged per article so a bad source shows up.
+character, and a bidi control in a title reorders it in every reader. What was removed is logged
+per article so a bad source shows up.
 """
 
 from __future__ import annotations
