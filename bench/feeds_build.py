@@ -1,10 +1,18 @@
 """Benchmark: every feed (site + all sections + all tags, RSS + Atom + JSON Feed) for a 10,000-article archive.
 
-Baseline, measured in the same run: feedgen alone building the site-wide RSS for the same articles with
-the same max_items (sort the archive, take the newest, add entries with their raw bodies, serialise).
-The articles are synthetic Arabic text generated here (8 sections, 200 tags). Nothing touches a
-database: both sides start from the same articles in memory, and our build writes its files into a
-fresh temporary folder (atomic writes with fsync) on its first run, then rebuilds with no change.
+Baseline, in the same run and interleaved with each measured build: feedgen alone writing the same
+627 files from already-prepared text (every item's cleaned, sanitised, summarised strings made
+before the clock starts; one FeedGenerator per feed and format, entries added the plain way,
+json.dumps for JSON Feed, plain file writes). Measured:
+
+- cold, nothing prepared: a new data folder and a new output folder (every article prepared once);
+- cold, items prepared: a new output folder, the prepared items already stored (what issue #13's
+  "cold build" target compares with the baseline: the same 627 files, no text work);
+- a new process, nothing changed: `build_feeds` from SQLite in a fresh interpreter;
+- a new process, one new article: the same, after ingesting one more article.
+
+The articles are synthetic Arabic text generated here (8 sections, 200 tags). The bench only uses
+calls the code before #13 also has, so it runs on that code too (PYTHONPATH=<old checkout>/src).
 
 Run: .venv/bin/python bench/feeds_build.py [--articles 10000] [--repeat 3]
 """
@@ -12,20 +20,29 @@ Run: .venv/bin/python bench/feeds_build.py [--articles 10000] [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from feedgen.feed import FeedGenerator
 
+from nashra.config import Settings
 from nashra.config.loader import parse_settings
-from nashra.feeds import build_feeds, build_from_articles
-from nashra.feeds.build import PreparedCache
+from nashra.feeds import build as build_module
+from nashra.feeds import build_from_articles
+from nashra.feeds.collect import index_of, needed_ids, plan_feeds
+from nashra.feeds.items import FeedItem, prepare_item
 from nashra.model import Article, Image, StoredArticle
 from nashra.runtime import Runtime
 from nashra.store.articles import upsert_articles
@@ -95,132 +112,217 @@ def make_articles(count: int, seed: int = 7) -> list[StoredArticle]:
     return stored
 
 
-def feedgen_site_rss(stored: list[StoredArticle], max_items: int) -> bytes:
-    """The baseline: what feedgen alone does for one feed, used the plain way."""
-    newest = sorted(stored, key=lambda s: s.article.published_at, reverse=True)[:max_items]
+def _plain_entry(generator: FeedGenerator, item: FeedItem) -> None:
+    entry = generator.add_entry(order="append")
+    entry.id(item.guid)
+    entry.title(item.title)
+    entry.link(href=item.url, rel="alternate")
+    entry.published(item.published)
+    entry.updated(item.updated)
+    if item.summary:
+        entry.summary(item.summary)
+    if item.content_html:
+        entry.content(item.content_html, type="html")
+    if item.author:
+        entry.author({"name": item.author})
+    if item.categories:
+        entry.category([{"term": term} for term in item.categories])
+
+
+def _plain_generator(title: str, settings: Settings, items: list[FeedItem], self_url: str) -> FeedGenerator:
     generator = FeedGenerator()
-    generator.title("نشرة")
-    generator.link(href="https://news.example.org/", rel="alternate")
-    generator.description("آخر الأخبار")
-    generator.language("ar")
-    for s in newest:
-        a = s.article
-        entry = generator.add_entry(order="append")
-        entry.id(f"urn:nashra:{s.id}")
-        entry.title(a.title)
-        entry.link(href=a.url)
-        entry.published(a.published_at)
-        entry.updated(a.updated_at or a.published_at)
-        entry.description(a.lead or a.title)
-        entry.content(a.body_html, type="CDATA")
-        entry.author({"name": a.author})
-        entry.category([{"term": t} for t in (a.section, *a.tags)])
-    return generator.rss_str(pretty=True)
+    generator.id(self_url)
+    generator.title(title)
+    generator.subtitle(settings.site.description or settings.site.name)
+    generator.language(settings.site.language)
+    generator.author({"name": settings.site.name})
+    generator.updated(max(i.changed for i in items))
+    generator.link(href=self_url, rel="self")
+    generator.link(href=settings.site.base_url + "/", rel="alternate")
+    for item in items:
+        _plain_entry(generator, item)
+    return generator
 
 
-@dataclass
-class Timing:
-    wall: float
-    cpu: float
+def _plain_json(title: str, items: list[FeedItem], self_url: str) -> bytes:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": title,
+        "feed_url": self_url,
+        "items": [
+            {
+                "id": i.guid,
+                "url": i.url,
+                "title": i.title,
+                "content_html": i.content_html,
+                "summary": i.summary,
+                "date_published": i.published.isoformat(),
+                "date_modified": i.updated.isoformat(),
+                "authors": [{"name": i.author}],
+                "tags": list(i.categories),
+            }
+            for i in items
+        ],
+    }
+    return (json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def _time(fn, repeat: int) -> tuple[Timing, object]:  # type: ignore[no-untyped-def]
-    """Median wall and CPU time: the machine may be shared, and CPU time is what contention does not inflate."""
-    walls, cpus, result = [], [], None
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return Timing(statistics.median(walls), statistics.median(cpus)), result
+class Baseline:
+    """feedgen alone writing every feed file from prepared strings (prepared here, before timing)."""
+
+    def __init__(self, stored: list[StoredArticle], settings: Settings) -> None:
+        self.settings = settings
+        self.plans = plan_feeds(index_of(stored), settings.feeds)
+        by_id = {s.id: s for s in stored}
+        self.items = {i: prepare_item(by_id[i], settings) for i in needed_ids(self.plans)}
+
+    def write(self, out: Path) -> int:
+        written = 0
+        for plan in self.plans:
+            items = [self.items[i] for i in plan.article_ids]
+            folder = out / plan.folder
+            folder.mkdir(parents=True, exist_ok=True)
+            title = plan.name or self.settings.site.name
+            url = f"{self.settings.site.base_url}/{plan.folder}/"
+            (folder / "rss.xml").write_bytes(
+                _plain_generator(title, self.settings, items, url + "rss.xml").rss_str(pretty=True)
+            )
+            (folder / "atom.xml").write_bytes(
+                _plain_generator(title, self.settings, items, url + "atom.xml").atom_str(pretty=True)
+            )
+            (folder / "feed.json").write_bytes(_plain_json(title, items, url + "feed.json"))
+            written += 3
+        return written
 
 
-def _line(label: str, timing: Timing, baseline: Timing, per_file: int | None = None) -> str:
-    text = (
-        f"{label:<62} wall {timing.wall * 1000:8.1f} ms ({timing.wall / baseline.wall:6.0f}x)"
-        f"   cpu {timing.cpu * 1000:8.1f} ms ({timing.cpu / baseline.cpu:6.0f}x)"
+def _settings(base: Path, data: str) -> Settings:
+    toml = f'[database]\nurl = "sqlite:///{base / "bench.db"}"\n\n[paths]\ndata = "{data}"\n'
+    return parse_settings(toml, origin="bench", base_dir=base)
+
+
+def _cold(stored: list[StoredArticle], settings: Settings, out: Path) -> Any:
+    if hasattr(build_module, "PreparedCache"):  # the code before #13 kept prepared items in the process
+        build_module._CACHE = build_module.PreparedCache()  # type: ignore[attr-defined]
+    return build_from_articles(stored, settings, out)
+
+
+NEW_PROCESS = r"""
+import json, sys, time
+from pathlib import Path
+started = time.perf_counter()
+from nashra.config.loader import parse_settings
+from nashra.feeds import build_feeds
+from nashra.runtime import Runtime
+imported = time.perf_counter()
+base, data, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+toml = f'[database]\nurl = "sqlite:///{base / "bench.db"}"\n\n[paths]\ndata = "{data}"\n'
+with Runtime.open(parse_settings(toml, origin="bench", base_dir=base)) as runtime:
+    opened = time.perf_counter()
+    result = build_feeds(runtime, out)
+    built = time.perf_counter()
+print(json.dumps({"import": imported - started, "open": opened - imported, "build": built - opened,
+                  "rendered": len(getattr(result, "rendered", result.written)), "written": len(result.written)}))
+"""
+
+
+def _new_process(base: Path, data: str, out: Path) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", NEW_PROCESS, str(base), data, str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
-    if per_file:
-        text += f"   per file {timing.cpu / per_file * 1000:.2f} ms cpu ({timing.cpu / per_file / baseline.cpu:.1f}x)"
-    return text
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["process"] = time.perf_counter() - started
+    return figures
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - started, result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-store", action="store_true", help="skip the end-to-end build from SQLite")
     args = parser.parse_args()
 
     stored = make_articles(args.articles)
-    baseline_runs = max(args.repeat * 5, 10)
     with tempfile.TemporaryDirectory(prefix="nashra-bench-") as tmp:
         base = Path(tmp)
-        settings = parse_settings("", origin="bench", base_dir=base)
-        max_items = settings.feeds.max_items
+        settings = _settings(base, "data-warm")
+        baseline = Baseline(stored, settings)
+        build_from_articles(stored, settings, base / "prime")  # stores the prepared items (new code)
+        times: dict[str, list[float]] = {"baseline": [], "cold": [], "prepared": []}
+        files = 0
+        for run in range(args.repeat):  # interleaved: contention hits every side alike
+            took, files = _timed(baseline.write, base / f"baseline{run}")
+            times["baseline"].append(took)
+            cold_settings = _settings(base, f"data-cold{run}")
+            took, cold = _timed(_cold, stored, cold_settings, base / f"cold{run}")
+            times["cold"].append(took)
+            took, prepared = _timed(_cold, stored, settings, base / f"prepared{run}")
+            times["prepared"].append(took)
+            assert len(cold.written) == len(prepared.written) == files, (len(cold.written), files)
+            for path in (base / f"baseline{run}", base / f"cold{run}", base / f"prepared{run}"):
+                shutil.rmtree(path)
 
-        baseline, rss = _time(lambda: feedgen_site_rss(stored, max_items), baseline_runs)
-
-        runs = iter(range(1_000))
-        # Cold: empty folder and an empty item cache, so every article is cleaned and sanitised.
-        cold, first = _time(
-            lambda: build_from_articles(stored, settings, base / f"out{next(runs)}", PreparedCache()),
-            args.repeat,
-        )
-        warm_cache = PreparedCache()
-        build_from_articles(stored, settings, base / "warm", warm_cache)
-        # The worker's case: same process, nothing changed since the last build.
-        warm, again = _time(
-            lambda: build_from_articles(stored, settings, base / "warm", warm_cache), args.repeat
-        )
-        # A new process (e.g. `nashra feeds build` from cron), nothing changed: items prepared again, nothing written.
-        restart, _ = _time(
-            lambda: build_from_articles(stored, settings, base / "warm", PreparedCache()), args.repeat
-        )
-        from_store = None
-        if not args.no_store:
-            # End to end as the CLI runs it: read the index and the needed articles from SQLite, then build.
-            db = parse_settings(
-                f'[database]\nurl = "sqlite:///{base / "bench.db"}"\n', origin="bench", base_dir=base
+        # End to end in new processes, as `nashra feeds build` from cron runs: SQLite, build once, then
+        # rebuild with nothing changed, then after one more article each time.
+        db_settings = _settings(base, "data-db")
+        out = base / "public"
+        with Runtime.open(db_settings) as runtime, runtime.store.begin() as conn:
+            upsert_articles(conn, [s.article for s in stored], now=datetime(2026, 11, 28, tzinfo=UTC))
+        first = _new_process(base, "data-db", out)
+        unchanged = [_new_process(base, "data-db", out) for _ in range(args.repeat)]
+        one_new = []
+        for n in range(args.repeat):
+            newest = max(s.article.published_at for s in stored) + timedelta(hours=n + 1)
+            fresh = Article(
+                source="bench-new",
+                guid=f"new{n}",
+                url=f"https://news.example.org/new/{n}",
+                title="خبر جديد عن الميناء",
+                published_at=newest,
+                section=SECTIONS[n],
+                tags=(stored[n].article.tags[0],),
+                body_html="<p>افتتح الوالي اليوم الميناء الجاف.</p>",
             )
-            with Runtime.open(db) as runtime:
-                with runtime.store.begin() as conn:
-                    upsert_articles(conn, [s.article for s in stored], now=datetime.now(ZONE))
-                from_store, _ = _time(
-                    lambda: build_feeds(runtime, base / f"db{next(runs)}", PreparedCache()), args.repeat
-                )
+            with Runtime.open(db_settings) as runtime, runtime.store.begin() as conn:
+                upsert_articles(conn, [fresh], now=newest)
+            one_new.append(_new_process(base, "data-db", out))
 
-    files = len(first.written)  # type: ignore[attr-defined]
-    print(
-        f"archive: {len(stored):,} synthetic Arabic articles, {len(SECTIONS)} sections, 200 tags; "
-        f"max_items={max_items}; {first.feeds} feeds x 3 formats = {files} files"
-    )  # type: ignore[attr-defined]
-    print(
-        f"{'baseline: feedgen alone, site-wide RSS, 1 file (' + format(len(rss), ',') + ' bytes)':<62} "  # type: ignore[arg-type]
-        f"wall {baseline.wall * 1000:8.1f} ms            cpu {baseline.cpu * 1000:8.1f} ms"
-    )
-    print(_line(f"nashra: every feed, cold build, {files} files written", cold, baseline, files))
-    print(
-        _line(
-            f"nashra: every feed, new process, {again.unchanged} files unchanged",  # type: ignore[attr-defined]
-            restart,
-            baseline,
+    base_s = _median(times["baseline"])
+    print(f"archive: {len(stored):,} synthetic Arabic articles; {files} feed files (3 formats)")
+    print(f"{'baseline: feedgen alone, same files from prepared text':<58} {base_s:7.2f} s")
+    for key, label in (
+        ("cold", "nashra cold, nothing prepared"),
+        ("prepared", "nashra cold, items already prepared"),
+    ):
+        value = _median(times[key])
+        print(f"{label:<58} {value:7.2f} s  ({value / base_s:.2f}x baseline)")
+    print(f"{'nashra first build from SQLite, new process (build only)':<58} {first['build']:7.2f} s")
+    for label, runs in (
+        ("new process, nothing changed", unchanged),
+        ("new process, one new article", one_new),
+    ):
+        build = _median([r["build"] for r in runs])
+        rendered = sorted({int(r["rendered"]) for r in runs})
+        extra = (
+            f"import {_median([r['import'] for r in runs]):.2f} s, open {_median([r['open'] for r in runs]):.2f} s, "
+            f"whole process {_median([r['process'] for r in runs]):.2f} s"
         )
-    )
-    print(_line("nashra: every feed, worker rebuild, nothing changed", warm, baseline))
-    if from_store is not None:
-        print(
-            _line(
-                f"nashra: every feed, cold, read from SQLite, {files} files written",
-                from_store,
-                baseline,
-                files,
-            )
-        )
-    print(
-        f"(medians of {args.repeat} builds and {baseline_runs} baseline runs, same process, same articles; "
-        "(Nx) = ratio to the baseline)"
-    )
+        print(f"{'nashra ' + label + ' (build only)':<58} {build:7.3f} s  rendered {rendered}  ({extra})")
+    print(f"(medians of {args.repeat}; baseline and cold builds interleaved in one process)")
 
 
 if __name__ == "__main__":

@@ -13,15 +13,7 @@ import lxml.etree
 import pytest
 import rnc2rng
 
-from nashra.feeds import build as build_module
-
 HERE = Path(__file__).parent
-
-
-@pytest.fixture(autouse=True)
-def fresh_item_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts cold: the process-wide cache of prepared items must not leak between tests."""
-    monkeypatch.setattr(build_module, "_CACHE", build_module.PreparedCache())
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest
 from nashra.jobs import Every
 from nashra.pipeline import STAGES, Job, followers_of_ingest
-from nashra.worker import _run_job
+from nashra.worker import Presence, _run_job
 
 
 def test_cli_builds_into_out_dir_without_pinging_the_hub(
@@ -62,7 +62,8 @@ def test_worker_builds_feeds_after_an_ingest_that_found_something(make_runtime, 
     runtime = make_runtime('[[sources]]\ntype = "folder"\nname = "local"\npath = "articles"\n')
     feeds_stage = next(stage for stage in STAGES if stage.name == "feeds")
     job = Job("ingest", Every(minutes=10), ingest)
-    _run_job(runtime, job, [feeds_stage])
+    presence = Presence(runtime)
+    _run_job(runtime, job, [feeds_stage], presence)
     public = runtime.settings.public_dir
     assert {rel.rsplit("/", 1)[0] for rel in feed_files(public)} == {
         "feeds",
@@ -70,7 +71,7 @@ def test_worker_builds_feeds_after_an_ingest_that_found_something(make_runtime, 
         "feeds/tags/المكتبات",
     }
     stamp = (public / "feeds/rss.xml").stat().st_mtime_ns
-    _run_job(runtime, job, [feeds_stage])  # nothing new: the feeds are not even rebuilt
+    _run_job(runtime, job, [feeds_stage], presence)  # nothing new: the feeds are not even rebuilt
     assert (public / "feeds/rss.xml").stat().st_mtime_ns == stamp
     store_articles(runtime, [article(9, section="ثقافة", tags=[])])
     assert build_feeds_stage(runtime).counts["written"] == 6  # site + ثقافة, three formats each

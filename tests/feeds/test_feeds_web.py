@@ -17,9 +17,14 @@ from nashra.web.app import create_app
 from nashra.web.feeds import feed_routes
 
 
-def _stored(title: str = "مهرجان الفيلم القصير يفتتح دورته العاشرة") -> list[StoredArticle]:
+def _stored(title: str = "مهرجان الفيلم القصير يفتتح دورته العاشرة", version: int = 1) -> list[StoredArticle]:
+    """The article as the store returns it; an edit comes back with the next version, as from the store."""
     a = article(1, section="ثقافة", tags=["سينما"], title=title)
-    return [StoredArticle(id=a.id, article=a, first_seen_at=INGESTED_AT, last_changed_at=INGESTED_AT)]
+    return [
+        StoredArticle(
+            id=a.id, article=a, first_seen_at=INGESTED_AT, last_changed_at=INGESTED_AT, version=version
+        )
+    ]
 
 
 @pytest.fixture
@@ -81,7 +86,9 @@ def test_conditional_requests_get_304(site) -> None:  # type: ignore[no-untyped-
 def test_etag_changes_with_the_content_and_head_works(site) -> None:  # type: ignore[no-untyped-def]
     settings, client = site
     old = client.get("/feeds/atom.xml").headers["etag"]
-    build_from_articles(_stored("مهرجان الفيلم القصير: قائمة الأفلام الفائزة"), settings, settings.public_dir)
+    build_from_articles(
+        _stored("مهرجان الفيلم القصير: قائمة الأفلام الفائزة", version=2), settings, settings.public_dir
+    )
     response = client.get("/feeds/atom.xml", headers={"If-None-Match": old})
     assert response.status_code == 200
     assert response.headers["etag"] != old

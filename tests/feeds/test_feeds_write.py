@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ from nashra.config.feeds import FeedsSettings
 from nashra.feeds import write as write_module
 from nashra.feeds.collect import IndexRow, plan_feeds
 from nashra.feeds.write import remove_stale, write_if_changed
+
+
+def _row(article_id: str, section: str, tags: tuple[str, ...]) -> IndexRow:
+    return IndexRow(article_id, section, tags, 1, datetime(2026, 11, 28, tzinfo=UTC))
 
 
 def test_writes_new_and_changed_files_only(tmp_path: Path) -> None:
@@ -61,10 +66,10 @@ def test_remove_stale_keeps_produced_files_and_others(tmp_path: Path) -> None:
 
 def test_plan_groups_spellings_by_slug_and_caps_items() -> None:
     index = [
-        IndexRow("a", "سياسة", ("الانتخابات المحلية", "الانتخابات  المحلية")),  # twice in one article: once
-        IndexRow("b", "سِيَاسَة", ("الإنتخابات المحلية",)),
-        IndexRow("c", "سياسة", ("الانتخابات المحلية", "123")),
-        IndexRow("d", "", ("\u200f",)),  # nothing left after cleaning: no feed
+        _row("a", "سياسة", ("الانتخابات المحلية", "الانتخابات  المحلية")),  # twice in one article: once
+        _row("b", "سِيَاسَة", ("الإنتخابات المحلية",)),
+        _row("c", "سياسة", ("الانتخابات المحلية", "123")),
+        _row("d", "", ("\u200f",)),  # nothing left after cleaning: no feed
     ]
     plans = plan_feeds(index, FeedsSettings(max_items=2))
     summary = [(p.kind, p.slug, p.name, p.article_ids, p.folder) for p in plans]
@@ -83,9 +88,9 @@ def test_plan_groups_spellings_by_slug_and_caps_items() -> None:
 def test_tag_feeds_of_different_keywords_are_never_merged() -> None:
     long_name = " ".join(["مهرجان الشعر الشعبي في الواحات"] * 3)
     index = [
-        IndexRow("a", "", ("C", "C++ & Python", f"{long_name} الأولى")),
-        IndexRow("b", "", ("C++", "C#", ".NET", f"{long_name} الثانية")),  # cut at 80: same slug as a's
-        IndexRow("c", "", ("c", "C\u200b#", f"{long_name} الأولى")),
+        _row("a", "", ("C", "C++ & Python", f"{long_name} الأولى")),
+        _row("b", "", ("C++", "C#", ".NET", f"{long_name} الثانية")),  # cut at 80: same slug as a's
+        _row("c", "", ("c", "C\u200b#", f"{long_name} الأولى")),
     ]
     plans = plan_feeds(index, FeedsSettings(per_section=False))
     tags = {p.slug: (p.name, p.article_ids) for p in plans if p.kind == "tag"}

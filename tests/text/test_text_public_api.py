@@ -44,5 +44,5 @@ def test_keyword_only_options() -> None:
     assert keyword_only(nashra.text.clean_text) == {"keep_newlines"}
     assert keyword_only(nashra.text.format_date) == {"locale", "tz", "format"}
     assert keyword_only(nashra.text.hashtags) == {"limit"}
-    assert keyword_only(nashra.text.sanitize_html) == {"base_url"}
+    assert keyword_only(nashra.text.sanitize_html) == {"base_url", "cleaned"}
     assert keyword_only(nashra.text.slugify) == {"max_length"}

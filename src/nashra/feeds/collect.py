@@ -1,6 +1,6 @@
 """Which feeds exist and which articles each holds, decided in one pass over a light index.
 
-Only ids, sections and tags are read for the whole archive; full articles are then loaded just for
+Only ids, sections, tags and versions are read for the whole archive; full articles are then loaded just for
 the ids that made it into some feed (the newest `max_items` of each), so a 10,000-article archive
 does not pull every body into memory. Two spellings with the same slug (with and without harakat,
 say) are one feed, titled with the spelling most articles use; two different keywords never are.
@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Literal, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from nashra.config.feeds import FeedsSettings
 from nashra.model import StoredArticle
@@ -31,6 +32,9 @@ class IndexRow:
     id: str
     section: str
     tags: tuple[str, ...]
+    version: int
+    changed: datetime
+    """The store's last_changed_at: with `version`, names the article version a feed item is made from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +54,43 @@ class FeedPlan:
 
 
 def load_index(conn: Connection) -> list[IndexRow]:
-    """Every article's id, section and tags, newest first (same order as `list_articles`)."""
-    query = select(articles.c.id, articles.c.section, articles.c.tags).order_by(
-        articles.c.published_at.desc(), articles.c.id
+    """Every article's id, section, tags and version, newest first (same order as `list_articles`)."""
+    query = select(
+        articles.c.id, articles.c.section, articles.c.tags, articles.c.version, articles.c.last_changed_at
+    ).order_by(articles.c.published_at.desc(), articles.c.id)
+    return [
+        IndexRow(id_, section or "", tuple(tags or ()), version, changed)
+        for id_, section, tags, version, changed in conn.execute(query)
+    ]
+
+
+class ArchiveCounts(NamedTuple):
+    """A summary of the whole archive that any insert, edit or deletion by the store changes."""
+
+    articles: int
+    versions: int
+    latest_change: datetime | None
+
+
+def archive_counts(conn: Connection) -> ArchiveCounts:
+    """One aggregate row: far cheaper than the index, so an unchanged archive costs nearly nothing."""
+    query = select(
+        func.count(), func.coalesce(func.sum(articles.c.version), 0), func.max(articles.c.last_changed_at)
     )
-    return [IndexRow(id_, section or "", tuple(tags or ())) for id_, section, tags in conn.execute(query)]
+    count, versions, latest = conn.execute(query).one()
+    return ArchiveCounts(int(count), int(versions), latest)
+
+
+def counts_of(stored: Sequence[StoredArticle]) -> ArchiveCounts:
+    latest = max((s.last_changed_at for s in stored), default=None)
+    return ArchiveCounts(len(stored), sum(s.version for s in stored), latest)
 
 
 def index_of(stored: Iterable[StoredArticle]) -> list[IndexRow]:
     """The same index for articles already in memory (the benchmark, tests)."""
     ordered = sorted(stored, key=lambda s: s.id)
     ordered.sort(key=lambda s: s.article.published_at, reverse=True)
-    return [IndexRow(s.id, s.article.section, s.article.tags) for s in ordered]
+    return [IndexRow(s.id, s.article.section, s.article.tags, s.version, s.last_changed_at) for s in ordered]
 
 
 class _Grouper:

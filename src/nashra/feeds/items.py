@@ -2,9 +2,10 @@
 
 An article sits in the site feed, its section feed and several tag feeds, each in every format;
 sanitising its body (nh3) and choosing its teaser is the expensive part of a build, so it happens
-here exactly once per article per build. Everything that reaches lxml through feedgen is cleaned
-first: lxml raises ValueError on the first control character, and a bidi control in a title
-reorders it in every reader. What was removed is logged per article so a bad source shows up.
+here once per article version, and `state` keeps the result for every later build. Everything
+that reaches lxml through feedgen is cleaned first: lxml raises ValueError on the first control
+character, and a bidi control in a title reorders it in every reader. What was removed is logged
+per article so a bad source shows up.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def _opens_with(body: str, lead: str) -> bool:
 
 
 def _content(body: str, lead: str, image: ItemImage | None, base_url: str) -> str:
-    """Sanitised body with absolute URLs, led by the image as Ghost does (Atom readers drop enclosures).
+    """Sanitised cleaned body with absolute URLs, led by the image as Ghost does (Atom readers drop enclosures).
 
     The lead comes next, as its own paragraph: readers show the content instead of the summary,
     and a story that opened with "read the lead elsewhere" would lose its first sentences.
@@ -113,7 +114,8 @@ def _content(body: str, lead: str, image: ItemImage | None, base_url: str) -> st
             f'<figure><img src="{html.escape(image.url)}" alt="{html.escape(image.alt)}">{caption}</figure>'
         )
     opening = f"<p>{html.escape(lead)}</p>" if lead and not _opens_with(body, lead) else ""
-    return sanitize_html(figure + opening + body, base_url=base_url)
+    # Every part is cleaned text joined at ASCII markup, which nothing composes with: still clean.
+    return sanitize_html(figure + opening + body, base_url=base_url, cleaned=True)
 
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")

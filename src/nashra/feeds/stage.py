@@ -23,6 +23,7 @@ def run_feeds(runtime: Runtime, out_dir: Path | None = None) -> StageReport:
     result = build_feeds(runtime, out_dir)
     report = StageReport("feeds")
     report.add("feeds", result.feeds)
+    report.add("rendered", len(result.rendered))
     report.add("written", len(result.written))
     report.add("unchanged", result.unchanged)
     report.add("removed", len(result.removed))

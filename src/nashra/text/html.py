@@ -256,7 +256,7 @@ def _kept_url(base_url: str | None) -> Callable[[str, str, str], str | None]:
     return keep
 
 
-def sanitize_html(html: str, *, base_url: str | None = None) -> str:
+def sanitize_html(html: str, *, base_url: str | None = None, cleaned: bool = False) -> str:
     """HTML safe to embed in feeds and emails: whitelisted tags, absolute links, no controls.
 
     Links and images are made absolute because feed readers and mail clients
@@ -264,10 +264,11 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     repairs unclosed and misnested tags. A link whose address was dropped
     (``javascript:``, empty) becomes its text, and an image without a usable
     address goes: readers would otherwise link to the article itself or show a
-    broken image.
+    broken image. `cleaned`: the caller already ran every part through `clean_text` (feeds clean
+    the body to report what it lost), so it is not done twice.
     """
     safe = nh3.clean(
-        clean_text(html, keep_newlines=True),
+        html if cleaned else clean_text(html, keep_newlines=True),
         tags=set(_SAFE_TAGS),
         attributes=_SAFE_ATTRIBUTES,
         url_schemes=set(_SAFE_URL_SCHEMES),
