@@ -30,7 +30,7 @@ _SIMPLE_CLASS = (
 HARAKAT_CLASS = "\u064b-\u065f\u0670"
 _ALL_SIMPLE = re.compile(f"[{_SIMPLE_CLASS}]*")
 _SIMPLE_OR_HARAKAT = re.compile(f"[{_SIMPLE_CLASS}{HARAKAT_CLASS}]*")
-_LETTER_AND_HARAKAT = re.compile(f"[^{HARAKAT_CLASS}][{HARAKAT_CLASS}]*|[{HARAKAT_CLASS}]+")
+_HARAKAT_RUN = re.compile(f"[{HARAKAT_CLASS}]+")
 # How many code points to segment first when only the first clusters are wanted: a cluster of
 # Arabic with harakat is rarely more than three, and a longer one only costs another pass.
 _CODE_POINTS_PER_CLUSTER = 4
@@ -46,8 +46,24 @@ def graphemes(s: str) -> list[str]:
     if _ALL_SIMPLE.fullmatch(s) is not None:
         return list(s)
     if _SIMPLE_OR_HARAKAT.fullmatch(s) is not None:  # vowelled Arabic: letters and their harakat
-        return _LETTER_AND_HARAKAT.findall(s)
+        return _with_harakat(s)
     return list(s) if _JOINS_A_NEIGHBOUR.search(s) is None else _CLUSTER.findall(s)
+
+
+def _with_harakat(s: str) -> list[str]:
+    """Clusters of simple code points and harakat: each run of harakat joins the code point before
+    it (or is a cluster of its own at the very start). Built around the few runs, not per character."""
+    clusters: list[str] = []
+    position = 0
+    for run in _HARAKAT_RUN.finditer(s):
+        start, end = run.span()
+        if start > position:  # runs are maximal, so only a run at the very start has no letter
+            clusters.extend(s[position : start - 1])
+            start -= 1
+        clusters.append(s[start:end])
+        position = end
+    clusters.extend(s[position:])
+    return clusters
 
 
 def grapheme_len(s: str) -> int:
