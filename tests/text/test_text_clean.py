@@ -125,3 +125,15 @@ def test_horizontal_space_is_white_space_but_newline_and_tab() -> None:
     every_code_point = "".join(map(chr, range(0x110000)))
     expected = regex.findall(r"[\p{White_Space}--[\n\t]]", every_code_point, flags=regex.VERSION1)
     assert re.findall(f"[{HORIZONTAL_SPACE_CLASS}]", every_code_point) == expected
+
+
+_SPACES = st.lists(
+    st.sampled_from(["\r\n", "\r", "\n", " ", "  ", "\t", "\xa0", "\u2028", "\x85", "\v", "ب", "a"])
+)
+
+
+@given(_SPACES.map("".join))
+def test_line_breaks_and_spaces_collapse_as_with_the_full_patterns(text: str) -> None:
+    breaks = regex.sub(r"\r\n|[\r\n\v\f\x85\u2028\u2029]", "\n", text)
+    expected = regex.sub(r"[\p{White_Space}--[\n\t]]+", " ", breaks, flags=regex.VERSION1).strip()
+    assert clean_text(text, keep_newlines=True) == expected

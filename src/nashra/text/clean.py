@@ -36,10 +36,13 @@ _NOTHING_TO_REMOVE = re.compile(
 )
 # With newlines kept: every line terminator becomes "\n"; other whitespace
 # except tab collapses to one space so layout survives but noise does not.
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+# Neither pattern matches what it would replace with itself (a lone "\n", a lone space): most of a
+# text's line breaks and spaces, which would otherwise each be copied as a match.
+_LINE_BREAK = re.compile(r"\r\n?|[\v\f\x85\u2028\u2029]")
 # \p{White_Space} but \n and \t, spelt out for `re` (the same set is checked in the tests).
 HORIZONTAL_SPACE_CLASS = "\x0b\x0c\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_HORIZONTAL_RUN = re.compile(f"[{HORIZONTAL_SPACE_CLASS}]+")
+_NOT_SPACE_CLASS = HORIZONTAL_SPACE_CLASS.replace("\x20", "")
+_HORIZONTAL_RUN = re.compile(f"[{HORIZONTAL_SPACE_CLASS}]{{2,}}|[{_NOT_SPACE_CLASS}]")
 
 _HARAKAT = "\u064b-\u065f\u0670"
 _TATWEEL = "\u0640"
