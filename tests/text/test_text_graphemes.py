@@ -1,5 +1,5 @@
 import regex
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from text_strategies import any_text
 
@@ -7,6 +7,7 @@ from nashra.text import grapheme_len, graphemes
 from nashra.text.graphemes import (
     _JOINS_A_NEIGHBOUR,
     _SIMPLE_CLASS,
+    CONTROL_CLASS,
     HARAKAT_CLASS,
     first_graphemes,
     is_simple,
@@ -40,6 +41,10 @@ EVERY_CODE_POINT = "".join(map(chr, range(0x110000)))
 
 @settings(max_examples=400, deadline=None)
 @given(any_text, st.integers(min_value=0, max_value=90))
+@example("\nَب", 2)
+@example("\tَّ", 1)
+@example("ب\xadَ", 3)
+@example("َّبَ", 2)
 def test_fast_paths_segment_exactly_like_x(text: str, count: int) -> None:
     clusters = _X.findall(text)
     assert graphemes(text) == clusters
@@ -61,6 +66,10 @@ def test_text_without_marks_or_joiners_is_one_cluster_per_code_point() -> None:
 def test_the_re_classes_agree_with_the_regex_module() -> None:
     simple = "".join(regex.findall(f"[{_SIMPLE_CLASS}]", EVERY_CODE_POINT))
     assert _JOINS_A_NEIGHBOUR.search(simple) is None
+    controls = regex.findall(r"[\p{GCB=Control}\p{GCB=CR}\p{GCB=LF}]", simple)
+    assert "".join(controls) == CONTROL_CLASS
+    letters = "".join(c for c in simple if c not in controls)
     for mark in regex.findall(f"[{HARAKAT_CLASS}]", EVERY_CODE_POINT):
         assert regex.fullmatch(r"\p{GCB=Extend}", mark), hex(ord(mark))
-        assert _X.findall(f"ب{mark}{mark}ا{mark}") == [f"ب{mark}{mark}", f"ا{mark}"]
+        # every letter of the harakat path takes the marks that follow it
+        assert len(_X.findall(mark.join(letters) + mark)) == len(letters)

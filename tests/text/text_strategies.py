@@ -19,6 +19,7 @@ PIECES = [
     *"abcXYZé",
     *" \t\n\r،؛؟.,:;!?-–«»()[]\"'…",
     "ـ",  # tatweel
+    "\xad",  # soft hyphen: a control, which a mark after it does not join
     "\u2066",
     "\u2067",
     "\u2068",

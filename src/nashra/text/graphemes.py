@@ -21,15 +21,18 @@ _JOINS_A_NEIGHBOUR = regex.compile(
 )
 # The same two questions for most news text, answered by the much faster `re`: code points that
 # are each a cluster (ASCII but CR, Latin, Greek, Cyrillic letters, Arabic letters, digits and
-# punctuation, general punctuation), and the harakat, which only ever join the code point before.
+# punctuation, general punctuation), and the harakat, which join the code point before them
+# unless it is a control (tab, newline, soft hyphen): those are left out of the harakat path.
 # tests/text/test_text_graphemes.py checks every one of them against the regex module's \X.
-_SIMPLE_CLASS = (
-    "\t\n\x20-\x7e\xa0-\u02ff\u0370-\u0482\u048a-\u0590\u060c\u061b\u061f"
+_LETTER_CLASS = (
+    "\x20-\x7e\xa0-\xac\xae-\u02ff\u0370-\u0482\u048a-\u0590\u060c\u061b\u061f"
     "\u0621-\u064a\u0660-\u066f\u0671-\u06d5\u2010-\u2027\u2030-\u205e"
 )
+CONTROL_CLASS = "\t\n\xad"
+_SIMPLE_CLASS = CONTROL_CLASS + _LETTER_CLASS
 HARAKAT_CLASS = "\u064b-\u065f\u0670"
 _ALL_SIMPLE = re.compile(f"[{_SIMPLE_CLASS}]*")
-_SIMPLE_OR_HARAKAT = re.compile(f"[{_SIMPLE_CLASS}{HARAKAT_CLASS}]*")
+_SIMPLE_OR_HARAKAT = re.compile(f"[{_LETTER_CLASS}{HARAKAT_CLASS}]*")
 _HARAKAT_RUN = re.compile(f"[{HARAKAT_CLASS}]+")
 # How many code points to segment first when only the first clusters are wanted: a cluster of
 # Arabic with harakat is rarely more than three, and a longer one only costs another pass.
