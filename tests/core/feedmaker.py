@@ -10,10 +10,12 @@ ALGIERS = timezone(timedelta(hours=1))
 START = datetime(2026, 11, 20, 8, 0, tzinfo=ALGIERS)
 
 
-def rss_item(n: int, *, title: str | None = None, body: str | None = None) -> str:
+def rss_item(n: int, *, title: str | None = None, body: str | None = None, description: bool = True) -> str:
+    """One item; `description=False` sends only content:encoded, as many CMS feeds do."""
     published = format_datetime(START + timedelta(hours=n))
     title = title or f"الحكومة تعرض مشروع قانون المالية رقم {n} على البرلمان"
     body = body or f"<p>ناقش النواب اليوم بنود المشروع رقم {n} وسط جدل حول الضرائب.</p>"
+    summary = f"<description>{escape('ملخص الخبر رقم ' + str(n))}</description>" if description else ""
     return f"""<item>
   <title>{escape(title)}</title>
   <link>https://news.example/politics/{n}</link>
@@ -22,7 +24,7 @@ def rss_item(n: int, *, title: str | None = None, body: str | None = None) -> st
   <dc:creator>سليمة بن عيسى</dc:creator>
   <category>سياسة</category>
   <category>البرلمان</category>
-  <description>{escape("ملخص الخبر رقم " + str(n))}</description>
+  {summary}
   <content:encoded>{escape(body)}</content:encoded>
   <enclosure url="https://news.example/img/{n}.jpg" length="4096" type="image/jpeg"/>
 </item>"""

@@ -13,8 +13,10 @@ from feedmaker import rss, rss_item, wp_post
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from nashra.digest.teaser import teaser_text
 from nashra.ingest import ingest
 from nashra.runtime import Runtime
+from nashra.social.compose import summary_of
 from nashra.store.articles import list_articles
 from nashra.store.sources import all_states
 
@@ -53,6 +55,35 @@ def test_rss_ingest_then_304_on_second_poll(httpserver: HTTPServer, make_runtime
     assert article.image is not None and article.image.url == "https://news.example/img/1.jpg"
     assert article.image.length == 4096 and article.image.mime_type == "image/jpeg"
     assert article.lead == "ملخص الخبر رقم 1"
+
+
+def test_content_without_description_is_not_stored_as_the_lead(
+    httpserver: HTTPServer, make_runtime: MakeRuntime
+) -> None:
+    """feedparser copies content:encoded into the summary when there is no description: that is the
+    whole body, not an editor's lead. Teasers, feed summaries and posts then start from the body's
+    first real paragraph, as for any article without a lead."""
+    body = (
+        '<figure><img src="/i/1.jpg"><figcaption>النواب خلال الجلسة</figcaption></figure>'
+        "<p>الجزائر - نشرة</p>"
+        "<p>ناقش النواب اليوم بنود مشروع قانون المالية وسط جدل واسع حول الضرائب الجديدة على الاستيراد.</p>"
+        + "<p>وقال مقرر اللجنة إن النص سيعرض على الجلسة العامة الأسبوع المقبل بعد إدخال تعديلات.</p>"
+        * 200
+    )
+    items = [rss_item(1, body=body, description=False), rss_item(2)]
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml")
+    runtime = make_runtime(_rss_source(httpserver.url_for("/feed.xml")))
+    assert ingest(runtime).counts["new"] == 2
+    with runtime.store.connect() as conn:
+        stored = {a.article.guid: a for a in list_articles(conn)}
+    only_content, described = stored["news-1"].article, stored["news-2"].article
+    assert only_content.lead == ""
+    assert only_content.body_html.count("<p>") == 202
+    assert described.lead == "ملخص الخبر رقم 2"  # a real description is still the lead
+    assert teaser_text(only_content, 220) == (
+        "ناقش النواب اليوم بنود مشروع قانون المالية وسط جدل واسع حول الضرائب الجديدة على الاستيراد."
+    )
+    assert summary_of(stored["news-1"]).startswith("ناقش النواب اليوم")
 
 
 def test_edit_is_an_update_not_a_new_article(httpserver: HTTPServer, make_runtime: MakeRuntime) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from digest_helpers import ALGIERS, stored
 
 from nashra.config.digests import DigestSettings
@@ -148,3 +151,41 @@ def test_schedule_is_read_in_the_newsroom_time_zone() -> None:
     fire = next_run(schedule, settings.site.zone, datetime(2026, 11, 28, 12, tzinfo=UTC))
     assert fire is not None and fire.astimezone(UTC) == datetime(2026, 11, 30, 5, 30, tzinfo=UTC)
     assert job_id(digest) == "digest:morning"
+
+
+def test_each_title_and_excerpt_is_worked_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deduplication and the teasers share one match key per title, and a second composition of
+    the same articles (the issue sent after its preview) reuses the excerpts."""
+    clean_module = importlib.import_module("nashra.text.clean")
+    teaser_module = importlib.import_module("nashra.digest.teaser")
+    keyed: list[str] = []
+    excerpted: list[str] = []
+    real_normalize, real_excerpt = unicodedata.normalize, teaser_module.excerpt_source
+
+    class CountingUnicodedata:
+        def __getattr__(self, name: str) -> object:
+            return getattr(unicodedata, name)
+
+        def normalize(self, form: str, text: str) -> str:
+            if form == "NFKC":  # only match keys use NFKC
+                keyed.append(text)
+            return real_normalize(form, text)  # type: ignore[arg-type]
+
+    def counting_excerpt(lead: str, body_html: str) -> str:
+        excerpted.append(lead)
+        return real_excerpt(lead, body_html)
+
+    for module, name in ((clean_module, "normalize_for_match"), (teaser_module, "_teaser")):
+        getattr(getattr(module, name, None), "cache_clear", lambda: None)()  # other tests' titles
+    monkeypatch.setattr(clean_module, "unicodedata", CountingUnicodedata())
+    monkeypatch.setattr(teaser_module, "excerpt_source", counting_excerpt)
+    articles = [
+        stored(f"a{i}", lead=f"مقدمة الخبر رقم {i} عن الأسواق والمزارعين هذا الأسبوع.") for i in range(6)
+    ]
+    digest = DigestSettings(name="d", window=48)
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=ALGIERS)
+    for _ in range(2):
+        composition = compose(articles, digest, now=now)
+        assert composition is not None and len(composition.teasers) == 6
+    assert sorted(keyed) == sorted(a.article.title for a in articles)
+    assert sorted(excerpted) == sorted(a.article.lead for a in articles)

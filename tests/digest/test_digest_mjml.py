@@ -7,7 +7,7 @@ import logging
 import pytest
 from mjml import mjml2html
 
-from nashra.digest.mjml_compat import attr, compile_mjml
+from nashra.digest.mjml_compat import _KEPT_BY_MRML, _MANGLED_BY_MRML, attr, compile_mjml
 from nashra.errors import TemplateError
 
 ALT = 'سدّ «الوادي»\u200cمع & "قوسين" \u2066BlueDune\u2069'
@@ -49,3 +49,10 @@ def test_an_operator_template_without_the_filter_is_repaired_and_logged(
 def test_invalid_mjml_names_the_template() -> None:
     with pytest.raises(TemplateError, match=r"^mine\.mjml\.j2: MJML the template produced is invalid"):
         compile_mjml("<mjml><mj-body><mj-section></mj-body></mjml>", where="mine.mjml.j2")
+
+
+def test_attr_takes_the_quick_path_only_for_characters_mrml_keeps() -> None:
+    every = "".join(map(chr, range(0x110000)))
+    kept = "".join(_KEPT_BY_MRML.findall(every))
+    assert "ب" in kept and "a" in kept and "\u0651" not in kept
+    assert _MANGLED_BY_MRML.search(kept) is None

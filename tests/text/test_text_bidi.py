@@ -1,7 +1,11 @@
+import bisect
+import unicodedata
+
 import pytest
 import regex
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from text_strategies import any_text
 
 from bidi_checks import graphemes_intact, has_arabic, isolates_balanced, paragraph_direction
 from nashra.text import (
@@ -16,6 +20,7 @@ from nashra.text import (
     rtl_paragraph,
     strip_bidi_controls,
 )
+from nashra.text.bidi import _LTR_RUN, _first_strong, ltr_run_spans
 
 
 def shown(s: str) -> str:
@@ -216,3 +221,47 @@ def test_isolated_text_with_arabic_is_rtl_balanced_and_keeps_graphemes(parts: li
     finished = rtl_paragraph(text)
     if has_arabic(text):
         assert paragraph_direction(finished) == "rtl"
+
+
+# --- fast paths, checked equal to the rule spelt out code point by code point ---------------------
+
+
+def _reference_spans(text: str) -> list[tuple[int, int]]:
+    """`ltr_run_spans` as first written: every code point visited, clusters always from \\X."""
+    inits = {LRI, RLI, FSI}
+    unisolated: list[tuple[int, int]] = []
+    depth = start = 0
+    for index, char in enumerate(text):
+        if char in inits:
+            if depth == 0:
+                unisolated.append((start, index))
+            depth += 1
+        elif char == PDI and depth > 0:
+            depth -= 1
+            if depth == 0:
+                start = index + 1
+    if depth == 0:
+        unisolated.append((start, len(text)))
+    if not any(unicodedata.bidirectional(c) in ("R", "AL") for s, e in unisolated for c in text[s:e]):
+        return []
+    first, _ = _first_strong(text)  # unchanged
+    bounds = [0, *(m.end() for m in regex.finditer(r"\X", text))]
+    spans: list[tuple[int, int]] = []
+    for span_start, span_end in unisolated:
+        for match in _LTR_RUN.finditer(text, span_start, span_end):
+            if match.end() <= first:
+                continue
+            start_ = bounds[bisect.bisect_right(bounds, match.start()) - 1]
+            end_ = bounds[bisect.bisect_left(bounds, match.end())]
+            if spans and start_ <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], end_)
+            else:
+                spans.append((start_, end_))
+    return spans
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_text)
+def test_ltr_run_spans_fast_paths_match_the_reference(text: str) -> None:
+    assert ltr_run_spans(text) == _reference_spans(text)
+    assert ltr_run_spans(text) == _reference_spans(text)  # and again, from the cache

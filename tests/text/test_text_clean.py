@@ -1,11 +1,14 @@
+import re
 import unicodedata
 
 import lxml.etree
 import pytest
+import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nashra.text import clean_text, clean_text_report, normalize_for_match, strip_harakat
+from nashra.text.clean import _NOTHING_TO_REMOVE, _REMOVED, HORIZONTAL_SPACE_CLASS
 
 
 def test_controls_and_bidi_marks_are_removed_and_counted() -> None:
@@ -109,3 +112,28 @@ def test_invisible_spaces_are_removed_but_joiners_stay() -> None:
     text, removed = clean_text_report("\ufeffكلمة\u200b أخرى\u2060 وثالثة\ufeff")
     assert (text, removed) == ("كلمة أخرى وثالثة", 4)
     assert clean_text("می\u200cخواهم 👩\u200d💻", keep_newlines=True) == "می\u200cخواهم 👩\u200d💻"
+
+
+def test_the_quick_check_never_skips_a_character_that_must_go() -> None:
+    every_code_point = "".join(map(chr, range(0x110000)))
+    kept = "".join(_NOTHING_TO_REMOVE.findall(every_code_point))
+    assert len(kept) > 60_000
+    assert _REMOVED.search(kept) is None
+
+
+def test_horizontal_space_is_white_space_but_newline_and_tab() -> None:
+    every_code_point = "".join(map(chr, range(0x110000)))
+    expected = regex.findall(r"[\p{White_Space}--[\n\t]]", every_code_point, flags=regex.VERSION1)
+    assert re.findall(f"[{HORIZONTAL_SPACE_CLASS}]", every_code_point) == expected
+
+
+_SPACES = st.lists(
+    st.sampled_from(["\r\n", "\r", "\n", " ", "  ", "\t", "\xa0", "\u2028", "\x85", "\v", "ب", "a"])
+)
+
+
+@given(_SPACES.map("".join))
+def test_line_breaks_and_spaces_collapse_as_with_the_full_patterns(text: str) -> None:
+    breaks = regex.sub(r"\r\n|[\r\n\v\f\x85\u2028\u2029]", "\n", text)
+    expected = regex.sub(r"[\p{White_Space}--[\n\t]]+", " ", breaks, flags=regex.VERSION1).strip()
+    assert clean_text(text, keep_newlines=True) == expected

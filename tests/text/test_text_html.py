@@ -1,7 +1,12 @@
+import re
+
 import pytest
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nashra.text import first_paragraph, html_to_text, sanitize_html
-from nashra.text.html import excerpt_source
+from nashra.text.html import _SPACE_RUN, WHITE_SPACE_CLASS, excerpt_source
 
 LEDE = "أعلنت وزارة الموارد المائية عن تشغيل محطة جديدة لتحلية مياه البحر بطاقة إنتاج كبيرة."
 
@@ -153,3 +158,13 @@ def test_excerpt_source_prefers_lead_then_prose_then_a_short_body() -> None:
     )
     assert excerpt_source("", short) == "نص."
     assert excerpt_source("", "<h2>عنوان فقط</h2>") == ""
+
+
+def test_white_space_class_is_the_regex_modules_white_space() -> None:
+    every_code_point = "".join(map(chr, range(0x110000)))
+    assert re.findall(f"[{WHITE_SPACE_CLASS}]", every_code_point) == regex.findall(r"\s", every_code_point)
+
+
+@given(st.lists(st.sampled_from([" ", "  ", "\t", "\n", "\xa0", "\u3000", "ب", "a", "\u200b"])).map("".join))
+def test_space_runs_collapse_as_with_the_regex_module(text: str) -> None:
+    assert _SPACE_RUN.sub(" ", text) == regex.sub(r"\s+", " ", text)

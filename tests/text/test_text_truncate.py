@@ -1,3 +1,4 @@
+import importlib
 import unicodedata
 from collections.abc import Callable
 
@@ -5,8 +6,13 @@ import pytest
 import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from text_strategies import any_text
 
 from nashra.text import LRI, PDI, grapheme_len, graphemes, truncate
+
+# The package exports functions under the modules' names, so the modules come from importlib.
+graphemes_module = importlib.import_module("nashra.text.graphemes")
+truncate_module = importlib.import_module("nashra.text.truncate")
 
 ELLIPSIS = "…"
 OPENERS = {"(": ")", "[": "]", "{": "}", "«": "»", "“": "”", "‘": "’"}
@@ -204,3 +210,28 @@ def test_real_x_weighting() -> None:
     # 6 sentences of 41, then "أعلنت الوزارة عن برنامج جديد" (28) and "…" (2): 276
     assert x_length(result) == 276
     assert result.endswith("جديد…")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_text, st.integers(min_value=0, max_value=60))
+def test_counting_from_the_first_clusters_gives_the_same_cut(text: str, limit: int) -> None:
+    # A measure equal to the default but not the same function takes the general path, which
+    # segments the whole text; the default cuts from only the first clusters.
+    assert truncate(text, limit) == truncate(text, limit, measure=lambda s: grapheme_len(s))
+    trailing = text + " ،،، ..." * 30 + "كلمة"  # a long run of trimmable clusters past the limit
+    assert truncate(trailing, limit) == truncate(trailing, limit, measure=lambda s: grapheme_len(s))
+
+
+def test_a_long_text_is_segmented_only_as_far_as_the_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    segmented: list[int] = []
+    real = graphemes_module.graphemes
+
+    def recording(s: str) -> list[str]:
+        segmented.append(len(s))
+        return real(s)
+
+    monkeypatch.setattr(graphemes_module, "graphemes", recording)
+    monkeypatch.setattr(truncate_module, "graphemes", recording, raising=False)
+    lead = "صوّتت لجنة الشؤون القانونية بأغلبية مريحة لصالح المشروع، " * 2000  # 116,000 code points
+    assert truncate(lead, 220).endswith("…")
+    assert segmented and max(segmented) <= 4 * 222  # a few code points per cluster of the limit

@@ -112,7 +112,12 @@ class RssSource(SourceBase[RssOptions]):
         content = entry.get("content") or []
         summary_html = entry.get("summary", "")
         body = content[0].get("value", "") if content else summary_html
-        lead = html_to_text(summary_html) if content and summary_html else ""
+        # With content:encoded and no description, feedparser copies the content into the summary:
+        # that is the whole body, not an editor's lead. Leave the lead empty, as for any article
+        # without one: teasers, feed summaries and posts then start from the body's first real
+        # paragraph (`excerpt_source`), instead of storing and re-cutting the body twice over.
+        copied = any(summary_html == part.get("value") for part in content)
+        lead = html_to_text(summary_html) if content and summary_html and not copied else ""
         published = _time(entry, "published", "updated", "created")
         return Article(
             source=self.name,

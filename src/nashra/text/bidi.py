@@ -12,9 +12,13 @@ the one rule `ltr_run_spans`. Isolates are not free (X weighs each control as
 
 import bisect
 import unicodedata
+from itertools import accumulate
 
 import regex
 from markupsafe import Markup, escape
+
+from nashra.text.graphemes import graphemes, is_simple
+from nashra.text.memo import memoise_short
 
 LRI = "\u2066"
 RLI = "\u2067"
@@ -23,6 +27,7 @@ PDI = "\u2069"
 RLM = "\u200f"
 
 _ISOLATE_INITIATORS = frozenset((LRI, RLI, FSI))
+_ISOLATE_CONTROL = regex.compile(f"[{LRI}{RLI}{FSI}{PDI}]")
 
 #: Explicit embeddings/overrides/isolates and the implicit marks LRM, RLM, ALM.
 #: Shared with ``clean`` so both modules agree on what a bidi control is.
@@ -46,7 +51,6 @@ _ATOM = f"(?:{_URL}|{_WORD}|{_NUMBER})"
 # ends a run: it belongs to the surrounding sentence.
 _JOINER = r"(?:[ \t]*[,.:;&/+\-–—][ \t]*|[ \t]+)"
 _LTR_RUN = regex.compile(f"{_ATOM}(?:{_JOINER}{_ATOM})*")
-_GRAPHEME = regex.compile(r"\X")
 
 
 def strip_bidi_controls(text: str) -> str:
@@ -79,12 +83,13 @@ def _unisolated_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     depth = 0
     start = 0
-    for index, char in enumerate(text):
-        if char in _ISOLATE_INITIATORS:
+    for match in _ISOLATE_CONTROL.finditer(text):  # only the controls are visited, not every character
+        index = match.start()
+        if match.group() != PDI:
             if depth == 0:
                 spans.append((start, index))
             depth += 1
-        elif char == PDI and depth > 0:
+        elif depth > 0:
             depth -= 1
             if depth == 0:
                 start = index + 1
@@ -118,23 +123,33 @@ def ltr_run_spans(text: str) -> list[tuple[int, int]]:
 
     Texts with no Arabic are left alone, and so is content already isolated.
     """
+    return list(_ltr_run_spans(text))
+
+
+@memoise_short(maxsize=4096)
+def _ltr_run_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """`ltr_run_spans`, once per text: a title is isolated in the HTML, the text part and the
+    subject of the same issue, and again in every issue and post that carries it."""
     if not _has_rtl(text):
-        return []
+        return ()
     first_index, _ = _first_strong(text)
-    bounds = [0, *(match.end() for match in _GRAPHEME.finditer(text))]
+    # Cluster bounds only when a cluster can span code points; otherwise every index is one.
+    bounds = None if is_simple(text) else list(accumulate(map(len, graphemes(text)), initial=0))
     spans: list[tuple[int, int]] = []
     for span_start, span_end in _unisolated_spans(text):
         for match in _LTR_RUN.finditer(text, span_start, span_end):
             if match.end() <= first_index:
                 continue
-            # Widened to whole grapheme clusters: "1️⃣" is one character to a reader, never "1" + "️⃣".
-            start = bounds[bisect.bisect_right(bounds, match.start()) - 1]
-            end = bounds[bisect.bisect_left(bounds, match.end())]
+            start, end = match.span()
+            if bounds is not None:
+                # Widened to whole grapheme clusters: "1️⃣" is one character to a reader, never "1" + "️⃣".
+                start = bounds[bisect.bisect_right(bounds, start) - 1]
+                end = bounds[bisect.bisect_left(bounds, end)]
             if spans and start <= spans[-1][1]:
                 spans[-1] = (spans[-1][0], end)
             else:
                 spans.append((start, end))
-    return spans
+    return tuple(spans)
 
 
 def isolate_ltr_runs(text: str) -> str:
@@ -144,7 +159,7 @@ def isolate_ltr_runs(text: str) -> str:
     glued to the rest), RLM in front keeps the text right-to-left. Run this after
     ``clean_text``, which strips bidi controls.
     """
-    spans = ltr_run_spans(text)
+    spans = _ltr_run_spans(text)
     pieces: list[str] = []
     position = 0
     for start, end in spans:
@@ -163,7 +178,7 @@ def isolate_ltr_runs_html(text: str) -> Markup:
     """
     pieces: list[Markup] = []
     position = 0
-    for start, end in ltr_run_spans(text):
+    for start, end in _ltr_run_spans(text):
         pieces.append(escape(text[position:start]))
         pieces.append(Markup('<bdi dir="ltr">%s</bdi>') % text[start:end])
         position = end

@@ -7,11 +7,13 @@ control character, and stray bidi controls reorder text unpredictably and cost
 2 each on X, so all of it is removed at the door.
 """
 
+import re
 import unicodedata
 
 import regex
 
 from nashra.text.bidi import BIDI_CONTROL_CLASS
+from nashra.text.memo import memoise_short
 
 # Invisible characters pasted from word processors and CMS editors: zero-width space, word
 # joiner and byte-order marks (a BOM inside text is never a BOM). They split words for search,
@@ -26,15 +28,27 @@ _REMOVED = regex.compile(
     rf"[[\p{{Cc}}--\p{{White_Space}}]\p{{Cs}}\p{{Noncharacter_Code_Point}}{BIDI_CONTROL_CLASS}{_INVISIBLE_CLASS}]",
     flags=regex.VERSION1,
 )
+# Text made only of these has nothing to remove (checked against _REMOVED for every code point
+# in tests/text/test_text_clean.py): most text, tested by `re` far faster than the regex above.
+_NOTHING_TO_REMOVE = re.compile(
+    "[\t\n\x0b\x0c\r\x20-\x7e\xa0-\u061b\u061d-\u200a\u200c\u200d\u2010-\u2029"
+    "\u202f-\u205f\u2070-\ud7ff\ue000-\ufdcf\ufdf0-\ufefe\uff00-\ufffd]*"
+)
 # With newlines kept: every line terminator becomes "\n"; other whitespace
 # except tab collapses to one space so layout survives but noise does not.
-_LINE_BREAK = regex.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
-_HORIZONTAL_RUN = regex.compile(r"[\p{White_Space}--[\n\t]]+", flags=regex.VERSION1)
+# Neither pattern matches what it would replace with itself (a lone "\n", a lone space): most of a
+# text's line breaks and spaces, which would otherwise each be copied as a match.
+_LINE_BREAK = re.compile(r"\r\n?|[\v\f\x85\u2028\u2029]")
+# \p{White_Space} but \n and \t, spelt out for `re` (the same set is checked in the tests).
+HORIZONTAL_SPACE_CLASS = "\x0b\x0c\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NOT_SPACE_CLASS = HORIZONTAL_SPACE_CLASS.replace("\x20", "")
+_HORIZONTAL_RUN = re.compile(f"[{HORIZONTAL_SPACE_CLASS}]{{2,}}|[{_NOT_SPACE_CLASS}]")
 
 _HARAKAT = "\u064b-\u065f\u0670"
 _TATWEEL = "\u0640"
 _HARAKAT_AND_TATWEEL = regex.compile(f"[{_HARAKAT}{_TATWEEL}]")
 _FORMAT = regex.compile(r"\p{Cf}")
+_DIGIT = regex.compile(r"\p{Nd}")
 _PUNCTUATION_OR_SYMBOL = regex.compile(r"[\p{P}\p{S}]")
 # Spelling variants that writers, keyboards and OCR use interchangeably; a match
 # key must not tell "إعلان" from "اعلان" or "مدرسة" from "مدرسه".
@@ -50,7 +64,7 @@ def clean_text_report(s: str, *, keep_newlines: bool = False) -> tuple[str, int]
     collapsing and NFC recomposition are normalisation, not removal, so they are
     not counted.
     """
-    stripped = _REMOVED.sub("", s)
+    stripped = s if _NOTHING_TO_REMOVE.fullmatch(s) else _REMOVED.sub("", s)
     removed = len(s) - len(stripped)
     text = unicodedata.normalize("NFC", stripped)
     if keep_newlines:
@@ -83,16 +97,19 @@ def _ascii_digit(match: regex.Match[str]) -> str:
     return str(unicodedata.decimal(match.group()))
 
 
+@memoise_short(maxsize=4096)
 def normalize_for_match(s: str) -> str:
     """Build a key under which two spellings of the same headline compare equal.
 
     Only for comparison, never for display: it erases distinctions (hamza,
     ta marbuta, punctuation, case) that editors vary on but readers don't notice.
+    Memoised by the exact text: the same headline is keyed when a digest removes
+    duplicates, when it lists its teasers and when an issue records what it carried.
     """
     text = unicodedata.normalize("NFKC", s)
     text = _FORMAT.sub("", text)
     text = _HARAKAT_AND_TATWEEL.sub("", text)
     text = text.translate(_LETTER_VARIANTS)
-    text = regex.sub(r"\p{Nd}", _ascii_digit, text)
+    text = _DIGIT.sub(_ascii_digit, text)
     text = _PUNCTUATION_OR_SYMBOL.sub(" ", text)
     return " ".join(text.casefold().split())

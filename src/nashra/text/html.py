@@ -6,6 +6,7 @@ posts and the text part of digests need, and sanitised HTML is what feeds and
 digest emails may carry.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
@@ -69,7 +70,10 @@ _NOT_PROSE_TAGS = frozenset(
 _NOT_PROSE_CLASSES = ("quote", "caption")
 _MIN_PARAGRAPH_GRAPHEMES = 40
 
-_SPACE_RUN = regex.compile(r"\s+")
+# \p{White_Space} (the regex module's \s) for `re`; runs of two or more, or one that is not a space:
+# a lone space, most of them, is left alone instead of being replaced by itself.
+WHITE_SPACE_CLASS = "\t\n\x0b\x0c\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE_RUN = re.compile(f"[{WHITE_SPACE_CLASS}]{{2,}}|[{WHITE_SPACE_CLASS.replace(' ', '')}]")
 _LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
 
 _SAFE_TAGS = frozenset(

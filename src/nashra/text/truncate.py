@@ -9,8 +9,10 @@ words, and the limit is checked with the caller's own measure.
 import unicodedata
 from collections.abc import Callable
 
+import regex
+
 from nashra.text.bidi import FSI, LRI, PDI, RLI
-from nashra.text.graphemes import grapheme_len, graphemes
+from nashra.text.graphemes import first_graphemes, grapheme_len, graphemes
 
 _CLOSER_FOR = {
     "(": ")",
@@ -25,6 +27,8 @@ _CLOSER_FOR = {
 }
 _SYMMETRIC_QUOTES = frozenset("\"'")
 _CLOSERS = frozenset(_CLOSER_FOR.values()) | _SYMMETRIC_QUOTES
+# Any character that may open something; text without one has nothing left unmatched.
+_MAY_OPEN = regex.compile("[" + regex.escape("".join(_CLOSER_FOR) + "".join(_SYMMETRIC_QUOTES)) + "]")
 
 
 def _opens_quote(previous: str | None) -> bool:
@@ -70,6 +74,8 @@ def _trimmed(clusters: list[str]) -> list[str]:
 
 def _tidy(clusters: list[str]) -> str:
     """Cut before any unmatched opener, then drop trailing spaces and punctuation."""
+    if _MAY_OPEN.search("".join(clusters)) is None:
+        return "".join(_trimmed(clusters))
     unmatched = _first_unmatched_opener(clusters)
     return "".join(_trimmed(clusters if unmatched is None else clusters[:unmatched]))
 
@@ -93,6 +99,22 @@ def _longest_fitting_prefix(clusters: list[str], fits: Callable[[list[str]], boo
     return low
 
 
+def _leading_clusters(text: str, limit: int) -> list[str]:
+    """As many first clusters of `text` as a cut counted in clusters can look at, not the whole text.
+
+    The search below keeps a prefix only if, trimmed, it is at most `limit` long, and reads the
+    cluster after it (a word boundary?); so clusters past a prefix whose trimmed length is over
+    `limit` are never read. A long lead cut to a teaser is then segmented over a few hundred code
+    points, not its whole length.
+    """
+    wanted = limit + 2
+    while True:
+        clusters = first_graphemes(text, wanted)
+        if len(clusters) < wanted or len(_trimmed(clusters)) > limit:
+            return clusters
+        wanted *= 2
+
+
 def truncate(
     text: str,
     limit: int,
@@ -114,7 +136,7 @@ def truncate(
     # The search measures many candidate prefixes; with the default measure a prefix's length is
     # its cluster count, so the search skips re-segmenting. Every returned text is measured again.
     counted = measure is grapheme_len
-    clusters = graphemes(text)
+    clusters = _leading_clusters(text, limit) if counted else graphemes(text)
     if (len(clusters) if counted else measure(text)) <= limit:
         return text
     ellipsis_size = measure(ellipsis)
@@ -137,9 +159,9 @@ def truncate(
         return measure(prefix + ellipsis) <= limit
 
     end = _longest_fitting_prefix(clusters, prefix_fits(ellipsis_size))
-    word_cuts = [
+    word_cuts = (
         count for count in range(end, 0, -1) if count == len(clusters) or clusters[count][0].isspace()
-    ]
+    )
     for counts in (word_cuts, range(end, 0, -1)):
         for count in counts:
             kept = _tidy(clusters[:count])
