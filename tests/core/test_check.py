@@ -210,7 +210,7 @@ def test_all_good_is_one_ok_line_per_part_and_posts_nothing(
         ("ok", "source desk (folder)"),
         ("skip", "source archive (rss)"),
     ]
-    details = dict((part, detail) for _, part, detail in rows)
+    details = {part: detail for _, part, detail in rows}
     assert rows[1][1].startswith("database ") and details[rows[1][1]] == "connected, schema at head"
     assert details["mail smtp"] == f"connect, EHLO, AUTH as news at 127.0.0.1:{relay}: accepted, nothing sent"
     assert details["channel masto (mastodon)"] == f"GET /api/v1/accounts/verify_credentials at {base}: @oasis"
@@ -226,7 +226,7 @@ def test_all_good_is_one_ok_line_per_part_and_posts_nothing(
     assert details["channel old (telegram)"] == "disabled"
     assert details["source wire (rss)"] == f"GET {base}/feed.xml: 200, 3 items"
     assert details["source site (wordpress)"] == f"GET {base}/wp-json/wp/v2/posts: 200, 1234 posts"
-    assert details["source desk (folder)"] == f"folder {tmp_path / 'articles'}: 1 items"
+    assert details["source desk (folder)"] == f"folder {tmp_path / 'articles'}: 1 item"
 
     sent = [(r.method, r.path, r.query_string.decode()) for r, _ in httpserver.log]
     assert sorted(sent) == sorted(
@@ -272,8 +272,10 @@ def test_a_revoked_mastodon_token(tmp_path: Path, database_url: str, httpserver:
         [
             "FAIL",
             "channel masto (mastodon)",
-            "GET /api/v1/accounts/verify_credentials: Mastodon API returned error — 401 — UNAUTHORIZED — "
-            "The access token is invalid",
+            (
+                "GET /api/v1/accounts/verify_credentials: Mastodon API returned error — 401 — UNAUTHORIZED — "
+                "The access token is invalid"
+            ),
         ]
     ]
     assert [(r.method, r.path) for r, _ in httpserver.log] == [("GET", "/api/v1/accounts/verify_credentials")]
@@ -342,15 +344,19 @@ def test_bluesky_bad_password(tmp_path: Path, database_url: str, httpserver: HTT
 
 
 @pytest.mark.sqlite_only
-def test_webhook_on_a_closed_port(tmp_path: Path, database_url: str) -> None:
-    url = f"http://127.0.0.1:{free_port()}/hook"
+def test_webhook_on_a_closed_port_is_named_by_its_variable(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hook URL from the environment is a credential: the line names the variable, not the URL."""
+    monkeypatch.setenv("NEWSROOM_HOOK", f"http://127.0.0.1:{free_port()}/services/T0/B0/xoxb-secret")
     code, lines = _only(
-        tmp_path, database_url, f'[[channels]]\ntype = "webhook"\nname = "hook"\nurl = "{url}"\n'
+        tmp_path, database_url, '[[channels]]\ntype = "webhook"\nname = "hook"\nurl_env = "NEWSROOM_HOOK"\n'
     )
     assert code == 1
     ((status, part, detail),) = [_columns(line) for line in lines]
     assert (status, part) == ("FAIL", "channel hook (webhook)")
-    assert detail.startswith(f"HEAD {url}: cannot connect: ")
+    assert detail.startswith("HEAD $NEWSROOM_HOOK: cannot connect: ")
+    assert "xoxb-secret" not in detail
 
 
 @pytest.mark.sqlite_only
@@ -365,8 +371,10 @@ def test_smtp_refusing_auth(
         [
             "FAIL",
             "mail smtp",
-            f"smtp 127.0.0.1:{relay}: the relay refused the login of 'news': 535 "
-            "(check mail.smtp.username and the password variable)",
+            (
+                f"smtp 127.0.0.1:{relay}: the relay refused the login of 'news': 535 "
+                "(check mail.smtp.username and the password variable)"
+            ),
         ]
     ]
     assert "wrong-pass" not in "\n".join(lines)

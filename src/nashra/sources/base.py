@@ -96,4 +96,5 @@ def summarise(result: FetchResult) -> str:
     """ "200, 25 items" (", 2 skipped" when some could not be read): what a check reports of a fetch."""
     status = f"{result.status}, " if result.status is not None else ""
     skipped = f", {len(result.problems)} skipped" if result.problems else ""
-    return f"{status}{len(result.articles)} items{skipped}"
+    items = len(result.articles)
+    return f"{status}{items} item{'' if items == 1 else 's'}{skipped}"
