@@ -49,18 +49,30 @@ def _one_line(text: str) -> str:
     return redact_credentials(" ".join(text.split()))
 
 
-def _probe(part: str, verify: Callable[[], object]) -> Line:
-    """`verify()` as a line: a Verifiable adapter's result, or FAIL with its error in one line."""
+def _failed(part: str, exc: Exception) -> Line:
+    """FAIL with the error in one line; a check reports every failure and goes on (--debug: traceback)."""
+    if STATE.debug:
+        raise exc
+    message = str(exc) if isinstance(exc, NashraError) else f"{type(exc).__name__}: {exc}"
+    return Line("FAIL", part, _one_line(message))
+
+
+def _run(part: str, check: Callable[[], str]) -> Line:
     try:
-        adapter = verify()
-        if not isinstance(adapter, Verifiable):
-            return Line("skip", part, f"{type(adapter).__name__} offers no verify()")
-        return Line("ok", part, _one_line(adapter.verify()))
-    except Exception as exc:  # a check reports every failure and goes on; --debug shows the traceback
-        if STATE.debug:
-            raise
-        message = str(exc) if isinstance(exc, NashraError) else f"{type(exc).__name__}: {exc}"
-        return Line("FAIL", part, _one_line(message))
+        return Line("ok", part, _one_line(check()))
+    except Exception as exc:
+        return _failed(part, exc)
+
+
+def _probe(part: str, build: Callable[[], object]) -> Line:
+    """The adapter `build()` makes, checked by its own `verify()`; listed as skipped without one."""
+    try:
+        adapter = build()
+    except Exception as exc:
+        return _failed(part, exc)
+    if not isinstance(adapter, Verifiable):
+        return Line("skip", part, f"{type(adapter).__name__} offers no verify()")
+    return _run(part, adapter.verify)
 
 
 def _secrets(part: str, problems: list[str]) -> Line | None:
@@ -69,12 +81,8 @@ def _secrets(part: str, problems: list[str]) -> Line | None:
 
 def _database(settings: Settings) -> Line:
     url = settings.database_url
-    part = f"database {describe_database(url)}"
     seconds = settings.ingest.connect_timeout_seconds
-    try:
-        return Line("ok", part, verify_schema(url, connect_timeout=seconds))
-    except NashraError as exc:
-        return Line("FAIL", part, _one_line(str(exc)))
+    return _run(f"database {describe_database(url)}", lambda: verify_schema(url, connect_timeout=seconds))
 
 
 def _mail(settings: Settings) -> Line:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from filelock import FileLock
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -17,6 +18,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from nashra.errors import ConfigError, Unverified
 from nashra.private import open_private, private_dir
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -101,7 +105,7 @@ def is_new_database(url: str) -> bool:
         engine.dispose()
 
 
-def _alembic_config() -> Any:
+def _alembic_config() -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -115,7 +119,7 @@ def _read_only_engine(url: str, connect_timeout: float) -> Engine:
     if path is not None:
         if not path.is_file():
             raise Unverified(f"no database file {path}; `nashra run` creates and migrates it")
-        uri = f"file:{path.resolve()}?mode=ro"
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
         return create_engine(
             "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=connect_timeout)
         )
@@ -138,7 +142,7 @@ def verify_schema(url: str, *, connect_timeout: float) -> str:
     try:
         with engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
-    except (OperationalError, DBAPIError) as exc:
+    except DBAPIError as exc:
         raise Unverified(f"cannot connect: {str(exc.orig).strip().splitlines()[0]}") from None
     finally:
         engine.dispose()
