@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -499,3 +502,20 @@ def test_json_for_monitoring(tmp_path: Path, database_url: str, httpserver: HTTP
         ("FAIL", "source wire (rss)"),
     ]
     assert report["checks"][-1]["detail"] == f"source wire: {url} answered HTTP 404 NOT FOUND (check the URL)"
+
+
+def test_a_config_error_is_exit_2_before_anything_is_checked(tmp_path: Path) -> None:
+    config = tmp_path / "nashra.toml"
+    config.write_text('[[channels]]\ntype = "mastodon"\nname = "masto"\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "nashra", "--config", str(config), "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("NASHRA_")},
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        f"config error: {config}:1: channels[0] (masto).api_base_url: required key is missing"
+    )
