@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
@@ -454,21 +455,15 @@ def test_a_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def empty_postgres() -> Iterator[str]:
-    """A scratch PostgreSQL database with nothing in it (dropped afterwards)."""
-    from conftest import POSTGRES_URL
-
-    server = create_engine(
-        make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
+def empty_postgres(postgres_database: Any) -> Iterator[str]:
+    """A scratch PostgreSQL database with nothing in it, on the server of this process's test
+    database (so skipped, or failed under NASHRA_REQUIRE_POSTGRES, as that one is); dropped afterwards."""
+    url = make_url(postgres_database.url)
+    server = create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     name = f"nashra_empty_{uuid.uuid4().hex[:10]}"
-    try:
-        with server.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # the same rule as conftest's postgres_database
-        server.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
     with server.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     server.dispose()
