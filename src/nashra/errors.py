@@ -48,6 +48,11 @@ class DeliveryError(NashraError):
     """A message or post could not be delivered."""
 
 
+class Unverified(NashraError):
+    """`nashra check` could not confirm that an external part works: the message says what was
+    tried and what answered (see `nashra.plugins.Verifiable`)."""
+
+
 class RelayRefused(DeliveryError):
     """The relay refuses the connection, the sender, the message, or one reply to a large share of
     recipients: a configuration problem, not the subscribers'. The send stops and nobody is bounced."""

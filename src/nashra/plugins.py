@@ -8,15 +8,17 @@ with the file:line, the key, the unknown name and the names that would work.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, get_args, get_origin, runtime_checkable
 
 from pydantic import BaseModel
 
 from nashra.config.locate import Loc, Locate
 from nashra.config.options import validate_options
-from nashra.errors import ConfigError
+from nashra.errors import ConfigError, Unverified
 
 K = TypeVar("K")
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
@@ -41,6 +43,36 @@ class Adapter(Generic[OptionsT]):
                 model = next(iter(get_args(base)), None)
                 if isinstance(model, type) and issubclass(model, BaseModel):
                     cls.Options = model
+
+
+@runtime_checkable
+class Verifiable(Protocol):
+    """What `nashra check` asks of an adapter: prove it would work, without sending anything.
+
+    `verify()` makes the cheapest call that shows the part is usable (a "who am I", a GET, an SMTP
+    login) and returns one line saying what it checked and what answered
+    (`GET /api/v1/accounts/verify_credentials: @news`); on failure it raises, best an
+    `Unverified` whose message says what was tried and what went wrong. The base classes
+    (`SourceBase`, `TemplatedChannel`, `TransportBase`) give every adapter a default, so it is
+    optional: an adapter without one is listed by `nashra check` as not verified.
+    """
+
+    def verify(self) -> str: ...
+
+
+def writable_folder(folder: Path) -> str:
+    """Whether files can be written in `folder`, or (if it does not exist yet) created there, without
+    creating anything: a check must leave the machine as it found it."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise Unverified(f"folder {folder}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise Unverified(f"folder {folder}: {existing} is not writable by this user")
+    return (
+        f"folder {folder} writable" if existing == folder else f"folder {folder} can be created in {existing}"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,8 @@ class Uses:
     """What a command will use, so that only the secrets it needs are required."""
 
     sources: bool = False
+    source: str | None = None
+    """With `sources`: only this one (`nashra check`, one line per source)."""
     channels: bool = False
     channel: str | None = None
     """With `channels`: only this one (`nashra post --channel`)."""
@@ -116,7 +118,8 @@ def missing_secrets(settings: Settings, uses: Uses) -> list[str]:
     problems: list[str] = []
     if uses.sources:
         for index, source in configured_sources(settings):
-            problems += _entry_secrets(SOURCES, "sources", "source", index, source, settings)
+            if uses.source in (None, source.name):
+                problems += _entry_secrets(SOURCES, "sources", "source", index, source, settings)
     if uses.channels:
         for index, channel in configured_channels(settings):
             if uses.channel in (None, channel.name):

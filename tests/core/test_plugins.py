@@ -7,13 +7,16 @@ reads, posts and mails through code nashra has never heard of, chosen by `type` 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import time_machine
+from typer.testing import CliRunner
 
+from nashra.cli import app
 from nashra.config import Settings
 from nashra.config.loader import parse_settings
 from nashra.errors import ConfigError
@@ -104,6 +107,19 @@ class GatewayTransport(TransportBase[GatewayOptions]):
         return GatewaySession(Path(self.options.sent_file))
 
 
+class BareSource:
+    """The Source protocol without SourceBase, so without a `verify()`."""
+
+    kind = "acme-bare"
+    Options = WireOptions
+
+    def __init__(self, config, options, context):
+        self.name = config.name
+
+    def fetch(self, state):
+        return FetchResult()
+
+
 def not_a_transport():
     return None
 '''
@@ -117,7 +133,10 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         name="acme-newsroom",
         modules={"acme_newsroom": ACME},
         entry_points={
-            "nashra.sources": {"acme-wire": "acme_newsroom:WireSource"},
+            "nashra.sources": {
+                "acme-wire": "acme_newsroom:WireSource",
+                "acme-bare": "acme_newsroom:BareSource",
+            },
             "nashra.channels": {"acme-room": "acme_newsroom:RoomChannel"},
             "nashra.transports": {
                 "acme-gateway": "acme_newsroom:GatewayTransport",
@@ -156,6 +175,33 @@ def test_a_source_a_channel_and_a_transport_from_a_package_run_by_configuration_
     [mail] = [json.loads(line) for line in mails.read_text(encoding="utf-8").splitlines()]
     assert mail["to"] == "reader@example.com" and mail["bytes"] > 1000
     assert not (tmp_path / "outbox" / "mail").exists()  # the built-in file transport was not used
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.usefixtures("restore_logging")
+def test_check_vouches_for_a_package_s_adapters_through_the_base_class_defaults(
+    acme: Path, make_settings: Callable[[str], Settings], tmp_path: Path
+) -> None:
+    """`nashra check` knows no kind: the base classes' `verify()` checks what it can, sending nothing,
+    and an adapter that offers none is listed, not failed."""
+    posts, mails = tmp_path / "posts.jsonl", tmp_path / "mails.jsonl"
+    settings = make_settings(
+        '[[sources]]\ntype = "acme-wire"\nname = "wire"\ncount = 3\n\n'
+        '[[sources]]\ntype = "acme-bare"\nname = "bare"\ncount = 1\n\n'
+        f'[[channels]]\ntype = "acme-room"\nname = "room"\nsent_file = "{posts}"\n\n'
+        '[web]\npublic_url = "https://agency.example/news"\n\n'
+        f'[mail]\ntransport = "acme-gateway"\n[mail.acme-gateway]\nsent_file = "{mails}"\n'
+    )
+    result = CliRunner().invoke(app, ["--config", str(settings.origin), "--quiet", "check"])
+    assert result.exit_code == 0, result.output
+    lines = [re.split(r"\s{2,}", line, maxsplit=2) for line in result.stdout.splitlines()]
+    assert lines[2:] == [
+        ["ok", "mail acme-gateway", "session opened and closed, nothing sent"],
+        ["ok", "channel room (acme-room)", "secrets set (this kind makes no platform check)"],
+        ["ok", "source wire (acme-wire)", "3 items"],
+        ["skip", "source bare (acme-bare)", "BareSource offers no verify()"],
+    ]
+    assert not posts.exists() and not mails.exists()
 
 
 @pytest.fixture

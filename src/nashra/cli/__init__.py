@@ -2,6 +2,7 @@
 
 # Importing a module registers its commands on `app`.
 from nashra.cli import (  # noqa: F401
+    check,
     digest,
     digest_send,
     feeds,

@@ -11,6 +11,7 @@ sender was fenced off), the messages are abandoned without their ".". See nashra
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -91,7 +92,7 @@ class Transport(Protocol):
 OptionsT = TypeVar("OptionsT", bound=TransportOptions)
 
 
-class TransportBase(Adapter[OptionsT]):
+class TransportBase(Adapter[OptionsT], ABC):
     """`class SmtpTransport(TransportBase[SmtpSettings])`: typed `self.options`, and the settings."""
 
     Options: ClassVar[type[TransportOptions]]
@@ -100,6 +101,15 @@ class TransportBase(Adapter[OptionsT]):
     def __init__(self, options: OptionsT, settings: Settings) -> None:
         self.options = options
         self.settings = settings
+
+    @abstractmethod
+    def open(self) -> MailSession:
+        """See `Transport.open`."""
+
+    def verify(self) -> str:
+        """A session opened and closed with nothing sent: all a transport in general can show."""
+        self.open().close()
+        return "session opened and closed, nothing sent"
 
 
 def send_one(transport: Transport, envelope: Envelope, message: bytes) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Annotated, ClassVar, Protocol, TypeVar
 
@@ -51,6 +52,8 @@ class FetchResult:
     cursor: str | None = None
     not_modified: bool = False
     problems: list[str] = field(default_factory=list)
+    status: int | None = None
+    """The HTTP status of the answer, for a source read over HTTP (what `nashra check` shows)."""
 
 
 class Source(Protocol):
@@ -68,7 +71,7 @@ class Source(Protocol):
 OptionsT = TypeVar("OptionsT", bound=SourceOptions)
 
 
-class SourceBase(Adapter[OptionsT]):
+class SourceBase(Adapter[OptionsT], ABC):
     """What every source keeps: its name, its typed options and its context."""
 
     kind: ClassVar[str]
@@ -76,5 +79,22 @@ class SourceBase(Adapter[OptionsT]):
 
     def __init__(self, config: SourceSettings, options: OptionsT, context: SourceContext) -> None:
         self.name = config.name
+        self.config = config
         self.options = options
         self.context = context
+
+    @abstractmethod
+    def fetch(self, state: SourceState) -> FetchResult:
+        """See `Source.fetch`."""
+
+    def verify(self) -> str:
+        """One fetch from a blank state (as on a first run), summarised; nothing is stored."""
+        return summarise(self.fetch(SourceState(name=self.name, type=self.config.type)))
+
+
+def summarise(result: FetchResult) -> str:
+    """ "200, 25 items" (", 2 skipped" when some could not be read): what a check reports of a fetch."""
+    status = f"{result.status}, " if result.status is not None else ""
+    skipped = f", {len(result.problems)} skipped" if result.problems else ""
+    items = len(result.articles)
+    return f"{status}{items} item{'' if items == 1 else 's'}{skipped}"

@@ -7,6 +7,7 @@ Markdown: `## ` sub-headings, `> ` pull quotes.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from nashra.config import SourceSettings
-from nashra.errors import SourceError
+from nashra.errors import SourceError, Unverified
 from nashra.model import Article, Image
 from nashra.sources.base import FetchResult, SourceBase, SourceContext, SourceOptions
 from nashra.store.sources import SourceState
@@ -66,6 +67,11 @@ class FolderSource(SourceBase[FolderOptions]):
                 detail = str(exc).replace("\n", " ")
                 result.problems.append(f"{path}: skipped: {detail}")
         return result
+
+    def verify(self) -> str:
+        if not os.access(self.folder, os.R_OK | os.X_OK) and self.folder.is_dir():
+            raise Unverified(f"folder {self.folder} is not readable by this user")
+        return f"folder {self.folder}: {super().verify()}"
 
     def _article(self, path: Path) -> Article:
         post = frontmatter.loads(path.read_text(encoding="utf-8"))

@@ -26,6 +26,7 @@ class Fetched:
     etag: str | None
     last_modified: str | None
     not_modified: bool = False
+    status: int = 200
 
 
 def get(
@@ -66,6 +67,7 @@ def get(
             state.etag if state else None,
             state.last_modified if state else None,
             not_modified=True,
+            status=304,
         )
     if response.status_code >= 400:
         raise SourceError(
@@ -81,4 +83,5 @@ def get(
         url=str(response.url),
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
+        status=response.status_code,
     )

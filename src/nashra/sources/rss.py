@@ -14,6 +14,7 @@ from nashra.sources.base import FetchResult, HttpUrl, SourceBase, SourceOptions
 from nashra.sources.http import get
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, html_to_text
+from nashra.text.urls import redact_credentials
 
 
 class RssOptions(SourceOptions):
@@ -84,7 +85,7 @@ class RssSource(SourceBase[RssOptions]):
         if not parsed.get("version") and not parsed.entries:
             reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
             raise SourceError(f"{self.options.url} is not an RSS or Atom feed: {reason}", where=self.name)
-        result = FetchResult(etag=fetched.etag, last_modified=fetched.last_modified)
+        result = FetchResult(etag=fetched.etag, last_modified=fetched.last_modified, status=fetched.status)
         if parsed.bozo:
             result.problems.append(
                 f"{self.name}: feed is not well-formed, read what could be: {parsed.bozo_exception}"
@@ -96,6 +97,9 @@ class RssSource(SourceBase[RssOptions]):
             except (KeyError, ValueError) as exc:
                 result.problems.append(f"{self.name}: item {position} skipped: {exc}")
         return result
+
+    def verify(self) -> str:
+        return f"GET {redact_credentials(self.options.url)}: {super().verify()}"
 
     def _article(self, entry: Any, now: datetime) -> Article:
         link = _canonical_link(entry) or entry.get("link")

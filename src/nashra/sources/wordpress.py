@@ -20,6 +20,7 @@ from nashra.sources.base import FetchResult, HttpUrl, SourceBase, SourceContext,
 from nashra.sources.http import get
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, html_to_text
+from nashra.text.urls import redact_credentials
 
 
 class WordPressOptions(SourceOptions):
@@ -95,6 +96,18 @@ class WordPressSource(SourceBase[WordPressOptions]):
                 break
         result.cursor = newest
         return result
+
+    def verify(self) -> str:
+        """One post of the newest page: the API answers and says how many there are, cheaply."""
+        fetched = get(
+            self.context.http,
+            self.endpoint,
+            source=self.name,
+            deadline=self.context.settings.ingest.deadline_seconds,
+            params={"per_page": 1},
+        )
+        total = fetched.headers.get("X-WP-Total", "?")
+        return f"GET {redact_credentials(self.endpoint)}: {fetched.status}, {total} posts"
 
     def _article(self, post: dict[str, Any]) -> Article:
         embedded = post.get("_embedded", {})

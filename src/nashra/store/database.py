@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from filelock import FileLock
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-from nashra.errors import ConfigError
+from nashra.errors import ConfigError, Unverified
 from nashra.private import open_private, private_dir
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -99,6 +105,55 @@ def is_new_database(url: str) -> bool:
         engine.dispose()
 
 
+def _alembic_config() -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "nashra:migrations")
+    return config
+
+
+def _read_only_engine(url: str, connect_timeout: float) -> Engine:
+    """An engine that can neither create a SQLite file nor wait long for a server."""
+    path = _sqlite_file(url)
+    if path is not None:
+        if not path.is_file():
+            raise Unverified(f"no database file {path}; `nashra run` creates and migrates it")
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        return create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=connect_timeout)
+        )
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, connect_args={"connect_timeout": max(1, round(connect_timeout))})
+    return create_engine(parsed)
+
+
+def verify_schema(url: str, *, connect_timeout: float) -> str:
+    """Whether the database answers and its schema is at every migration head, touching nothing:
+    a check never creates or migrates a database, it says what is wrong."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+    engine = _read_only_engine(url, connect_timeout)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except DBAPIError as exc:
+        raise Unverified(f"cannot connect: {str(exc.orig).strip().splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    if not current:
+        raise Unverified("connected, but no schema: not migrated; `nashra run` migrates it")
+    if current != heads:
+        behind = ", ".join(sorted(heads - current)) or "newer than this version of nashra"
+        raise Unverified(f"connected, but the schema is not at head ({behind}); `nashra run` migrates it")
+    return "connected, schema at head"
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to every head (each feature owns a migration branch).
 
@@ -108,10 +163,8 @@ def migrate(engine: Engine) -> None:
     wait then find the schema at head and change nothing.
     """
     from alembic import command
-    from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", "nashra:migrations")
+    config = _alembic_config()
     with _sqlite_migration_lock(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})

@@ -16,6 +16,7 @@ from pathlib import Path
 from nashra.config import Settings
 from nashra.config.mail import TransportOptions
 from nashra.mail.transport import Commit, Envelope, Outcome, TransportBase
+from nashra.plugins import writable_folder
 from nashra.private import private_dir, write_private
 
 
@@ -50,6 +51,9 @@ class FileTransport(TransportBase[FileOptions]):
     def __init__(self, options: FileOptions, settings: Settings) -> None:
         super().__init__(options, settings)
         self.folder = settings.outbox_dir / "mail"
+
+    def verify(self) -> str:
+        return writable_folder(self.folder)
 
     def open(self) -> FileSession:
         private_dir(self.folder)

@@ -356,3 +356,13 @@ class SmtpTransport(TransportBase[SmtpSettings]):
 
     def open(self) -> SmtpSession:
         return SmtpSession(self.connection, self.options.connections)
+
+    def verify(self) -> str:
+        """One connection through every step a send takes (connect, EHLO, STARTTLS, AUTH), then QUIT."""
+        options = self.connection
+        steps = ["TLS connect" if options.security == "tls" else "connect", "EHLO"]
+        steps += ["STARTTLS"] if options.security == "starttls" else []
+        steps += [f"AUTH as {options.username}"] if options.username else []
+        connection = SmtpConnection(options)
+        connection.close()
+        return f"{', '.join(steps)} at {options.host}:{options.port}: accepted, nothing sent"

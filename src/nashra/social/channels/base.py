@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
@@ -17,7 +18,7 @@ import httpx
 
 from nashra.config.channels import ChannelSettings
 from nashra.config.secrets import read_secret
-from nashra.errors import ConfigError, DeliveryError
+from nashra.errors import ConfigError, DeliveryError, Unverified
 from nashra.logs import event
 from nashra.model import Image, StoredArticle
 from nashra.plugins import Adapter
@@ -102,6 +103,7 @@ def classify_direct_http(error: Exception) -> Verdict | None:
 
 
 OptionsT = TypeVar("OptionsT", bound=ChannelOptions)
+T = TypeVar("T")
 
 
 class TemplatedChannel(Adapter[OptionsT], ABC):
@@ -140,6 +142,24 @@ class TemplatedChannel(Adapter[OptionsT], ABC):
         an article.
         """
         return [name for name in self.options.needed_secrets().values() if not os.environ.get(name)]
+
+    def verify(self) -> str:
+        """Without a platform call of its own, all a channel can show is that its secrets are set."""
+        missing = self.missing_secrets()
+        if missing:
+            raise Unverified(f"environment variable {', '.join(missing)} is not set")
+        return "secrets set (this kind makes no platform check)"
+
+    def checked(self, what: str, call: Callable[[], T]) -> T:
+        """`call()`, or Unverified saying `what` was tried and the platform's answer, as
+        `classify_error` reads it (for `verify`)."""
+        try:
+            return call()
+        except Exception as exc:
+            verdict = self.classify_error(exc)
+            if verdict is None:
+                raise
+            raise Unverified(f"{what}: {verdict.message}") from None
 
     @abstractmethod
     def limit(self, *, with_image: bool) -> int:

@@ -109,6 +109,10 @@ class BlueskyChannel(TemplatedChannel[BlueskyOptions]):
         )
         return client, dids[-1]
 
+    def verify(self) -> str:
+        _, did = self.checked("com.atproto.server.createSession", self._login)
+        return f"com.atproto.server.createSession at {self.options.base_url} as {self.options.handle}: {did}"
+
     def _card(self, client: Client, post: Post) -> models.AppBskyEmbedExternal.Main:
         thumb = None
         image = (

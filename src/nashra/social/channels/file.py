@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import Field
 
 from nashra.config.channels import ChannelSettings
+from nashra.plugins import writable_folder
 from nashra.social.channels.base import TemplatedChannel
 from nashra.social.counting import bluesky_length, mastodon_length, telegram_length, x_length
 from nashra.social.protocol import ChannelContext, ChannelOptions, Post, Published
@@ -59,6 +60,9 @@ class FileChannel(TemplatedChannel[FileOptions]):
 
     def measure(self, text: str) -> int:
         return self._measure(text)
+
+    def verify(self) -> str:
+        return writable_folder(self.path.parent)
 
     def _has(self, key: str) -> bool:
         if not self.path.is_file():

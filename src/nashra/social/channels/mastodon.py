@@ -101,6 +101,12 @@ class MastodonChannel(TemplatedChannel[MastodonOptions]):
         api.mastodon_major, api.mastodon_minor, api.mastodon_patch = version
         return api
 
+    def verify(self) -> str:
+        account = self.checked(
+            "GET /api/v1/accounts/verify_credentials", lambda: self.client().account_verify_credentials()
+        )
+        return f"GET /api/v1/accounts/verify_credentials at {self.options.api_base_url}: @{account['acct']}"
+
     def publish(self, post: Post) -> Published:
         self._api = api = self.client()
         media_ids = None

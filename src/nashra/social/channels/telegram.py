@@ -43,12 +43,15 @@ class TelegramChannel(TemplatedChannel[TelegramOptions]):
     def finish(self, plain: str) -> str:
         return html.escape(plain, quote=False)
 
-    def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, method: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST `payload` to the Bot API `method`; without one, a GET (a query that sends nothing)."""
         token = self.secret(self.options.bot_token_env)
         url = f"{self.options.api_base_url.rstrip('/')}/bot{token}/{method}"
-        response = self.context.http.post(
-            url, json=payload, timeout=self.timeout(self.options.timeout_seconds)
-        )
+        timeout = self.timeout(self.options.timeout_seconds)
+        if payload is None:
+            response = self.context.http.get(url, timeout=timeout)
+        else:
+            response = self.context.http.post(url, json=payload, timeout=timeout)
         try:
             body = response.json()
         except ValueError:
@@ -62,6 +65,10 @@ class TelegramChannel(TemplatedChannel[TelegramOptions]):
             str(description),
             float(retry_after) if retry_after is not None else None,
         )
+
+    def verify(self) -> str:
+        me = self.checked("GET getMe", lambda: self._call("getMe"))
+        return f"GET getMe at {self.options.api_base_url}: @{me.get('username')}"
 
     def publish(self, post: Post) -> Published:
         chat_id = self.options.chat_id

@@ -109,6 +109,16 @@ class WebhookChannel(TemplatedChannel[WebhookOptions]):
             )
         return Published(remote_id=post.key)
 
+    def verify(self) -> str:
+        """A HEAD, which posts nothing: any HTTP answer (a 405 too) shows the receiver is reachable.
+        A URL from the environment is a credential and is named by its variable only."""
+        shown = self.options.url or f"${self.options.url_env}"
+        response = self.checked(
+            f"HEAD {shown}",
+            lambda: self.context.http.head(self._url(), timeout=self.timeout(self.options.timeout_seconds)),
+        )
+        return f"HEAD {shown}: {response.status_code} {response.reason_phrase} (reachable; nothing posted)"
+
     def _url(self) -> str:
         """The receiver's URL, from the config or (read at publish time) the environment."""
         if self.options.url is not None:

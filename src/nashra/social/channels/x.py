@@ -81,6 +81,21 @@ class XChannel(TemplatedChannel[XOptions]):
             self.secret(o.access_token_secret_env),
         )
 
+    def _client(self) -> tweepy.Client:
+        consumer_key, consumer_secret, access_token, access_secret = self._credentials()
+        client = tweepy.Client(
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            access_token=access_token,
+            access_token_secret=access_secret,
+        )
+        client.session = _TimeoutSession(self._timeouts())
+        return client
+
+    def verify(self) -> str:
+        me = self.checked("GET /2/users/me", lambda: self._client().get_me(user_auth=True))
+        return f"GET /2/users/me: @{me.data.username}"
+
     def publish(self, post: Post) -> Published:
         consumer_key, consumer_secret, access_token, access_secret = self._credentials()
         media_ids = None
@@ -93,14 +108,7 @@ class XChannel(TemplatedChannel[XOptions]):
             auth = tweepy.OAuth1UserHandler(consumer_key, consumer_secret, access_token, access_secret)
             api = tweepy.API(auth, timeout=self._timeouts())
             media_ids = [upload_media(api, image)]
-        client = tweepy.Client(
-            consumer_key=consumer_key,
-            consumer_secret=consumer_secret,
-            access_token=access_token,
-            access_token_secret=access_secret,
-        )
-        client.session = _TimeoutSession(self._timeouts())
-        response = client.create_tweet(text=post.text, media_ids=media_ids, user_auth=True)
+        response = self._client().create_tweet(text=post.text, media_ids=media_ids, user_auth=True)
         tweet_id = str(response.data["id"])
         account = self.options.username.lstrip("@") if self.options.username else "i/web"
         return Published(remote_id=tweet_id, url=f"https://x.com/{account}/status/{tweet_id}")

@@ -1,0 +1,156 @@
+"""`nashra check`: the config, then every external part it names, one line each, nothing sent.
+
+This module only orchestrates: what "works" means for a database is `store.database.verify_schema`,
+for an adapter its own `verify()` (`nashra.plugins.Verifiable`), so a third-party adapter is
+checked the same way as a built-in one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from nashra.cli.app import STATE, app, console
+from nashra.config import Settings, SourceSettings
+from nashra.config.channels import ChannelSettings
+from nashra.errors import NashraError
+from nashra.httpclient import open_client
+from nashra.mail.transports import make_transport
+from nashra.plugins import Verifiable
+from nashra.preflight import Uses, missing_secrets
+from nashra.social.protocol import ChannelContext
+from nashra.social.registry import build_channels, default_channel
+from nashra.sources.base import SourceContext
+from nashra.sources.registry import SOURCES, demo_settings
+from nashra.store.database import describe_database, verify_schema
+from nashra.text.urls import redact_credentials
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    status: str
+    """ok, FAIL or skip."""
+    part: str
+    detail: str
+    """What was checked and what answered, or what went wrong."""
+
+
+def _one_line(text: str) -> str:
+    return redact_credentials(" ".join(text.split()))
+
+
+def _failed(part: str, exc: Exception) -> Line:
+    """FAIL with the error in one line; a check reports every failure and goes on (--debug: traceback)."""
+    if STATE.debug:
+        raise exc
+    message = str(exc) if isinstance(exc, NashraError) else f"{type(exc).__name__}: {exc}"
+    return Line("FAIL", part, _one_line(message))
+
+
+def _run(part: str, check: Callable[[], str]) -> Line:
+    try:
+        return Line("ok", part, _one_line(check()))
+    except Exception as exc:
+        return _failed(part, exc)
+
+
+def _probe(part: str, build: Callable[[], object]) -> Line:
+    """The adapter `build()` makes, checked by its own `verify()`; listed as skipped without one."""
+    try:
+        adapter = build()
+    except Exception as exc:
+        return _failed(part, exc)
+    if not isinstance(adapter, Verifiable):
+        return Line("skip", part, f"{type(adapter).__name__} offers no verify()")
+    return _run(part, adapter.verify)
+
+
+def _secrets(part: str, problems: list[str]) -> Line | None:
+    return Line("FAIL", part, _one_line("; ".join(problems))) if problems else None
+
+
+def _database(settings: Settings) -> Line:
+    url = settings.database_url
+    seconds = settings.ingest.connect_timeout_seconds
+    return _run(f"database {describe_database(url)}", lambda: verify_schema(url, connect_timeout=seconds))
+
+
+def _mail(settings: Settings) -> Line:
+    part = f"mail {settings.mail.transport}"
+    missing = _secrets(part, missing_secrets(settings, Uses(mail=True)))
+    return missing or _probe(part, lambda: make_transport(settings))
+
+
+def _channel(settings: Settings, config: ChannelSettings, context: ChannelContext) -> Line:
+    part = f"channel {config.name} ({config.type})"
+    if not config.enabled:
+        return Line("skip", part, "disabled")
+    missing = _secrets(part, missing_secrets(settings, Uses(channels=True, channel=config.name)))
+    return missing or _probe(part, lambda: build_channels(settings, context, only=config.name)[0])
+
+
+def _source(settings: Settings, index: int | None, config: SourceSettings, context: SourceContext) -> Line:
+    part = f"source {config.name} ({config.type})"
+    if not config.enabled:
+        return Line("skip", part, "disabled")
+    missing = _secrets(part, missing_secrets(settings, Uses(sources=True, source=config.name)))
+
+    def build() -> object:
+        kind, options, _, _ = SOURCES.configure_entry(
+            "sources", index, config.name, config.type, config.options, locate=settings.locate
+        )
+        return kind(config, options, context)
+
+    return missing or _probe(part, build)
+
+
+def check_all(settings: Settings) -> list[Line]:
+    lines = [Line("ok", "config", f"{settings.origin or 'none, built-in defaults'}: valid")]
+    lines.append(_database(settings))
+    lines.append(_mail(settings))
+    with open_client(settings) as http:
+        channels = ChannelContext(settings, http)
+        lines += [_channel(settings, c, channels) for c in settings.channels or [default_channel()]]
+        sources = SourceContext(settings, http)
+        listed: list[tuple[int | None, SourceSettings]] = (
+            list(enumerate(settings.sources)) if settings.sources else [(None, demo_settings())]
+        )
+        lines += [_source(settings, index, s, sources) for index, s in listed]
+    return lines
+
+
+@app.command()
+def check(
+    output: Annotated[
+        Format, typer.Option("--format", help="text (one line per part) or json (for monitoring).")
+    ] = Format.TEXT,
+) -> None:
+    """Check the config, the database and every mail transport, channel and source it names,
+    sending nothing: one line each (ok, FAIL or skip); exit 1 when anything failed."""
+    lines = check_all(STATE.settings())
+    failed = any(line.status == "FAIL" for line in lines)
+    if output is Format.JSON:
+        report = {"ok": not failed, "checks": [asdict(line) for line in lines]}
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        width = max(len(line.part) for line in lines)
+        for line in lines:
+            console.print(
+                f"{line.status:<4}  {line.part:<{width}}  {line.detail}",
+                style="red" if line.status == "FAIL" else None,
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+    if failed:
+        raise typer.Exit(1)
