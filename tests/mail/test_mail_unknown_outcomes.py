@@ -62,9 +62,9 @@ def test_a_hang_up_after_the_dot_is_unknown_reported_and_not_resent(
         env={**os.environ, "COLUMNS": "200"},
         check=True,
     ).stdout
-    row = re.search(rf"daily\W+{issue_id}\W+sent\W+(\d+)\W+(\d+)\W+(\d+)\W+(\d+)", status)
+    row = re.search(rf"daily\W+{issue_id}\W+sent\W+(\d+)\W+(\d+)\W+(\d+)\W+(\d+)\W+(\d+)", status)
     assert row is not None, status
-    assert row.groups() == ("10", "0", "0", "2")  # sent, failed, skipped, unknown
+    assert row.groups() == ("10", "0", "0", "0", "2")  # sent, failed, bounced, skipped, unknown
 
 
 def test_the_resend_policy_sends_unknown_messages_again(
