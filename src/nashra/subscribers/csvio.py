@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 import charset_normalizer
-import regex
 from sqlalchemy import Connection
 
 from nashra.errors import NashraError
@@ -49,8 +50,10 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# PostgreSQL refuses NUL in text, and no other control character belongs in a name or an address.
-_CONTROL = regex.compile(r"[\p{Cc}--[\t]]", flags=regex.VERSION1)
+# PostgreSQL refuses NUL in text, and no other control character belongs in a name or an address:
+# Unicode's Cc (U+0000-U+001F, U+007F-U+009F) but tab.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_IMPORTABLE = {status.value: status for status in IMPORTABLE_STATUSES}
 _UNDECODABLE = "\ufffd"
 CHUNK = 5_000
 """Rows staged, read back and written per round: large enough that statements are few, small
@@ -185,7 +188,7 @@ def import_csv(
         path.open(encoding=codec, errors="replace", newline="") as handle,
     ):
         staging.create(conn)
-        for batch in batched(_checked_rows(handle, report, source=source, where=str(path)), chunk):
+        for batch in batched(_checked_rows(handle, report, source=source, where=str(path), now=now), chunk):
             staging.add(conn, batch)
         repeats = staging.drop_repeats(conn)
         if repeats:
@@ -196,25 +199,24 @@ def import_csv(
         if report.errors and not skip_bad:
             raise _NothingImported
         list_id = db.ensure_list(conn, list_name, now=now)
-        for rows in staging.joined(conn, list_id, chunk=chunk):
-            _apply(conn, rows, list_id=list_id, now=now, report=report)
+        for found in staging.existing(conn, list_id, chunk=chunk):
+            _update(conn, found, list_id=list_id, now=now, report=report)
+        report.added = staging.insert_new(conn, now=now)
+        staging.subscribe_missing(conn, list_id, now=now, except_statuses=STICKY)
         staging.drop(conn)
     return report
 
 
-def _apply(
-    conn: Connection, rows: list[staging.Joined], *, list_id: int, now: datetime, report: ImportReport
+def _update(
+    conn: Connection, rows: list[staging.Existing], *, list_id: int, now: datetime, report: ImportReport
 ) -> None:
-    """What `add_subscriber` does for each of `rows`, in a few statements for them all."""
-    new: list[staging.StagedRow] = []
+    """What `add_subscriber` does to each stored address in `rows`, in a few statements for them
+    all; a missing subscription is left to `staging.subscribe_missing`, which adds it for every
+    address not in a STICKY status."""
     changes: list[tuple[int, dict[str, object]]] = []
-    subscribe: list[tuple[int, str]] = []
     widen: list[tuple[int, str]] = []
     for found in rows:
         row = found.row
-        if found.subscriber_id is None or found.status is None:
-            new.append(row)
-            continue
         if found.status in STICKY:
             report.kept += 1
             continue
@@ -230,38 +232,18 @@ def _apply(
         if changed:
             changes.append((found.subscriber_id, changed))
         stored = widened_digests(found.digests, row.digests)
-        if stored is not None:
-            (subscribe if found.digests is None else widen).append((found.subscriber_id, stored))
+        if stored is not None and found.digests is not None:
+            widen.append((found.subscriber_id, stored))
         if changed or stored is not None:
             report.updated += 1
         else:
             report.unchanged += 1
-    ids = staging.insert_subscribers(
-        conn,
-        [
-            {
-                "email": row.email,
-                "name": row.name,
-                "status": row.status,
-                "consent_at": new_consent_at(row.status, row.consent_at, now=now),
-                "consent_source": row.consent_source,
-                "status_changed_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for row in new
-        ],
-    )
-    report.added += len(ids)
     staging.update_subscribers(conn, changes, now=now)
-    staging.insert_subscriptions(
-        conn, list_id, [*zip(ids, (row.digests for row in new), strict=True), *subscribe], now=now
-    )
-    staging.update_subscriptions(conn, list_id, widen)
+    staging.widen_subscriptions(conn, list_id, widen)
 
 
 def _checked_rows(
-    handle: TextIO, report: ImportReport, *, source: str, where: str
+    handle: TextIO, report: ImportReport, *, source: str, where: str, now: datetime
 ) -> Iterator[staging.StagedRow]:
     """Every line with an address, to be staged (a bad one marked `bad`, kept so that a later line
     repeating its address is reported as a repeat, as it always was); every bad line goes to
@@ -287,7 +269,7 @@ def _checked_rows(
         except InvalidAddress as exc:
             report.errors.append((first, str(exc)))
             continue
-        checked = _row(first, address, row, source)
+        checked = _row(first, address, row, source, now)
         if isinstance(checked, str):
             report.errors.append((first, checked))
             yield staging.StagedRow(first, address, True, "", SubscriberStatus.ACTIVE, "", None, "")
@@ -304,6 +286,9 @@ def _field_problem(first: int, last: int, fields: list[str], columns: list[str],
         )
     if any(f.strip() for f in fields[len(columns) :]):
         return f"{len(fields)} fields where the header names {len(columns)}: quote a field that holds a comma"
+    joined = "".join(fields)
+    if _UNDECODABLE not in joined and not _CONTROL.search(joined) and len(joined) <= LONGEST_FIELD:
+        return None  # the common line, checked at once
     for column, value in zip(columns, fields, strict=False):
         if _UNDECODABLE in value:
             return f"{column} holds bytes that are not valid {encoding} (pass --encoding if that is wrong)"
@@ -314,11 +299,12 @@ def _field_problem(first: int, last: int, fields: list[str], columns: list[str],
     return None
 
 
-def _row(line: int, address: str, row: dict[str, str], source: str) -> staging.StagedRow | str:
+def _row(line: int, address: str, row: dict[str, str], source: str, now: datetime) -> staging.StagedRow | str:
     """What this line asks for `address`, or why it cannot be imported."""
-    status = (row.get("status") or SubscriberStatus.ACTIVE).lower()
-    if status not in IMPORTABLE_STATUSES:
-        return f"status {status!r} cannot be imported; use active or pending"
+    named = (row.get("status") or SubscriberStatus.ACTIVE).lower()
+    status = _IMPORTABLE.get(named)
+    if status is None:
+        return f"status {named!r} cannot be imported; use active or pending"
     try:
         consent_at = _consent_at(row.get("consent_at", ""))
     except ValueError:
@@ -328,11 +314,17 @@ def _row(line: int, address: str, row: dict[str, str], source: str) -> staging.S
         email=address,
         bad=False,
         name=row.get("name", "").strip(),
-        status=SubscriberStatus(status),
-        digests=db.encode_digests((row.get("digests") or "").replace(",", ";").split(";")),
-        consent_at=consent_at,
+        status=status,
+        digests=_digests(row.get("digests") or ""),
+        consent_at=new_consent_at(status, consent_at, now=now),
         consent_source=row.get("consent_source") or source,
     )
+
+
+@lru_cache(maxsize=1024)
+def _digests(cell: str) -> str:
+    """A digests cell as stored; a file repeats a handful of values, so each is encoded once."""
+    return db.encode_digests(cell.replace(",", ";").split(";"))
 
 
 def export_csv(conn: Connection, handle: TextIO, *, list_name: str | None = None) -> int:
