@@ -7,8 +7,9 @@ which reads its outbox once and then only what was appended, against the channel
 
 Prints the median time per post over the first and the last 1,000 posts of each run (the time
 between consecutive publishes, so it includes the stage's own bookkeeping and the outbox fsync).
-Linear posting keeps the two equal; the baseline's last 1,000 each read a 10,000-line outbox. Runs alternate (Nashra first, then the baseline, ...), each
-on a fresh SQLite database and an empty outbox.
+Linear posting keeps the two equal; the baseline's last 1,000 each read a 10,000-line outbox.
+Runs alternate (Nashra first, then the baseline, ...), each on a fresh SQLite database and an
+empty outbox.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import json
 import statistics
 import tempfile
 import time
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from nashra.config.loader import parse_settings

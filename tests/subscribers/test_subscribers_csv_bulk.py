@@ -103,7 +103,7 @@ def _snapshot(conn: Connection) -> dict[str, Any]:
     return {
         "order": [p.email for p in people],
         "subscribers": sorted(
-            tuple(p._mapping[c] for c in subscribers.c.keys() if c != "id") for p in people
+            tuple(p._mapping[c.name] for c in subscribers.c if c.name != "id") for p in people
         ),
         "subscriptions": [tuple(s) for s in subs],
     }

@@ -21,8 +21,7 @@ from functools import lru_cache
 from email_validator import EmailNotValidError, validate_email
 
 _PLAIN = re.compile(r"([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*)@([A-Za-z0-9.-]+)")
-_LONGEST_LOCAL = 64
-_LONGEST = 254  # RFC 5321 path limit less the angle brackets, as email-validator counts it
+_LONGEST = 254  # email-validator refuses a longer address (its RFC 5321 limit)
 
 
 class InvalidAddress(ValueError):
@@ -32,7 +31,7 @@ class InvalidAddress(ValueError):
 def normalise_email(value: str) -> str:
     text = (value or "").strip()
     plain = _PLAIN.fullmatch(text)
-    if plain and len(plain[1]) <= _LONGEST_LOCAL and len(text) <= _LONGEST:
+    if plain and len(text) <= _LONGEST:
         domain = _plain_domain(plain[2].lower())
         if domain is not None:
             return f"{plain[1].lower()}@{domain}"
