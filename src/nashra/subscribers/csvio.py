@@ -1,7 +1,7 @@
 """CSV import and export of subscribers.
 
-Import is all or nothing by default: every line is checked before the database is touched, and one
-bad line means nothing is imported and every bad line is reported by its line number and reason;
+Import is all or nothing by default: every line is checked before any subscriber is written, and
+one bad line means nothing is imported and every bad line is reported by its line number and reason;
 `skip_bad` imports the good rows instead. Importing the same file again changes nothing
 (idempotent), and it never re-activates an address that unsubscribed or bounced. Columns (header
 row required, any order, only `email` is required): email, name, status (pending|active; default
