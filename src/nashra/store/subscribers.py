@@ -239,27 +239,34 @@ def subscribe(
             subscriptions.c.list_id == list_id, subscriptions.c.subscriber_id == subscriber_id
         )
     ).first()
-    wanted = encode_digests(digests)
+    stored = widened_digests(None if current is None else current.digests, encode_digests(digests))
+    if stored is None:
+        return False
     if current is None:
         conn.execute(
             insert(subscriptions).values(
-                list_id=list_id, subscriber_id=subscriber_id, digests=wanted, created_at=now
+                list_id=list_id, subscriber_id=subscriber_id, digests=stored, created_at=now
             )
         )
-        return True
-    if current.digests == "" or current.digests == wanted:
-        return False
-    merged = (
-        "" if wanted == "" else encode_digests([*decode_digests(current.digests), *decode_digests(wanted)])
-    )
-    if merged == current.digests:
-        return False
-    conn.execute(
-        update(subscriptions)
-        .where(subscriptions.c.list_id == list_id, subscriptions.c.subscriber_id == subscriber_id)
-        .values(digests=merged)
-    )
+    else:
+        conn.execute(
+            update(subscriptions)
+            .where(subscriptions.c.list_id == list_id, subscriptions.c.subscriber_id == subscriber_id)
+            .values(digests=stored)
+        )
     return True
+
+
+def widened_digests(current: str | None, wanted: str) -> str | None:
+    """The digests to store when a subscription (`current`, None when there is none) is asked for
+    the encoded `wanted`, or None when nothing changes: a subscription only ever widens, and ""
+    (every digest) is the widest."""
+    if current is None:
+        return wanted
+    if current == "" or current == wanted:
+        return None
+    merged = "" if wanted == "" else encode_digests([*decode_digests(current), *decode_digests(wanted)])
+    return None if merged == current else merged
 
 
 def delete_subscriber(conn: Connection, subscriber_id: int) -> None:

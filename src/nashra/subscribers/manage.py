@@ -62,7 +62,7 @@ def add_subscriber(
     list_id = db.ensure_list(conn, list_name, now=now)
     existing = db.find_subscriber(conn, address)
     if existing is None:
-        consent = consent_at or (now if status == SubscriberStatus.ACTIVE else None)
+        consent = new_consent_at(status, consent_at, now=now)
         new_id = db.insert_subscriber(
             conn,
             email=address,
@@ -76,17 +76,49 @@ def add_subscriber(
         return AddResult(new_id, address, created=True, changed=True)
     if existing.status in STICKY:
         return AddResult(existing.id, address, created=False, changed=False, kept=existing.status)
-    changes: dict[str, object] = {}
-    if name.strip() and name.strip() != existing.name:
-        changes["name"] = name.strip()
-    if existing.status is SubscriberStatus.PENDING and status == SubscriberStatus.ACTIVE:
-        changes.update(
-            status=SubscriberStatus.ACTIVE, consent_at=consent_at or now, consent_source=consent_source
-        )
+    changes = subscriber_changes(
+        existing.name,
+        existing.status,
+        name=name,
+        status=status,
+        consent_at=consent_at,
+        consent_source=consent_source,
+        now=now,
+    )
     if changes:
         db.update_subscriber(conn, existing.id, now=now, **changes)
     widened = db.subscribe(conn, existing.id, list_id, digests, now=now)
     return AddResult(existing.id, address, created=False, changed=bool(changes) or widened)
+
+
+def new_consent_at(
+    status: SubscriberStatus, consent_at: datetime | None, *, now: datetime
+) -> datetime | None:
+    """When a new subscriber consented: as given, else now for an address added active."""
+    return consent_at or (now if status == SubscriberStatus.ACTIVE else None)
+
+
+def subscriber_changes(
+    existing_name: str,
+    existing_status: SubscriberStatus,
+    *,
+    name: str,
+    status: SubscriberStatus,
+    consent_at: datetime | None,
+    consent_source: str,
+    now: datetime,
+) -> dict[str, object]:
+    """The columns that adding a non-STICKY existing subscriber again changes (shared by
+    `add_subscriber` and the bulk import, so both follow one rule): a new name when one is given,
+    and "pending" becomes "active" with the new consent."""
+    changes: dict[str, object] = {}
+    if name.strip() and name.strip() != existing_name:
+        changes["name"] = name.strip()
+    if existing_status is SubscriberStatus.PENDING and status == SubscriberStatus.ACTIVE:
+        changes.update(
+            status=SubscriberStatus.ACTIVE, consent_at=consent_at or now, consent_source=consent_source
+        )
+    return changes
 
 
 def remove_subscriber(conn: Connection, email: str, *, now: datetime, forget: bool = False) -> bool:
