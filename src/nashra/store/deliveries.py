@@ -132,7 +132,7 @@ def create_deliveries(
         literal(DeliveryStatus.QUEUED.value),
         literal(0),
         literal(now, UTCDateTime()),
-    )
+    ).order_by(subscribers.c.id)  # sends go out in the order people subscribed, on every database
 
     def queued() -> int:
         return int(conn.execute(select(func.count()).where(deliveries.c.issue_id == issue_id)).scalar_one())
