@@ -4,7 +4,7 @@ smtp-source (the ceiling) interleaved round by round, at list sizes that show gr
     .venv/bin/python bench/send_throughput.py [--recipients 2000 20000 200000] [--connections 4] [--rounds 3]
 
 Each round is a Nashra send to a fresh store followed at once by smtp-source with the same count
-and the same mean message size; the ratio is taken per round and its median printed. The naive
+and the same real message; the ratio is taken per round and its median printed. The naive
 baseline (one EmailMessage per recipient over one connection) runs once, in the first round.
 
 1. Nashra: `send_digest` for the demo digest (ingested from the bundled articles, rendered once)
@@ -14,8 +14,9 @@ baseline (one EmailMessage per recipient over one connection) runs once, in the 
 2. Naive: per recipient, one `email.message.EmailMessage` built from the same rendered issue
    (placeholders replaced, same headers, same token) and `smtplib.SMTP.send_message` over ONE
    reused connection. Same recipients.
-3. smtp-source: `/usr/sbin/smtp-source -d -s <connections> -m N -l <mean Nashra message size>`,
-   same sink, same number of connections.
+3. smtp-source: `/usr/sbin/smtp-source -d -s <connections> -m N -F <message>`, where <message> is
+   one of the messages Nashra just sent, byte for byte (less its From:/To:, which smtp-source
+   writes itself); same sink, same number of connections.
 Target (issue #13): >= 0.9x smtp-source at 20,000 and at 200,000 recipients.
 """
 
@@ -141,7 +142,7 @@ def naive(runtime: Runtime, issue_id: int, port: int) -> tuple[float, int]:
     return elapsed, len(recipients)
 
 
-def smtp_source(port: int, count: int, size: int, connections: int) -> float:
+def smtp_source(port: int, count: int, eml: Path, connections: int) -> float:
     started = time.perf_counter()
     subprocess.run(
         [
@@ -151,8 +152,8 @@ def smtp_source(port: int, count: int, size: int, connections: int) -> float:
             str(connections),
             "-m",
             str(count),
-            "-l",
-            str(size),
+            "-F",
+            str(eml),
             "-f",
             "bench@example.com",
             "-t",
@@ -164,9 +165,12 @@ def smtp_source(port: int, count: int, size: int, connections: int) -> float:
     return time.perf_counter() - started
 
 
-def nashra_round(port: int, recipients: int, connections: int, *, with_naive: bool) -> tuple[float, int]:
+def nashra_round(
+    port: int, recipients: int, connections: int, eml: Path, *, with_naive: bool
+) -> tuple[float, int]:
     """One full send of the demo digest to `recipients` fresh subscribers (a new SQLite store):
-    (seconds, mean message size in bytes); `with_naive` also times the naive baseline once."""
+    (seconds, message size in bytes), one of its messages written to `eml` for smtp-source;
+    `with_naive` also times the naive baseline once."""
     work = Path(tempfile.mkdtemp(prefix="nashra-bench-"))
     try:
         toml = (
@@ -186,7 +190,7 @@ def nashra_round(port: int, recipients: int, connections: int, *, with_naive: bo
             assert summary.issue_id is not None
             with runtime.store.connect() as conn:
                 assert open_issue(conn, "daily") is None
-            size = int(statistics.mean(_sample_sizes(runtime, summary.issue_id)))
+            size = _sample_message(runtime, summary.issue_id, eml)
             if with_naive:
                 naive_seconds, naive_count = naive(runtime, summary.issue_id, port)
                 print(
@@ -208,13 +212,14 @@ def main() -> None:
     port = free_port()
     sink = start_sink(port)
     print(f"smtp-sink on 127.0.0.1:{port}, {args.connections} connections, {os.cpu_count()} CPUs")
+    eml = Path(tempfile.mkdtemp(prefix="nashra-bench-eml-")) / "digest.eml"
     try:
         for recipients in args.recipients:
             ours, theirs, ratios = [], [], []
             for round_ in range(args.rounds):  # interleaved: each Nashra round followed by its baseline
                 first = recipients == args.recipients[0] and round_ == 0
-                seconds, size = nashra_round(port, recipients, args.connections, with_naive=first)
-                source = smtp_source(port, recipients, size, args.connections)
+                seconds, size = nashra_round(port, recipients, args.connections, eml, with_naive=first)
+                source = smtp_source(port, recipients, eml, args.connections)
                 ours.append(recipients / seconds)
                 theirs.append(recipients / source)
                 ratios.append(ours[-1] / theirs[-1])
@@ -227,8 +232,12 @@ def main() -> None:
         os.kill(sink, signal.SIGTERM)
 
 
-def _sample_sizes(runtime: Runtime, issue_id: int) -> list[int]:
-    """Sizes of a few personalised messages exactly as sent (rendered again for 200 recipients)."""
+def _sample_message(runtime: Runtime, issue_id: int, eml: Path) -> int:
+    """Write one personalised message exactly as Nashra sent it, for smtp-source -F; its size.
+
+    smtp-source prepends its own From: and To: lines, so the message's own are left out of the file
+    (the bytes on the wire stay within a few dozen of Nashra's), and it adds CRLF itself: LF here.
+    """
     from nashra.digest import load_issue
     from nashra.mail.message import MessageTemplate, Personal
 
@@ -237,7 +246,7 @@ def _sample_sizes(runtime: Runtime, issue_id: int) -> list[int]:
     links = UnsubscribeLinks(settings, Tokens.from_settings(settings))
     with runtime.store.connect() as conn:
         issue = load_issue(conn, issue_id)
-        people = [s for _, s in zip(range(200), db.iter_subscribers(conn), strict=False)]
+        person = next(iter(db.iter_subscribers(conn)))
     template = MessageTemplate(
         settings.mail,
         subject=issue.subject,
@@ -246,15 +255,12 @@ def _sample_sizes(runtime: Runtime, issue_id: int) -> list[int]:
         date=datetime.now(UTC),
         list_id=list_id_for(settings, digest),
     )
-    sizes = []
-    for person in people:
-        https, mailto = links(person.id, person.email)
-        sizes.append(
-            len(
-                template.render(Personal(person.email, person.name, f"{issue_id}.{person.id}", https, mailto))
-            )
-        )
-    return sizes
+    https, mailto = links(person.id, person.email)
+    message = template.render(Personal(person.email, person.name, f"{issue_id}.{person.id}", https, mailto))
+    head, body = message.split(b"\r\n\r\n", 1)
+    kept = [line for line in head.split(b"\r\n") if not line.startswith((b"From: ", b"To: "))]
+    eml.write_bytes(b"\n".join(kept).replace(b"\r\n ", b"\n ") + b"\n\n" + body.replace(b"\r\n", b"\n"))
+    return len(message)
 
 
 if __name__ == "__main__":

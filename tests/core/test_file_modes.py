@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from nashra.cli import app
 from nashra.config import Settings
 from nashra.mail.tokens import load_secret
-from nashra.mail.transport import Envelope
+from nashra.mail.transport import Envelope, send_one
 from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
 from nashra.store.database import open_store
@@ -53,9 +53,8 @@ def test_sqlite_database_wal_and_shm_and_their_folder(tmp_path: Path) -> None:
 @pytest.mark.sqlite_only
 def test_eml_files_and_the_mail_folder(make_settings: Callable[[str], Settings]) -> None:
     settings = make_settings('[mail]\ntransport = "file"\n')
-    session = make_transport(settings).open()
     envelope = Envelope(sender="news@example.com", recipient="reader@example.com", key="issue-1-reader")
-    session.send_batch([(envelope, b"Subject: x\r\n\r\nbody\r\n")], lambda _: None)
+    send_one(make_transport(settings), envelope, b"Subject: x\r\n\r\nbody\r\n")
     folder = settings.outbox_dir / "mail"
     [eml] = folder.glob("*.eml")
     assert (mode(eml), mode(folder)) == (0o600, 0o700)

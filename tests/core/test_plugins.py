@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nashra.config.mail import TransportOptions
-from nashra.mail.transport import Outcome, TransportBase
+from nashra.mail.transport import BatchSession, Outcome, TransportBase
 from nashra.model import Article
 from nashra.social.channels.base import TemplatedChannel
 from nashra.social.protocol import ChannelOptions, Published
@@ -85,7 +85,7 @@ class GatewayOptions(TransportOptions):
     sent_file: str
 
 
-class GatewaySession:
+class GatewaySession(BatchSession):
     width = 8
 
     def __init__(self, path):
@@ -97,9 +97,6 @@ class GatewaySession:
             for envelope, message in batch:
                 out.write(json.dumps({"to": envelope.recipient, "bytes": len(message)}) + "\\n")
         return [Outcome("sent", committed=True) for _ in batch]
-
-    def close(self):
-        return None
 
 
 class GatewayTransport(TransportBase[GatewayOptions]):

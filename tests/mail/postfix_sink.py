@@ -34,6 +34,15 @@ class PostfixSink:
     fault: Fault = lambda _recipient, _attempt: None
     on_dot: Callable[[str], None] | None = None
     """Called with the recipient when a message's "." is read, before anything is answered."""
+    reply_delay: Callable[[str], float] = lambda _recipient: 0.0
+    """Seconds this connection waits before it answers the "." of a message to that recipient
+    (reading nothing more meanwhile, as a server busy writing its queue file)."""
+    close_after_reply: bool = False
+    """Set (by `on_dot`, say) to answer the next "." and then close the connection at once."""
+    pipelined_dots: int = 0
+    """"."s whose next MAIL FROM came with them, before their reply could have been read."""
+    kept_before_reply: dict[str, int] = field(default_factory=dict)
+    """For each delayed reply: how many messages the sink had kept when it finally answered."""
     host: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
     kept: Counter[str] = field(default_factory=Counter)
@@ -101,6 +110,7 @@ class _Session(asyncio.Protocol):
         self.in_data = False
         self.recipient: str | None = None
         self.crash: str | None = None
+        self.held = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -120,12 +130,21 @@ class _Session(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        while self.transport is not None and b"\r\n" in self.buffer:
+        self.handle_lines()
+
+    def handle_lines(self) -> None:
+        dot_seen = False
+        while self.transport is not None and not self.held and b"\r\n" in self.buffer:
             line, self.buffer = self.buffer.split(b"\r\n", 1)
             if self.in_data:
                 if line == b".":
                     self.end_of_data()
+                    dot_seen = True
                 continue
+            if dot_seen and line[:4].upper() == b"MAIL":
+                with self.sink._lock:
+                    self.sink.pipelined_dots += 1
+            dot_seen = False
             self.command(line.decode("utf-8", "replace"))
 
     def command(self, command: str) -> None:
@@ -166,7 +185,26 @@ class _Session(asyncio.Protocol):
         if crash is not None:
             self.hang_up()  # no reply: the relay went down after (or before) queueing it
             return
+        delay = self.sink.reply_delay(recipient)
+        if self.sink.close_after_reply:
+            self.sink.close_after_reply = False
+            self.say("250 2.0.0 Ok: queued")
+            if self.transport is not None:
+                self.transport.close()  # after the reply is written; nothing more is read
+                self.transport = None
+            return
+        if not delay:
+            self.say("250 2.0.0 Ok: queued")
+            return
+        self.held = True
+        asyncio.get_running_loop().call_later(delay, self.answer_late, recipient)
+
+    def answer_late(self, recipient: str) -> None:
+        with self.sink._lock:
+            self.sink.kept_before_reply[recipient] = sum(self.sink.kept.values())
         self.say("250 2.0.0 Ok: queued")
+        self.held = False
+        self.handle_lines()
 
     def connection_lost(self, exc: Exception | None) -> None:
         # A message without its "." is dropped with the connection, as Postfix does.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import false, true
+from sqlalchemy import false, select, true
 
 from nashra.store import Store, deliveries
 from nashra.store import subscribers as db
@@ -80,11 +80,18 @@ def test_keyset_claims_skip_departed_and_resolve_interrupted(store: Store) -> No
             )
         ]
         # Writes name their claim: another claim's, or a fence that no longer holds, change nothing.
-        assert deliveries.mark_submitting(conn, ids[:3], "run-2", now=NOW, fence=true()) == 0
-        assert deliveries.mark_submitting(conn, ids[:3], "run-1", now=NOW, fence=false()) == 0
-        assert deliveries.mark_submitting(conn, ids[:3], "run-1", now=NOW, fence=true()) == 3
-        assert deliveries.mark_sent(conn, ids[:2], "run-2", now=NOW) == 0
-        assert deliveries.mark_sent(conn, ids[:2], "run-1", now=NOW) == 2
+        held, lost = deliveries.HotWrites(conn, true()), deliveries.HotWrites(conn, false())
+        assert held.mark_submitting(conn, ids[:3], "run-2", now=NOW) == 0
+        assert lost.mark_submitting(conn, ids[:3], "run-1", now=NOW) == 0
+        assert held.mark_submitting(conn, ids[:3], "run-1", now=NOW) == 3
+        assert held.mark_sent(conn, ids[:2], "run-2", now=NOW) == 0
+        assert held.mark_sent(conn, ids[:2], "run-1", now=NOW) == 2
+        written = deliveries.deliveries.c
+        assert conn.execute(
+            select(written.sent_at, written.updated_at, written.attempts, written.claim).where(
+                written.id == ids[0]
+            )
+        ).one() == (NOW, NOW, 1, None)
         assert deliveries.mark_deferred(
             conn, ids[3], "run-1", "451 later", next_attempt_at=NOW + timedelta(minutes=5), now=NOW
         )

@@ -45,10 +45,12 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import cast
 from urllib.parse import quote
 
 from nashra.config import Settings
@@ -69,7 +71,7 @@ from nashra.mail.lock import Fence, sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
 from nashra.mail.replies import RefusalWatch, Verdict, refusal, verdict
 from nashra.mail.tokens import UNSUBSCRIBE, Tokens
-from nashra.mail.transport import Commit, Envelope, Outcome, ServerUnavailable, Transport, send_one
+from nashra.mail.transport import Envelope, Outcome, Outgoing, ServerUnavailable, Transport, send_one
 from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
 from nashra.store import deliveries
@@ -221,8 +223,10 @@ class Ledger:
         self._digest = digest.name
         self._sender = sender
         self._fence = fence
+        self._hot = deliveries.HotWrites(self._conn, fence.clause)
         self._watch: RefusalWatch[Claimed] = RefusalWatch()
         self._pending: list[tuple[Claimed, Outcome]] = []
+        self._requeue: list[Claimed] = []
 
     def close(self) -> None:
         self._conn.close()
@@ -268,9 +272,7 @@ class Ledger:
         commit: one commit. Raises SenderFenced (writing only the outcomes) if the lock is gone."""
         now = datetime.now(UTC)
         ids = [i.delivery_id for i in items]
-        if deliveries.mark_submitting(self._conn, ids, self.claim, now=now, fence=self._fence.clause) != len(
-            ids
-        ):
+        if self._hot.mark_submitting(self._conn, ids, self.claim, now=now) != len(ids):
             self._conn.rollback()
             self.flush(summary)
             raise self._fenced()
@@ -330,11 +332,41 @@ class Ledger:
             hint="nobody was bounced and the rest is kept: fix the relay or mail settings and send again",
         )
 
+    def requeue(self, items: Sequence[Claimed]) -> None:
+        """Rows the transport never attempted: queued again with the next commit."""
+        self._requeue.extend(items)
+
+    def abort(
+        self, results: Sequence[tuple[Claimed, Outcome]], unsent: Sequence[Claimed], summary: SendSummary
+    ) -> None:
+        """After the send stopped on a refusal or a lost lock: book the outcomes that came in while
+        the transport wound down — a permanent refusal among them is not judged (the relay's or
+        the recipient's?) but made due again, bouncing nobody — and give back what was not sent."""
+        now = datetime.now(UTC)
+        for item, outcome in results:
+            if outcome.kind != "permanent":
+                self._pending.append((item, outcome))
+            elif outcome.committed:
+                deliveries.mark_deferred(
+                    self._conn,
+                    item.delivery_id,
+                    self.claim,
+                    outcome.describe(),
+                    next_attempt_at=now,
+                    now=now,
+                    counted=0,
+                )
+            else:
+                self._requeue.append(item)
+        self.give_back(unsent, summary)
+
     def _write_pending(self, summary: SendSummary) -> None:
         pending, self._pending = self._pending, []
         now = datetime.now(UTC)
+        requeue, self._requeue = self._requeue, []
+        deliveries.requeue(self._conn, [i.delivery_id for i in requeue], self.claim, now=now)
         sent = [i.delivery_id for i, o in pending if o.kind == "sent"]
-        summary.sent += deliveries.mark_sent(self._conn, sent, self.claim, now=now)
+        summary.sent += self._hot.mark_sent(self._conn, sent, self.claim, now=now)
         for item, outcome in pending:
             if outcome.kind != "sent":
                 self._book(item, outcome, summary, now)
@@ -410,7 +442,9 @@ PAUSE_CHECK_SECONDS = 5.0
 
 
 class Dispatcher:
-    """One pass over an issue's due rows: claim, personalise, send in batches (one per session width)."""
+    """One pass over an issue's due rows, as the transport session's feed: rows claimed a batch
+    at a time, each personalised when the session has room for it, intents and outcomes handed
+    to the ledger (which writes them with one commit per intent)."""
 
     def __init__(
         self,
@@ -436,8 +470,16 @@ class Dispatcher:
         self.limiter = RateLimiter(rate, sleep=sleep)
         self.again = False
         """Set when rows were given back during a pass (one connection broke): run another pass."""
+        self._claimed: deque[Claimed] = deque()
+        self._results: list[tuple[Claimed, Outcome]] = []
+        self._lost: list[Claimed] = []
+        self._end: PassEnd | None = None
+        self._closed_run = 0
+        self._width = 1
+        self._progress: ProgressFn | None = None
+        self._reported = 0.0
 
-    def _message(self, item: Claimed) -> tuple[Envelope, bytes]:
+    def _message(self, item: Claimed) -> Outgoing:
         https, mailto = self.links(item.subscriber_id, item.email)
         key = f"{self.ledger.issue_id}.{item.subscriber_id}"
         # The claim nonce keeps Message-IDs unique across installs that share a domain.
@@ -449,72 +491,103 @@ class Dispatcher:
             unsubscribe_mailto=mailto,
         )
         envelope = Envelope(self.template.envelope_from, item.email, key.replace(".", "-"), wire_ready=True)
-        return envelope, self.template.render(personal)
+        return Outgoing(envelope, self.template.render(personal), item)
 
-    def _commit(self, batch: Sequence[Claimed]) -> Commit:
-        """What the transport calls just before the final "." of some messages of `batch` (by slot)."""
-        return lambda slots: self.ledger.submit([batch[s] for s in slots], self.summary)
+    # The session's feed -------------------------------------------------------------------------
+
+    def next_message(self) -> Outgoing | None:
+        if self._end is not None:
+            return None
+        if self.stopping.is_set():
+            self._end = PassEnd.STOPPED
+            return None
+        if time.monotonic() - self._pause_checked > PAUSE_CHECK_SECONDS:
+            self._pause_checked = time.monotonic()
+            if self.ledger.on_hold():
+                self._end = PassEnd.ON_HOLD
+                return None
+        if not self._claimed:
+            self._record()
+            self._claimed.extend(self.ledger.claim_batch(self.summary, max(CLAIM_BATCH, self._width * 16)))
+            if not self._claimed:
+                return None
+        self.limiter.wait(1)
+        return self._message(self._claimed.popleft())
+
+    def commit(self, messages: Sequence[Outgoing]) -> None:
+        self._record()
+        self.ledger.submit([cast(Claimed, m.ref) for m in messages], self.summary)
+        if self._progress and time.monotonic() - self._reported > 0.2:
+            self._reported = time.monotonic()
+            self._progress(self.summary)
+
+    def outcome(self, message: Outgoing, outcome: Outcome | None) -> None:
+        item = cast(Claimed, message.ref)
+        if outcome is None:
+            self._lost.append(item)
+            return
+        self._results.append((item, outcome))
+        if not outcome.closed:
+            self._closed_run = 0
+            return
+        self._closed_run += 1
+        if self._closed_run >= 2 * self._width and self._end is None:
+            # The server hangs up on every connection, again and again: wait as for an outage.
+            self._end = PassEnd.SERVER_DOWN
+            self.summary.errors.append(f"the server closed the connection: {outcome.describe()}")
+
+    # ---------------------------------------------------------------------------------------------
+
+    def _record(self) -> None:
+        """Hand the outcomes seen so far to the ledger, and the rows never attempted back."""
+        results, self._results = self._results, []
+        if results:
+            self.ledger.record(results, self.summary)
+        if self._lost:
+            self.ledger.requeue(self._lost)
+            self._lost = []
+            self.again = True
 
     def run_pass(self, progress: ProgressFn | None) -> PassEnd:
         """Send every due row once, unless the server went away or a stop was asked for (then the
         unsent rows are given back). Rows given back because a single connection broke are sent by
         a further pass."""
         self.ledger.rewind()
+        self._end, self._closed_run, self._progress = None, 0, progress
         session = self.transport.open()
-        width = max(1, session.width)
-        reported = time.monotonic()
+        self._width = max(1, session.width)
         try:
-            while claimed := self.ledger.claim_batch(self.summary, max(CLAIM_BATCH, width * 4)):
-                for offset in range(0, len(claimed), width):
-                    batch = claimed[offset : offset + width]
-                    self.limiter.wait(len(batch))
-                    if self.stopping.is_set():
-                        self.ledger.give_back(claimed[offset:], self.summary)
-                        return PassEnd.STOPPED
-                    if time.monotonic() - self._pause_checked > PAUSE_CHECK_SECONDS:
-                        self._pause_checked = time.monotonic()
-                        if self.ledger.on_hold():
-                            self.ledger.give_back(claimed[offset:], self.summary)
-                            return PassEnd.ON_HOLD
-                    try:
-                        outcomes = session.send_batch(
-                            [self._message(i) for i in batch],
-                            self._commit(batch),
-                        )
-                    except ServerUnavailable as exc:
-                        self.ledger.give_back(claimed[offset:], self.summary)
-                        self.summary.errors.append(str(exc))
-                        return PassEnd.SERVER_DOWN
-                    except (RelayRefused, SenderFenced):
-                        self.ledger.give_back(claimed[offset:], self.summary)
-                        raise
-                    rest = claimed[offset + width :]
-                    lost = [i for i, o in zip(batch, outcomes, strict=True) if o is None]
-                    results = [(i, o) for i, o in zip(batch, outcomes, strict=True) if o is not None]
-                    try:
-                        self.ledger.record(results, self.summary)
-                    except RelayRefused:
-                        self.ledger.give_back([*lost, *rest], self.summary)
-                        raise
-                    if lost:
-                        self.ledger.give_back(lost, self.summary)
-                        self.again = True
-                    if results and all(o.closed for _, o in results):
-                        # The server hangs up on every connection: wait as for an outage.
-                        self.ledger.give_back(rest, self.summary)
-                        self.summary.errors.append(
-                            f"the server closed the connection: {results[-1][1].describe()}"
-                        )
-                        return PassEnd.SERVER_DOWN
-                    if progress and time.monotonic() - reported > 0.2:
-                        reported = time.monotonic()
-                        progress(self.summary)
-            self.ledger.settle(self.summary)
+            try:
+                session.pump(self)
+            except ServerUnavailable as exc:
+                self.summary.errors.append(str(exc))
+                self._end = PassEnd.SERVER_DOWN
+            except (RelayRefused, SenderFenced):
+                self._wind_up(aborted=True)
+                raise
+            ended = self._end or PassEnd.DONE
+            self._wind_up(aborted=False)
+            if ended is PassEnd.DONE:
+                self.ledger.settle(self.summary)
         finally:
             session.close()
         if progress:
             progress(self.summary)
-        return PassEnd.DONE
+        return ended
+
+    def _wind_up(self, *, aborted: bool) -> None:
+        """Book what the session reported and give back what it never took."""
+        untaken, self._claimed = list(self._claimed), deque()
+        if aborted:
+            self.ledger.abort(self._results, [*self._lost, *untaken], self.summary)
+            self._results, self._lost = [], []
+            return
+        try:
+            self._record()
+        except RelayRefused:
+            self.ledger.give_back(untaken, self.summary)
+            raise
+        self.ledger.give_back(untaken, self.summary)
 
 
 def _issue_template(

@@ -1,12 +1,16 @@
-"""What a transport is: a session that hands a batch of messages to the next hop and says what
-happened to each.
+"""What a transport is: a session that takes messages from a feed, hands them to the next hop and
+says what happened to each.
 
-`send_batch` takes a `commit` callback that it calls once per batch, with the indexes of the
-messages about to become irrevocable, at the last moment before they are (before the final "."
-of SMTP DATA, before the rename of an .eml file). The delivery loop records its intent for those
-rows in that callback, so a process killed before it leaves them provably undelivered (retried),
-and one killed after it leaves them "unknown", never "sent" unseen. If the callback raises (the
-sender was fenced off), the messages are abandoned without their ".". See nashra.mail.send.
+The sender is the feed (`Feed`): the session asks it for the next message whenever it has room,
+calls its `commit` with the messages about to become irrevocable at the last moment before they
+are (before the final "." of SMTP DATA, before the rename of an .eml file), and reports each
+message's outcome once, as soon as it is known. The sender records its intent for those rows in
+`commit`, so a process killed before it leaves them provably undelivered (retried), and one
+killed after it leaves them "unknown", never "sent" unseen. If `commit` raises (the sender was
+fenced off), those messages are abandoned without their ".". See nashra.mail.send.
+
+A session drives its messages as it likes (the SMTP one keeps several connections busy on their
+own); `BatchSession` is the simple shape for a transport that works a batch at a time.
 """
 
 from __future__ import annotations
@@ -62,19 +66,84 @@ class ServerUnavailable(DeliveryError):
     about this message was delivered, so it can be retried as it is once the server is back."""
 
 
-Commit = Callable[[Sequence[int]], None]
+@dataclass(slots=True)
+class Outgoing:
+    """One message on its way, with the sender's own reference to it (its delivery row)."""
+
+    envelope: Envelope
+    data: bytes
+    ref: object = None
+
+
+class Feed(Protocol):
+    """The sender's side of a session (see the module doc)."""
+
+    def next_message(self) -> Outgoing | None:
+        """The next message to send, or None: nothing more for this session (it then finishes
+        what it has in flight and returns)."""
+        ...
+
+    def commit(self, messages: Sequence[Outgoing]) -> None:
+        """Record the intent for `messages`, whose final "." (or equivalent) follows at once."""
+        ...
+
+    def outcome(self, message: Outgoing, outcome: Outcome | None) -> None:
+        """What happened to `message`; None = never attempted (the connection went away before
+        anything of it was answered, or the session was aborted before its commit): send it again."""
+        ...
 
 
 class MailSession(Protocol):
     width: int
-    """How many messages one batch may carry (for SMTP: one per parallel connection)."""
+    """How many messages it has in flight at most (for SMTP: one per parallel connection)."""
 
-    def send_batch(self, batch: Sequence[tuple[Envelope, bytes]], commit: Commit) -> list[Outcome | None]:
-        """One outcome per message; None = not attempted (connection lost before commit; retry it).
-        Raises ServerUnavailable when no message of the batch could even be started."""
+    def pump(self, feed: Feed) -> None:
+        """Send what `feed` gives until it gives None, reporting every message it took exactly
+        once. Raises ServerUnavailable when no connection to the next hop can be had; an exception
+        from the feed aborts the session (after reporting what it took) and is raised again."""
         ...
 
     def close(self) -> None: ...
+
+
+Commit = Callable[[Sequence[int]], None]
+
+
+def _committer(feed: Feed, taken: Sequence[Outgoing]) -> Commit:
+    return lambda indexes: feed.commit([taken[i] for i in indexes])
+
+
+class BatchSession(ABC):
+    """A session that works `width` messages at a time: `send_batch` is all it writes."""
+
+    width: int = 64
+
+    @abstractmethod
+    def send_batch(self, batch: Sequence[tuple[Envelope, bytes]], commit: Commit) -> list[Outcome | None]:
+        """One outcome per message (None = not attempted), calling `commit` with the indexes of
+        the messages about to become irrevocable, once, just before they do."""
+
+    def pump(self, feed: Feed) -> None:
+        while True:
+            taken: list[Outgoing] = []
+            while len(taken) < self.width and (message := feed.next_message()) is not None:
+                taken.append(message)
+            if not taken:
+                return
+            outcomes: list[Outcome | None] = [None] * len(taken)
+            try:
+                outcomes = self.send_batch(
+                    [(m.envelope, m.data) for m in taken],
+                    _committer(feed, taken),
+                )
+            finally:
+                for message, outcome in zip(taken, outcomes, strict=True):
+                    feed.outcome(message, outcome)
+            if len(taken) < self.width:
+                return
+
+    def close(self) -> None:
+        return None
 
 
 class Transport(Protocol):
@@ -112,13 +181,32 @@ class TransportBase(Adapter[OptionsT], ABC):
         return "session opened and closed, nothing sent"
 
 
+class _One:
+    """The feed of `send_one`: one message, nothing to record."""
+
+    def __init__(self, message: Outgoing) -> None:
+        self.message: Outgoing | None = message
+        self.result: Outcome | None = None
+
+    def next_message(self) -> Outgoing | None:
+        message, self.message = self.message, None
+        return message
+
+    def commit(self, messages: Sequence[Outgoing]) -> None:
+        return None
+
+    def outcome(self, message: Outgoing, outcome: Outcome | None) -> None:
+        self.result = outcome
+
+
 def send_one(transport: Transport, envelope: Envelope, message: bytes) -> Outcome:
     """A single message outside any delivery record (confirmation mails, test sends)."""
+    feed = _One(Outgoing(envelope, message))
     session = transport.open()
     try:
-        outcome = session.send_batch([(envelope, message)], lambda _indexes: None)[0]
+        session.pump(feed)
     finally:
         session.close()
-    if outcome is None:
+    if feed.result is None:
         raise ServerUnavailable("connection lost before the message was sent", where=envelope.recipient)
-    return outcome
+    return feed.result

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     exists,
     func,
     insert,
@@ -263,40 +264,48 @@ def claim_batch(
     return ClaimResult(claimed, rows[-1].id, len(gone), contested=len(live) - len(mine))
 
 
-def mark_submitting(
-    conn: Connection, delivery_ids: Sequence[int], claim: str, *, now: datetime, fence: ColumnElement[bool]
-) -> int:
-    """The intent, written just before the final "." of these messages: how many rows were still
-    this claim's to submit (fewer = the sender was fenced off and must not send)."""
-    if not delivery_ids:
-        return 0
-    result = conn.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.id.in_(delivery_ids),
-            deliveries.c.claim == claim,
-            deliveries.c.status == DeliveryStatus.SENDING,
-            fence,
-        )
-        .values(status=DeliveryStatus.SUBMITTING, updated_at=now, attempts=deliveries.c.attempts + 1)
-    )
-    return int(result.rowcount or 0)
+class HotWrites:
+    """The intent and "sent" writes a send makes at every commit, as the driver's own SQL.
 
+    They run thousands of times a second; SQLAlchemy's work per call (binding parameters,
+    expanding the IN list, building the statement) cost twice what the database does with them.
+    The ids are integers from our own claim, written into the SQL; the rest is bound.
+    """
 
-def mark_sent(conn: Connection, delivery_ids: Sequence[int], claim: str, *, now: datetime) -> int:
-    """The server accepted these (250 to the final "."); returns how many rows were still this claim's."""
-    if not delivery_ids:
-        return 0
-    result = conn.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.id.in_(delivery_ids),
-            deliveries.c.claim == claim,
-            deliveries.c.status == DeliveryStatus.SUBMITTING,
+    def __init__(self, conn: Connection, fence: ColumnElement[bool]) -> None:
+        dialect = conn.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        fenced = str(fence.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        table = deliveries.name
+        self._time = UTCDateTime().bind_processor(dialect)
+        self._submitting = (
+            f"UPDATE {table} SET status = '{DeliveryStatus.SUBMITTING}', updated_at = {mark}, "
+            f"attempts = attempts + 1 WHERE claim = {mark} AND status = '{DeliveryStatus.SENDING}' "
+            f"AND ({fenced}) AND id IN "
         )
-        .values(status=DeliveryStatus.SENT, sent_at=now, claim=None, updated_at=now)
-    )
-    return int(result.rowcount or 0)
+        self._sent = (
+            f"UPDATE {table} SET status = '{DeliveryStatus.SENT}', sent_at = {mark}, claim = NULL, "
+            f"updated_at = {mark} WHERE claim = {mark} AND status = '{DeliveryStatus.SUBMITTING}' AND id IN "
+        )
+
+    def _at(self, now: datetime) -> object:
+        return self._time(now) if self._time else now
+
+    def mark_submitting(self, conn: Connection, ids: Sequence[int], claim: str, *, now: datetime) -> int:
+        """The intent, written just before the final "." of these messages: how many rows were
+        still this claim's to submit (fewer = the sender was fenced off and must not send)."""
+        if not ids:
+            return 0
+        sql = f"{self._submitting}({','.join(str(int(i)) for i in ids)})"
+        return int(conn.exec_driver_sql(sql, (self._at(now), claim)).rowcount or 0)
+
+    def mark_sent(self, conn: Connection, ids: Sequence[int], claim: str, *, now: datetime) -> int:
+        """The server accepted these (250 to the final "."): how many rows were still this claim's."""
+        if not ids:
+            return 0
+        at = self._at(now)
+        sql = f"{self._sent}({','.join(str(int(i)) for i in ids)})"
+        return int(conn.exec_driver_sql(sql, (at, at, claim)).rowcount or 0)
 
 
 def mark_unknown(conn: Connection, delivery_id: int, claim: str, error: str, *, now: datetime) -> int:
@@ -354,18 +363,21 @@ def mark_failed(
     return int(result.rowcount or 0)
 
 
+_REQUEUE = (
+    update(deliveries)
+    .where(
+        deliveries.c.id.in_(bindparam("ids", expanding=True)),
+        deliveries.c.claim == bindparam("by_claim"),
+        deliveries.c.status == DeliveryStatus.SENDING,
+    )
+    .values(status=DeliveryStatus.QUEUED, claim=None, updated_at=bindparam("now"))
+)
+
+
 def requeue(conn: Connection, delivery_ids: Sequence[int], claim: str, *, now: datetime) -> None:
     """Give back claimed rows that were never attempted (send stopped or paused)."""
     if delivery_ids:
-        conn.execute(
-            update(deliveries)
-            .where(
-                deliveries.c.id.in_(delivery_ids),
-                deliveries.c.claim == claim,
-                deliveries.c.status == DeliveryStatus.SENDING,
-            )
-            .values(status=DeliveryStatus.QUEUED, claim=None, updated_at=now)
-        )
+        conn.execute(_REQUEUE, {"ids": list(delivery_ids), "by_claim": claim, "now": now})
 
 
 def delivery_counts(conn: Connection, issue_id: int) -> dict[str, int]:

@@ -15,14 +15,12 @@ from pathlib import Path
 
 from nashra.config import Settings
 from nashra.config.mail import TransportOptions
-from nashra.mail.transport import Commit, Envelope, Outcome, TransportBase
+from nashra.mail.transport import BatchSession, Commit, Envelope, Outcome, TransportBase
 from nashra.plugins import writable_folder
 from nashra.private import private_dir, write_private
 
 
-class FileSession:
-    width = 64
-
+class FileSession(BatchSession):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
@@ -36,9 +34,6 @@ class FileSession:
         for final in finals:
             os.replace(final.with_suffix(".part"), final)
         return [Outcome("sent", committed=True) for _ in batch]
-
-    def close(self) -> None:
-        return None
 
 
 class FileOptions(TransportOptions):
