@@ -99,6 +99,13 @@ class Presence:
         except SQLAlchemyError as exc:
             event(log, "worker.presence_failed", level=logging.WARNING, what=what, error=str(exc))
 
+    def announce(self) -> None:
+        """The first heartbeat, before any job can start: a job's run never names an unknown worker."""
+        now = datetime.now(UTC)
+        self._write(
+            "heartbeat", lambda conn: workers.beat(conn, self.id, now=now, started_at=self.started_at)
+        )
+
     def beat(self, scheduler: BaseScheduler) -> None:
         now = datetime.now(UTC)
         next_runs = {job.id: job.next_run_time for job in scheduler.get_jobs() if job.id != HEARTBEAT}
@@ -228,6 +235,7 @@ def serve_forever(runtime: Runtime) -> None:
         signal.signal(signal.SIGHUP, lambda _signum, _frame: reload_asked.set())
     presence = Presence(runtime)
     scheduler = build_scheduler(runtime, presence)
+    presence.announce()
     scheduler.start()
     presence.beat(scheduler)
     event(log, "worker.started", worker=presence.id, config=runtime.settings.origin or "built-in defaults")

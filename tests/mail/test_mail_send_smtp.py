@@ -149,6 +149,10 @@ def test_dead_server_pauses_and_resumes_without_losing_place(
     def stop_after_five(_received):  # type: ignore[no-untyped-def]
         if len(smtp_server.handler.messages) == 5 and not stopped:
             stopped.append(True)
+            # The server goes down after the 5th message: it says so (421) to whatever comes next
+            # on the connection, so no "." can be in flight when it dies (that one would be
+            # "unknown", as test_mail_unknown_outcomes shows), then stops listening.
+            smtp_server.handler.closing_rcpt.update(dict.fromkeys(addresses, "421 4.3.2 shutting down"))
             import threading
 
             threading.Thread(target=smtp_server.controller.stop, daemon=True).start()
@@ -160,6 +164,7 @@ def test_dead_server_pauses_and_resumes_without_losing_place(
         pauses.append(seconds)
         if len(pauses) == 2:  # the server comes back while the send waits
             smtp_server.handler.on_message = None
+            smtp_server.handler.closing_rcpt.clear()
             smtp_server.controller = Controller(
                 smtp_server.handler, hostname=smtp_server.host, port=smtp_server.port
             )
