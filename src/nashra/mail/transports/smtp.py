@@ -64,11 +64,21 @@ class SmtpSession:
                                 raise failure
                 ready = [(slot, lane) for slot, lane in enumerate(self._lanes) if lane.ready]
                 if ready:
-                    feed.commit([lane.current for _, lane in ready if lane.current is not None])
-                    for slot, lane in ready:
-                        following = feed.next_message() if more and lane.pipelining else None
-                        more = more and (following is not None or not lane.pipelining)
-                        lane.finish(following)
+                    # The messages to pipeline behind the "."s are taken first, so that nothing
+                    # but the writes of those "."s happens between the commit and them.
+                    following: list[Outgoing | None] = []
+                    try:
+                        for _, lane in ready:
+                            following.append(feed.next_message() if more and lane.pipelining else None)
+                            more = more and (following[-1] is not None or not lane.pipelining)
+                        feed.commit([lane.current for _, lane in ready if lane.current is not None])
+                    except BaseException:
+                        for message in following:
+                            if message is not None:
+                                self._report(message, None)
+                        raise
+                    for (slot, lane), message in zip(ready, following, strict=True):
+                        lane.finish(message)
                         self._watch(slot)
                     continue
                 if not any(lane.waiting for lane in self._lanes):
