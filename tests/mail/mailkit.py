@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from loopback import free_port
 from nashra.digest import RenderedDigest, record_issue
 from nashra.runtime import Runtime
+from nashra.store.deliveries import deliveries
+from nashra.store.subscribers import subscribers
 from nashra.subscribers import add_subscriber
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
@@ -162,3 +165,15 @@ def record_test_issue(runtime: Runtime, *, digest: str = "daily", subject: str =
 
 WEB_TOML = '[web]\npublic_url = "https://oasis.example/news"\n\n'
 DIGESTS_TOML = '[[digests]]\nname = "daily"\n'
+
+
+def statuses_by_address(runtime: Runtime, issue_id: int) -> dict[str, str]:
+    """Each recipient's delivery status for an issue, as the store has it."""
+    with runtime.store.connect() as conn:
+        return dict(
+            conn.execute(
+                select(subscribers.c.email, deliveries.c.status)
+                .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+                .where(deliveries.c.issue_id == issue_id)
+            ).all()
+        )

@@ -22,14 +22,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from mailkit import DIGESTS_TOML, NOW, record_test_issue
+from mailkit import DIGESTS_TOML, NOW, record_test_issue, statuses_by_address
 from postfix_sink import CRASH_KEEP, CRASH_LOSE, PostfixSink
-from sqlalchemy import select
 
 from nashra.config import Settings
 from nashra.runtime import Runtime
-from nashra.store.deliveries import deliveries
-from nashra.store.subscribers import subscribers
 from nashra.subscribers.csvio import import_csv
 
 KILLS = 20
@@ -155,14 +152,8 @@ def test_twenty_kills_lose_nothing_silently_and_send_nothing_twice(
     report = final.stdout.decode("utf-8", "replace") + final.stderr.decode("utf-8", "replace")
     assert final.returncode == 3, report  # 3: finished, with failed (bounced) or unknown deliveries
 
-    with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
-        rows = dict(
-            conn.execute(
-                select(subscribers.c.email, deliveries.c.status)
-                .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-                .where(deliveries.c.issue_id == issue_id)
-            ).all()
-        )
+    with Runtime.open(settings) as runtime:
+        rows = statuses_by_address(runtime, issue_id)
     copies = sink.copies()
     unknown = sorted(a for a, status in rows.items() if status == "unknown")
     campaign = (

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from mailkit import populate, record_test_issue
+from mailkit import populate, record_test_issue, statuses_by_address
 from postfix_sink import PostfixSink
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from loopback import wait_until
 from nashra.config import Settings
@@ -20,8 +20,6 @@ from nashra.config.digests import DigestSettings
 from nashra.mail.lock import sender_lock
 from nashra.mail.send import send_digest
 from nashra.runtime import Runtime
-from nashra.store.deliveries import deliveries
-from nashra.store.subscribers import subscribers
 
 TOML = '[[digests]]\nname = "daily"\n'
 RECIPIENTS = 1000
@@ -97,14 +95,8 @@ def test_a_sender_that_loses_its_lock_stops_before_sending_anything_twice(
         assert second.returncode == 0, outputs[-1]
         copies = sink.copies()
         assert {a: n for a, n in copies.items() if n > 1} == {}
-        with Runtime.open(settings) as runtime, runtime.store.connect() as conn:
-            rows = dict(
-                conn.execute(
-                    select(subscribers.c.email, deliveries.c.status)
-                    .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-                    .where(deliveries.c.issue_id == issue_id)
-                ).all()
-            )
+        with Runtime.open(settings) as runtime:
+            rows = statuses_by_address(runtime, issue_id)
         assert [a for a, s in rows.items() if s == "sent" and not copies[a]] == []
         assert set(rows.values()) <= {"sent", "unknown"}
         assert sum(copies.values()) >= RECIPIENTS - list(rows.values()).count("unknown")
