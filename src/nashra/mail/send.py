@@ -4,14 +4,15 @@ The flow: resume the digest's open issue or prepare and record a new one; queue 
 per eligible subscriber (one INSERT … SELECT); then claim rows in small keyset-paginated batches
 (committed as "sending"), personalise the message rendered once for the issue
 (nashra.mail.message) and hand them to the transport a batch at a time: one message per parallel
-SMTP connection, all driven in lockstep by this one thread (nashra.mail.transports.smtp).
+SMTP connection, each at its own pace, all driven by this one thread (nashra.mail.transports.smtp).
 
 Never twice, and never "sent" unseen. Exactly-once over SMTP is impossible: the server's 250
 to the final "." can be lost with the connection or with us. What holds instead is recorded per
 row, around that "." (nashra.store.deliveries):
 - claimed rows are "sending": their "." has not been written;
-- just before a batch's "." are written, its rows become "submitting" (the intent), in one commit
-  that also books the outcomes of the batch before (so there is still one commit per batch);
+- just before their "." are written, rows become "submitting" (the intent), in one commit that
+  also books the outcomes seen since the commit before (one commit for every connection that
+  waits at that moment; on PostgreSQL the connections not waiting go on while it runs);
 - after the replies, each row gets its outcome: "sent" (250), "deferred"/"failed" (refusals), or
   "unknown" when the "." went out and no reply came back.
 After a crash or `kill -9` the next sender finds "sending" rows — provably not delivered, the
@@ -42,6 +43,7 @@ The web-archive copy is written before the first message, since every message li
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 import uuid
@@ -71,12 +73,21 @@ from nashra.mail.lock import Fence, sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
 from nashra.mail.replies import RefusalWatch, Verdict, refusal, verdict
 from nashra.mail.tokens import UNSUBSCRIBE, Tokens
-from nashra.mail.transport import Envelope, Outcome, Outgoing, ServerUnavailable, Transport, send_one
+from nashra.mail.transport import (
+    Committing,
+    Envelope,
+    Outcome,
+    Outgoing,
+    ServerUnavailable,
+    Transport,
+    send_one,
+)
 from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
 from nashra.store import deliveries
 from nashra.store.deliveries import Claimed, DeliveryStatus
 from nashra.store.digests import IssueStatus
+from nashra.store.overlapped import CommitFailed, Fenced, PendingCommit, libpq_handle
 from nashra.store.pauses import Paused, paused
 from nashra.store.subscribers import SubscriberStatus, set_status
 from nashra.subscribers.addresses import normalise_email
@@ -227,6 +238,8 @@ class Ledger:
         self._watch: RefusalWatch[Claimed] = RefusalWatch()
         self._pending: list[tuple[Claimed, Outcome]] = []
         self._requeue: list[Claimed] = []
+        self._handle = libpq_handle(self._conn)
+        self._inflight: _Inflight | None = None
 
     def close(self) -> None:
         self._conn.close()
@@ -242,6 +255,7 @@ class Ledger:
 
     def claim_batch(self, summary: SendSummary, limit: int) -> list[Claimed]:
         """The next rows to send ([] once this pass has seen every row)."""
+        self._settle()
         if not self._fence.keepalive():
             raise self._fenced()
         while not self.exhausted:
@@ -267,17 +281,53 @@ class Ledger:
                 return result.claimed
         return []
 
-    def submit(self, items: Sequence[Claimed], summary: SendSummary) -> None:
+    def submit(self, items: Sequence[Claimed], summary: SendSummary) -> Committing | None:
         """The intent, just before the final "." of `items`, with the outcomes seen since the last
-        commit: one commit. Raises SenderFenced (writing only the outcomes) if the lock is gone."""
+        commit: one commit. Raises SenderFenced (writing only the outcomes) if the lock is gone.
+
+        On PostgreSQL, when only intents and "sent" outcomes are to be written, the commit is left
+        running (nashra.store.overlapped) and returned: the "."s wait for it, the rest goes on."""
+        self._settle()
         now = datetime.now(UTC)
         ids = [i.delivery_id for i in items]
+        if self._handle is not None and not self._requeue and all(o.kind == "sent" for _, o in self._pending):
+            pending, self._pending = self._pending, []
+            sent = [i.delivery_id for i, _ in pending]
+            script = self._hot.script(ids, sent, self.claim, now=now)
+            commit = PendingCommit(self._handle, script)
+            inflight = _Inflight(commit, lambda error: self._settled(commit, error, pending, summary))
+            self._inflight = inflight
+            return inflight
         if self._hot.mark_submitting(self._conn, ids, self.claim, now=now) != len(ids):
             self._conn.rollback()
             self.flush(summary)
             raise self._fenced()
         self._write_pending(summary)
         self._conn.commit()
+        return None
+
+    def _settle(self) -> None:
+        """Wait for the commit left running, if any: the connection is free after this."""
+        if self._inflight is not None:
+            self._inflight.wait()
+
+    def _settled(
+        self,
+        commit: PendingCommit,
+        error: Exception | None,
+        pending: list[tuple[Claimed, Outcome]],
+        summary: SendSummary,
+    ) -> None:
+        self._inflight = None
+        if error is None:
+            summary.sent += commit.rowcounts[1] if len(commit.rowcounts) > 1 else 0
+            return
+        # Nothing of it was written (it was rolled back): the outcomes wait for the next commit.
+        self._pending[:0] = pending
+        if isinstance(error, Fenced):
+            self.flush(summary)
+            raise self._fenced() from None
+        raise error
 
     def flush(self, summary: SendSummary) -> None:
         """Write the outcomes still waiting (before giving rows back, pausing or stopping)."""
@@ -342,6 +392,7 @@ class Ledger:
         """After the send stopped on a refusal or a lost lock: book the outcomes that came in while
         the transport wound down — a permanent refusal among them is not judged (the relay's or
         the recipient's?) but made due again, bouncing nobody — and give back what was not sent."""
+        self._settle()
         now = datetime.now(UTC)
         for item, outcome in results:
             if outcome.kind != "permanent":
@@ -361,6 +412,7 @@ class Ledger:
         self.give_back(unsent, summary)
 
     def _write_pending(self, summary: SendSummary) -> None:
+        self._settle()
         pending, self._pending = self._pending, []
         now = datetime.now(UTC)
         requeue, self._requeue = self._requeue, []
@@ -425,9 +477,44 @@ class Ledger:
 
     def on_hold(self) -> bool:
         """Whether an operator paused this digest since the send began."""
+        self._settle()
         held = paused(self._conn, Paused.DIGEST, self._digest) is not None
         self._conn.commit()
         return held
+
+
+class _Inflight:
+    """The ledger's commit left running (see Ledger.submit), settled with the ledger once done."""
+
+    def __init__(self, commit: PendingCommit, settle: Callable[[Exception | None], None]) -> None:
+        self._commit = commit
+        self._settle = settle
+        self._error: Exception | None = None
+        self._settled = False
+
+    def fileno(self) -> int:
+        return self._commit.fileno()
+
+    def done(self) -> bool:
+        """Whether it is committed; raises SenderFenced or the database's error if it was not."""
+        if not self._settled:
+            try:
+                if not self._commit.done():
+                    return False
+            except (Fenced, CommitFailed) as exc:
+                self._error = exc
+            self._settled = True
+            try:
+                self._settle(self._error)
+            except Exception as exc:
+                self._error = exc
+        if self._error is not None:
+            raise self._error
+        return True
+
+    def wait(self) -> None:
+        while not self.done():
+            select.select([self.fileno()], [], [])
 
 
 class PassEnd(StrEnum):
@@ -514,12 +601,13 @@ class Dispatcher:
         self.limiter.wait(1)
         return self._message(self._claimed.popleft())
 
-    def commit(self, messages: Sequence[Outgoing]) -> None:
+    def commit(self, messages: Sequence[Outgoing]) -> Committing | None:
         self._record()
-        self.ledger.submit([cast(Claimed, m.ref) for m in messages], self.summary)
+        committing = self.ledger.submit([cast(Claimed, m.ref) for m in messages], self.summary)
         if self._progress and time.monotonic() - self._reported > 0.2:
             self._reported = time.monotonic()
             self._progress(self.summary)
+        return committing
 
     def outcome(self, message: Outgoing, outcome: Outcome | None) -> None:
         item = cast(Claimed, message.ref)

@@ -75,6 +75,20 @@ class Outgoing:
     ref: object = None
 
 
+class Committing(Protocol):
+    """A commit the feed left running: the messages it covers wait for it, the rest goes on."""
+
+    def fileno(self) -> int:
+        """Readable when `done` may have become true (for the session's selector)."""
+        ...
+
+    def done(self) -> bool:
+        """Whether it is committed, without waiting; raises what `Feed.commit` would have."""
+        ...
+
+    def wait(self) -> None: ...
+
+
 class Feed(Protocol):
     """The sender's side of a session (see the module doc)."""
 
@@ -83,8 +97,9 @@ class Feed(Protocol):
         what it has in flight and returns)."""
         ...
 
-    def commit(self, messages: Sequence[Outgoing]) -> None:
-        """Record the intent for `messages`, whose final "." (or equivalent) follows at once."""
+    def commit(self, messages: Sequence[Outgoing]) -> Committing | None:
+        """Record the intent for `messages`, whose final "." (or equivalent) follows at once; or
+        start recording it and return the commit, and their "." follow once it is done."""
         ...
 
     def outcome(self, message: Outgoing, outcome: Outcome | None) -> None:
@@ -109,8 +124,15 @@ class MailSession(Protocol):
 Commit = Callable[[Sequence[int]], None]
 
 
+def commit_now(feed: Feed, messages: Sequence[Outgoing]) -> None:
+    """`feed.commit`, waited for: for a session with nothing else to do meanwhile."""
+    committing = feed.commit(messages)
+    if committing is not None:
+        committing.wait()
+
+
 def _committer(feed: Feed, taken: Sequence[Outgoing]) -> Commit:
-    return lambda indexes: feed.commit([taken[i] for i in indexes])
+    return lambda indexes: commit_now(feed, [taken[i] for i in indexes])
 
 
 class BatchSession(ABC):
@@ -192,7 +214,7 @@ class _One:
         message, self.message = self.message, None
         return message
 
-    def commit(self, messages: Sequence[Outgoing]) -> None:
+    def commit(self, messages: Sequence[Outgoing]) -> Committing | None:
         return None
 
     def outcome(self, message: Outgoing, outcome: Outcome | None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 
 from nashra.store.digests import digest_issues
+from nashra.store.overlapped import guard
 from nashra.store.schema import metadata
 from nashra.store.subscribers import SubscriberStatus, lists, subscribers, subscriptions
 from nashra.store.types import UTCDateTime
@@ -269,23 +270,25 @@ class HotWrites:
 
     They run thousands of times a second; SQLAlchemy's work per call (binding parameters,
     expanding the IN list, building the statement) cost twice what the database does with them.
-    The ids are integers from our own claim, written into the SQL; the rest is bound.
+    The ids are integers from our own claim, written into the SQL; the rest is bound, or written
+    as literals in `script` (one round trip on PostgreSQL, see nashra.store.overlapped).
     """
 
     def __init__(self, conn: Connection, fence: ColumnElement[bool]) -> None:
         dialect = conn.dialect
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
         fenced = str(fence.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
         table = deliveries.name
         self._time = UTCDateTime().bind_processor(dialect)
         self._submitting = (
-            f"UPDATE {table} SET status = '{DeliveryStatus.SUBMITTING}', updated_at = {mark}, "
-            f"attempts = attempts + 1 WHERE claim = {mark} AND status = '{DeliveryStatus.SENDING}' "
-            f"AND ({fenced}) AND id IN "
+            f"UPDATE {table} SET status = '{DeliveryStatus.SUBMITTING}', updated_at = {{at}}, "
+            f"attempts = attempts + 1 WHERE claim = {{claim}} AND status = '{DeliveryStatus.SENDING}' "
+            f"AND ({fenced.replace('{', '{{').replace('}', '}}')}) AND id IN ({{ids}})"
         )
         self._sent = (
-            f"UPDATE {table} SET status = '{DeliveryStatus.SENT}', sent_at = {mark}, claim = NULL, "
-            f"updated_at = {mark} WHERE claim = {mark} AND status = '{DeliveryStatus.SUBMITTING}' AND id IN "
+            f"UPDATE {table} SET status = '{DeliveryStatus.SENT}', sent_at = {{at}}, claim = NULL, "
+            f"updated_at = {{at}} WHERE claim = {{claim}} AND status = '{DeliveryStatus.SUBMITTING}' "
+            "AND id IN ({ids})"
         )
 
     def _at(self, now: datetime) -> object:
@@ -296,7 +299,7 @@ class HotWrites:
         still this claim's to submit (fewer = the sender was fenced off and must not send)."""
         if not ids:
             return 0
-        sql = f"{self._submitting}({','.join(str(int(i)) for i in ids)})"
+        sql = self._submitting.format(at=self._mark, claim=self._mark, ids=_ids(ids))
         return int(conn.exec_driver_sql(sql, (self._at(now), claim)).rowcount or 0)
 
     def mark_sent(self, conn: Connection, ids: Sequence[int], claim: str, *, now: datetime) -> int:
@@ -304,8 +307,26 @@ class HotWrites:
         if not ids:
             return 0
         at = self._at(now)
-        sql = f"{self._sent}({','.join(str(int(i)) for i in ids)})"
+        sql = self._sent.format(at=self._mark, claim=self._mark, ids=_ids(ids))
         return int(conn.exec_driver_sql(sql, (at, at, claim)).rowcount or 0)
+
+    def script(
+        self, submitting: Sequence[int], sent: Sequence[int], claim: str, *, now: datetime
+    ) -> list[str]:
+        """Both writes as literal SQL for one PostgreSQL round trip: the intent guarded (all of
+        `submitting` or the script fails: the fence), then "sent" if any."""
+        literals = {
+            "at": f"'{now.astimezone(UTC).isoformat()}'::timestamptz",
+            "claim": f"'{int(claim, 16):032x}'",
+        }
+        statements = [guard(self._submitting.format(ids=_ids(submitting), **literals), len(submitting))]
+        if sent:
+            statements.append(self._sent.format(ids=_ids(sent), **literals))
+        return statements
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ",".join(str(int(i)) for i in ids)
 
 
 def mark_unknown(conn: Connection, delivery_id: int, claim: str, error: str, *, now: datetime) -> int:

@@ -18,16 +18,28 @@ import selectors
 import socket
 import ssl
 import time
+from dataclasses import dataclass
 
 from nashra.config import Settings
 from nashra.config.mail import SmtpSettings
 from nashra.config.secrets import read_secret
 from nashra.errors import ConfigError
-from nashra.mail.transport import Feed, Outcome, Outgoing, ServerUnavailable, TransportBase
-from nashra.mail.transports.smtp_lane import Lane, SmtpOptions, connect
+from nashra.mail.transport import Committing, Feed, Outcome, Outgoing, ServerUnavailable, TransportBase
+from nashra.mail.transports.smtp_lane import DOT_NEVER_LEFT, Lane, SmtpOptions, connect
 
 _TICK = 1.0
 """Longest wait for replies before the loop looks at the lanes' deadlines."""
+_COMMIT = "commit"
+"""The selector's tag for the feed's running commit."""
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Lanes whose "."s wait for one commit, and the messages to pipeline behind them."""
+
+    commit: Committing
+    slots: list[int]
+    following: list[Outgoing | None]
 
 
 class SmtpSession:
@@ -40,6 +52,7 @@ class SmtpSession:
         self._lanes = [Lane(options, self._report) for _ in range(width)]
         self._selector = selectors.DefaultSelector()
         self._watched: dict[int, socket.socket] = {}
+        self._committing: _Group | None = None
 
     def _report(self, message: Outgoing, outcome: Outcome | None) -> None:
         assert self._feed is not None
@@ -62,35 +75,80 @@ class SmtpSession:
                             down.add(slot)
                             if len(down) == self.width:
                                 raise failure
+                if self._committing is not None:
+                    if not self._committing.commit.done():
+                        self._wait()
+                        continue
+                    group, self._committing = self._committing, None
+                    self._selector.unregister(group.commit.fileno())
+                    self._finish(group.slots, group.following)
+                    continue
                 ready = [(slot, lane) for slot, lane in enumerate(self._lanes) if lane.ready]
                 if ready:
-                    # The messages to pipeline behind the "."s are taken first, so that nothing
-                    # but the writes of those "."s happens between the commit and them.
-                    following: list[Outgoing | None] = []
-                    try:
-                        for _, lane in ready:
-                            following.append(feed.next_message() if more and lane.pipelining else None)
-                            more = more and (following[-1] is not None or not lane.pipelining)
-                        feed.commit([lane.current for _, lane in ready if lane.current is not None])
-                    except BaseException:
-                        for message in following:
-                            if message is not None:
-                                self._report(message, None)
-                        raise
-                    for (slot, lane), message in zip(ready, following, strict=True):
-                        lane.finish(message)
-                        self._watch(slot)
+                    more = self._commit(feed, ready, more)
                     continue
                 if not any(lane.waiting for lane in self._lanes):
                     return
                 self._wait()
         except BaseException:
+            self._give_up()
             for lane in self._lanes:
                 lane.abandon()
             self._drain()
             raise
         finally:
             self._feed = None
+
+    def _commit(self, feed: Feed, ready: list[tuple[int, Lane]], more: bool) -> bool:
+        """Commit the intents of the `ready` lanes, then (or once the commit is done) write their
+        "."s, each followed by a next message where the lane pipelines; whether there is more."""
+        # The messages to pipeline behind the "."s are taken first, so that nothing but the
+        # writes of those "."s happens between the commit and them.
+        following: list[Outgoing | None] = []
+        try:
+            for _, lane in ready:
+                following.append(feed.next_message() if more and lane.pipelining else None)
+                more = more and (following[-1] is not None or not lane.pipelining)
+            commit = feed.commit([lane.current for _, lane in ready if lane.current is not None])
+        except BaseException:
+            self._give_back(following)
+            raise
+        slots = [slot for slot, _ in ready]
+        if commit is None:
+            self._finish(slots, following)
+        else:
+            self._committing = _Group(commit, slots, following)
+            self._selector.register(commit.fileno(), selectors.EVENT_READ, _COMMIT)
+        return more
+
+    def _finish(self, slots: list[int], following: list[Outgoing | None]) -> None:
+        for slot, message in zip(slots, following, strict=True):
+            self._lanes[slot].finish(message)
+            self._watch(slot)
+
+    def _give_up(self) -> None:
+        """After an abort with a commit running: settle it, and the messages it covered did not
+        leave (their "." was never written) — given back if it failed, deferred if it held."""
+        group, self._committing = self._committing, None
+        if group is None:
+            return
+        self._selector.unregister(group.commit.fileno())
+        try:
+            group.commit.wait()
+            outcome: Outcome | None = DOT_NEVER_LEFT
+        except Exception:
+            outcome = None
+        for slot in group.slots:
+            lane = self._lanes[slot]
+            message, lane.current, lane.ready = lane.current, None, False
+            if message is not None:
+                self._report(message, outcome)
+        self._give_back(group.following)
+
+    def _give_back(self, messages: list[Outgoing | None]) -> None:
+        for message in messages:
+            if message is not None:
+                self._report(message, None)
 
     def _begin(self, slot: int, message: Outgoing) -> ServerUnavailable | None:
         """Start `message` on a lane, connecting it first if needed; the failure (the message
@@ -124,6 +182,8 @@ class SmtpSession:
     def _wait(self) -> None:
         """Act on the replies that come in within a tick; time out lanes that waited too long."""
         for key, _ in self._selector.select(_TICK):
+            if key.data is _COMMIT:
+                continue  # the loop asks the commit whether it is done
             self._lanes[key.data].readable()
             self._watch(key.data)
         now = time.monotonic()

@@ -130,7 +130,7 @@ def _lost_after_end(why: str) -> Outcome:
     return Outcome("unknown", 0, f"connection lost after end of data: {why}", committed=True)
 
 
-_DOT_NEVER_LEFT = Outcome(
+DOT_NEVER_LEFT = Outcome(
     "temporary", 0, "connection lost before the end of data", committed=True, stage=Stage.DATA, closed=True
 )
 
@@ -217,7 +217,7 @@ class Lane:
         # Nothing of this write reached the server: the "." never left, the message never started.
         self.current = None
         if behind is not None:
-            self._report(behind, _DOT_NEVER_LEFT)
+            self._report(behind, DOT_NEVER_LEFT)
         if message is not None:
             self._report(message, None)
         self._broken("the connection was gone before the commands went out")
