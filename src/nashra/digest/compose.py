@@ -11,11 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+from markupsafe import Markup
+
 from nashra.config.digests import DigestSettings
-from nashra.digest.teaser import teaser_text
+from nashra.forms import forms_of, match_key
 from nashra.model import StoredArticle
 from nashra.store.digests import Exclusions
-from nashra.text import clean_text, normalize_for_match
 
 NO_EXCLUSIONS = Exclusions()
 RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
@@ -23,7 +24,11 @@ RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd
 
 @dataclass(frozen=True, slots=True)
 class Teaser:
-    """One article as the templates show it: plain-text title and excerpt, image with alt text."""
+    """One article as the templates show it: plain-text title and excerpt, image with alt text.
+
+    `title_html`/`excerpt_html` are `title|bdi`/`excerpt|bdi`, and `title_isolated`/
+    `excerpt_isolated` are `title|isolate`/`excerpt|isolate`, read from the article's forms.
+    """
 
     id: str
     title: str
@@ -34,13 +39,13 @@ class Teaser:
     image_url: str | None
     image_alt: str
     title_key: str
+    title_html: Markup
+    excerpt_html: Markup
+    title_isolated: str
+    excerpt_isolated: str
     lang: str = "ar"
-
-    @property
-    def direction(self) -> str:
-        """A French story in an Arabic digest keeps its own direction; everything else reads RTL."""
-        primary = self.lang.replace("_", "-").split("-")[0].lower()
-        return "ltr" if primary and primary not in RTL_LANGUAGES else "rtl"
+    direction: str = "rtl"
+    """A French story in an Arabic digest keeps its own direction ("ltr"); everything else reads RTL."""
 
     @property
     def align(self) -> str:
@@ -95,26 +100,33 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
-def title_key(title: str) -> str:
-    return normalize_for_match(title)
+def direction(lang: str) -> str:
+    primary = lang.replace("_", "-").split("-")[0].lower()
+    return "ltr" if primary and primary not in RTL_LANGUAGES else "rtl"
 
 
 def _teaser(stored: StoredArticle, length: int) -> Teaser:
     article = stored.article
-    title = clean_text(article.title)
+    forms = forms_of(stored, length)
+    excerpt = forms.excerpt(length)
     image = article.image
+    lang = article.language or "ar"
     return Teaser(
         id=stored.id,
-        title=title,
+        title=forms.title.plain,
         url=article.url,
         section=article.section,
         published_at=article.published_at,
-        excerpt=teaser_text(article, length),
+        excerpt=excerpt.plain,
         image_url=image.url if image and image.url else None,
-        # An image without alt text is read out as its file name; the headline is a fair description.
-        image_alt=clean_text(image.alt) if image and image.alt.strip() else title,
-        title_key=title_key(title),
-        lang=article.language or "ar",
+        image_alt=forms.image_alt,
+        title_key=forms.title_key,
+        title_html=Markup(forms.title.html),
+        excerpt_html=Markup(excerpt.html),
+        title_isolated=forms.title.isolated,
+        excerpt_isolated=excerpt.isolated,
+        lang=lang,
+        direction=direction(lang),
     )
 
 
@@ -139,7 +151,7 @@ def dedupe(items: Iterable[StoredArticle], exclusions: Exclusions = NO_EXCLUSION
     kept: list[StoredArticle] = []
     for stored in sorted(items, key=lambda s: (s.article.published_at, s.id)):
         url = canonical_url(stored.article.url)
-        key = title_key(stored.article.title)
+        key = match_key(stored)
         if stored.id in ids or url in urls or (key and key in titles):
             continue
         kept.append(stored)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nashra.text import clean_text, isolate_ltr_runs
+from nashra.text.excerpt import shorten
 
 PREHEADER_LIMIT = 140
 
@@ -23,7 +24,6 @@ def render_subject(source: str, context: Mapping[str, Any], *, where: str) -> st
 
 def render_preheader(source: str, context: Mapping[str, Any], *, where: str) -> str:
     """Inbox snippet text: short, so clients do not pad it with the email's first lines."""
-    from nashra.digest.teaser import shorten
     from nashra.digest.templating import render_string
 
     return isolate_ltr_runs(shorten(clean_text(render_string(source, context, name=where)), PREHEADER_LIMIT))
