@@ -39,7 +39,7 @@ from mjml import mjml2html
 
 from nashra.config import Settings, SourceSettings
 from nashra.digest.compose import compose
-from nashra.digest.render import DigestRenderer, render_digest
+from nashra.digest.render import DigestRenderer, render_digest, site_context
 from nashra.digest.size import GMAIL_CLIP_BYTES, html_bytes
 from nashra.forms import forms_from_json, forms_to_json, prepare_forms
 from nashra.model import StoredArticle
@@ -51,13 +51,17 @@ from nashra.text.html import excerpt_source
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 SECTIONS = ["سياسة", "اقتصاد", "ثقافة", "رياضة", "مجتمع", "دولي"]
-# Memoised text functions, by module and name; absent ones (older code) are skipped.
+# In-memory caches (memoised text functions, fresh forms, rendered template blocks), by module and
+# name, each with a `cache_clear`; absent ones (older code) are skipped.
 CACHED = [
     ("nashra.text.clean", "normalize_for_match"),
     ("nashra.text.bidi", "_ltr_run_spans"),
     ("nashra.digest.teaser", "_teaser"),
     ("nashra.text.html", "excerpt_source"),
     ("nashra.forms", "fresh_forms"),
+    ("nashra.digest.fragments", "FRAGMENTS"),
+    ("nashra.digest.subject", "preheader_text"),
+    ("nashra.digest.compose", "canonical_url"),
 ]
 
 
@@ -130,8 +134,15 @@ def main() -> None:
     ]
 
     def from_store() -> list[StoredArticle]:
+        """As `store.articles` builds them from rows (the other columns are already Python values)."""
         return [
-            replace(a, forms=forms_from_json(json.loads(text), h))
+            StoredArticle(
+                a.id,
+                a.article,
+                a.first_seen_at,
+                a.last_changed_at,
+                forms=forms_from_json(json.loads(text), h),
+            )
             for a, text, h in zip(bare, stored_forms, hashes, strict=True)
         ]
 
@@ -151,7 +162,11 @@ def main() -> None:
     assert len(rendered.article_ids) == 20, "the size budget dropped teasers: not the same markup"
     renderer = DigestRenderer(settings, digest)
     context = renderer.context(
-        composition, NOW, subject=rendered.subject, preheader=rendered.preheader, archive=rendered.archive_url
+        site_context(settings, digest, NOW),
+        composition,
+        subject=rendered.subject,
+        preheader=rendered.preheader,
+        archive=rendered.archive_url,
     )
     markup = renderer.mjml(context)
 

@@ -102,7 +102,7 @@ def forms_from_json(data: dict[str, Any] | None, content_hash: str) -> ArticleFo
         title_key=data["title_key"],
         summary=data["summary"],
         image_alt=data["image_alt"],
-        excerpts=tuple(sorted((int(n), DisplayText(*texts)) for n, texts in data["excerpts"].items())),
+        excerpts=tuple((int(n), DisplayText(*texts)) for n, texts in data["excerpts"].items()),
     )
 
 

@@ -100,7 +100,7 @@ class ArticleForms:
     image_alt: str
     """Cleaned alt text, or the headline when the image has none."""
     excerpts: tuple[tuple[int, DisplayText], ...]
-    """The teaser excerpt for each teaser length the digests asked for, shortest first."""
+    """(teaser length, excerpt) for each teaser length the digests asked for."""
 
     def has_excerpt(self, length: int) -> bool:
         return any(size == length for size, _ in self.excerpts)

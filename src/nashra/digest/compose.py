@@ -17,6 +17,7 @@ from nashra.config.digests import DigestSettings
 from nashra.forms import forms_of, match_key
 from nashra.model import StoredArticle
 from nashra.store.digests import Exclusions
+from nashra.text.memo import memoise_short
 
 NO_EXCLUSIONS = Exclusions()
 RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
@@ -93,8 +94,11 @@ class Composition:
         return sum(len(g.teasers) for g in self.sections)
 
 
+@memoise_short(maxsize=4096)
 def canonical_url(url: str) -> str:
-    """Same page, same key: scheme and host case, fragments and trailing slashes do not matter."""
+    """Same page, same key: scheme and host case, fragments and trailing slashes do not matter.
+
+    Memoised: every digest keys its candidates and every URL its earlier issues carried."""
     parts = urlsplit(url.strip())
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))

@@ -8,6 +8,7 @@ Latin word would be laid out left to right; each such run is wrapped in LRI…PD
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from nashra.text import clean_text, isolate_ltr_runs
@@ -26,4 +27,10 @@ def render_preheader(source: str, context: Mapping[str, Any], *, where: str) -> 
     """Inbox snippet text: short, so clients do not pad it with the email's first lines."""
     from nashra.digest.templating import render_string
 
-    return isolate_ltr_runs(shorten(clean_text(render_string(source, context, name=where)), PREHEADER_LIMIT))
+    return preheader_text(render_string(source, context, name=where))
+
+
+@lru_cache(maxsize=64)
+def preheader_text(rendered: str) -> str:
+    """Once per issue: its preview and the issue sent after it join the same titles."""
+    return isolate_ltr_runs(shorten(clean_text(rendered), PREHEADER_LIMIT))

@@ -192,6 +192,6 @@ def rtl_paragraph(text: str) -> str:
     For finished texts whose parts are not all isolated (a post's hashtags and
     link must stay bare): RLM is the cheapest strong RTL character (2 on X).
     """
-    if _has_rtl(text) and not is_rtl(text):
-        return RLM + text
-    return text
+    if is_rtl(text):  # the common case, answered by the first strong letter: nothing to add
+        return text
+    return RLM + text if _has_rtl(text) else text
