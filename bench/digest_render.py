@@ -62,6 +62,9 @@ CACHED = [
     ("nashra.digest.fragments", "FRAGMENTS"),
     ("nashra.digest.subject", "preheader_text"),
     ("nashra.digest.compose", "canonical_url"),
+    ("nashra.digest.compose", "direction"),
+    ("nashra.text.slug", "slugify"),
+    ("nashra.text.dates", "_format_day"),
 ]
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from markupsafe import Markup
+
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.model import Article, ArticleForms, DisplayText, StoredArticle
@@ -32,7 +34,7 @@ def teaser_lengths(settings: Settings) -> tuple[int, ...]:
 
 
 def display_text(text: str) -> DisplayText:
-    return DisplayText(text, str(isolate_ltr_runs_html(text)), isolate_ltr_runs(text))
+    return DisplayText(text, isolate_ltr_runs_html(text), isolate_ltr_runs(text))
 
 
 def prepare_forms(article: Article, teaser_lengths: Iterable[int]) -> ArticleForms:
@@ -75,7 +77,12 @@ def _key(content_hash: str) -> str:
 
 
 def _texts(text: DisplayText) -> list[str]:
-    return [text.plain, text.html, text.isolated]
+    return [text.plain, str(text.html), text.isolated]
+
+
+def _display_text(texts: list[str]) -> DisplayText:
+    plain, html, isolated = texts
+    return DisplayText(plain, Markup(html), isolated)
 
 
 def forms_to_json(forms: ArticleForms, content_hash: str) -> dict[str, Any]:
@@ -97,12 +104,12 @@ def forms_from_json(data: dict[str, Any] | None, content_hash: str) -> ArticleFo
     if not data or data.get("key") != _key(content_hash):
         return None
     return ArticleForms(
-        title=DisplayText(*data["title"]),
+        title=_display_text(data["title"]),
         match_key=data["match_key"],
         title_key=data["title_key"],
         summary=data["summary"],
         image_alt=data["image_alt"],
-        excerpts=tuple((int(n), DisplayText(*texts)) for n, texts in data["excerpts"].items()),
+        excerpts=tuple((int(n), _display_text(texts)) for n, texts in data["excerpts"].items()),
     )
 
 

@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from markupsafe import Markup
+
 
 @dataclass(frozen=True, slots=True)
 class Image:
@@ -75,7 +77,7 @@ class DisplayText:
     """One text as each output writes it, worked out once so no render repeats the bidi work."""
 
     plain: str
-    html: str
+    html: Markup
     """Escaped, each Latin run in `<bdi dir="ltr">`: what the templates' `bdi` filter gives."""
     isolated: str
     """Each Latin run in LRI…PDI: what the `isolate` filter gives (text part, posts)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from markupsafe import Markup
@@ -104,6 +105,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
+@lru_cache(maxsize=64)
 def direction(lang: str) -> str:
     primary = lang.replace("_", "-").split("-")[0].lower()
     return "ltr" if primary and primary not in RTL_LANGUAGES else "rtl"
@@ -125,8 +127,8 @@ def _teaser(stored: StoredArticle, length: int) -> Teaser:
         image_url=image.url if image and image.url else None,
         image_alt=forms.image_alt,
         title_key=forms.title_key,
-        title_html=Markup(forms.title.html),
-        excerpt_html=Markup(excerpt.html),
+        title_html=forms.title.html,
+        excerpt_html=excerpt.html,
         title_isolated=forms.title.isolated,
         excerpt_isolated=excerpt.isolated,
         lang=lang,

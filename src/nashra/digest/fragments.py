@@ -12,33 +12,32 @@ never reuses a block rendered from the old one.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
 from jinja2 import Environment, nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 
 FRAGMENTS_KEPT = 2048
-"""Blocks kept in memory (a teaser's MJML is about 2 KB), least recently used dropped first."""
+"""Blocks kept in memory (a teaser's MJML is about 2 KB)."""
 
 
 class FragmentCache:
-    """A bounded LRU map from (template, block, key values) to the block's rendered text."""
+    """A bounded map from (template, block, key values) to the block's rendered text; when full,
+    the block stored first is dropped (recent teasers are the ones that come back)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._blocks: OrderedDict[Hashable, str] = OrderedDict()
+        self._blocks: dict[Hashable, str] = {}
 
-    def get(self, key: Hashable, render: Callable[[], str]) -> str:
-        try:
-            self._blocks.move_to_end(key)
-            return self._blocks[key]
-        except KeyError:
-            text = self._blocks[key] = render()
-            if len(self._blocks) > self.size:
-                self._blocks.popitem(last=False)
-            return text
+    def lookup(self, key: Hashable) -> str | None:
+        return self._blocks.get(key)
+
+    def store(self, key: Hashable, text: str) -> str:
+        self._blocks[key] = text
+        if len(self._blocks) > self.size:
+            del self._blocks[next(iter(self._blocks))]
+        return text
 
     def cache_clear(self) -> None:
         self._blocks.clear()
@@ -61,7 +60,7 @@ class CacheExtension(Extension):
         self._sources[name] = hashlib.sha256(source.encode()).hexdigest()
         return source
 
-    def parse(self, parser: Parser) -> nodes.Node:
+    def parse(self, parser: Parser) -> list[nodes.Node]:
         lineno = next(parser.stream).lineno
         keys = [parser.parse_expression()]
         while parser.stream.skip_if("comma"):
@@ -71,8 +70,30 @@ class CacheExtension(Extension):
         autoescape = self.environment.autoescape
         escaped = autoescape(parser.name) if callable(autoescape) else autoescape
         block = nodes.Const(f"{self._sources.get(parser.name, '')}:{lineno}:{escaped}")
-        call = self.call_method("_cached", [block, nodes.Tuple(keys, "load")])
-        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+        # {% set key = (block, keys) %}{% set text = lookup(key) %}{% if text is none %}
+        # {% set text %}body{% endset %}{% set text = store(key, text) %}{% endif %}{{ text }}
+        # (a call block would build a macro for every teaser, found in the cache or not).
+        key, text = f"_cache_key_{lineno}", f"_cache_text_{lineno}"
+        return [
+            nodes.Assign(nodes.Name(key, "store"), nodes.Tuple([block, nodes.Tuple(keys, "load")], "load")),
+            nodes.Assign(nodes.Name(text, "store"), self.call_method("_lookup", [nodes.Name(key, "load")])),
+            nodes.If(
+                nodes.Test(nodes.Name(text, "load"), "none", [], [], None, None),
+                [
+                    nodes.AssignBlock(nodes.Name(text, "store"), None, body),
+                    nodes.Assign(
+                        nodes.Name(text, "store"),
+                        self.call_method("_store", [nodes.Name(key, "load"), nodes.Name(text, "load")]),
+                    ),
+                ],
+                [],
+                [],
+            ),
+            nodes.Output([nodes.Name(text, "load")]),
+        ]
 
-    def _cached(self, block: str, keys: tuple[Hashable, ...], caller: Callable[[], str]) -> str:
-        return FRAGMENTS.get((block, keys), caller)
+    def _lookup(self, key: Hashable) -> str | None:
+        return FRAGMENTS.lookup(key)
+
+    def _store(self, key: Hashable, text: str) -> str:
+        return FRAGMENTS.store(key, text)
