@@ -65,6 +65,7 @@ CACHED = [
     ("nashra.digest.compose", "direction"),
     ("nashra.text.slug", "slugify"),
     ("nashra.text.dates", "_format_day"),
+    ("nashra.digest.mjml_compat", "_attr_of_text"),
 ]
 
 

@@ -55,6 +55,9 @@ class CacheExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         self._sources: dict[str | None, str] = {}
+        # Filters, not calls: Jinja calls a filter directly, a function through `context.call`.
+        environment.filters[_LOOKUP] = FRAGMENTS.lookup
+        environment.filters[_STORE] = _store
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
         self._sources[name] = hashlib.sha256(source.encode()).hexdigest()
@@ -70,20 +73,20 @@ class CacheExtension(Extension):
         autoescape = self.environment.autoescape
         escaped = autoescape(parser.name) if callable(autoescape) else autoescape
         block = nodes.Const(f"{self._sources.get(parser.name, '')}:{lineno}:{escaped}")
-        # {% set key = (block, keys) %}{% set text = lookup(key) %}{% if text is none %}
-        # {% set text %}body{% endset %}{% set text = store(key, text) %}{% endif %}{{ text }}
+        # {% set key = (block, keys) %}{% set text = key|lookup %}{% if text is none %}
+        # {% set text %}body{% endset %}{% set text = text|store(key) %}{% endif %}{{ text }}
         # (a call block would build a macro for every teaser, found in the cache or not).
         key, text = f"_cache_key_{lineno}", f"_cache_text_{lineno}"
         return [
             nodes.Assign(nodes.Name(key, "store"), nodes.Tuple([block, nodes.Tuple(keys, "load")], "load")),
-            nodes.Assign(nodes.Name(text, "store"), self.call_method("_lookup", [nodes.Name(key, "load")])),
+            nodes.Assign(nodes.Name(text, "store"), _filter(_LOOKUP, nodes.Name(key, "load"))),
             nodes.If(
                 nodes.Test(nodes.Name(text, "load"), "none", [], [], None, None),
                 [
                     nodes.AssignBlock(nodes.Name(text, "store"), None, body),
                     nodes.Assign(
                         nodes.Name(text, "store"),
-                        self.call_method("_store", [nodes.Name(key, "load"), nodes.Name(text, "load")]),
+                        _filter(_STORE, nodes.Name(text, "load"), nodes.Name(key, "load")),
                     ),
                 ],
                 [],
@@ -92,8 +95,13 @@ class CacheExtension(Extension):
             nodes.Output([nodes.Name(text, "load")]),
         ]
 
-    def _lookup(self, key: Hashable) -> str | None:
-        return FRAGMENTS.lookup(key)
 
-    def _store(self, key: Hashable, text: str) -> str:
-        return FRAGMENTS.store(key, text)
+_LOOKUP, _STORE = "_cache_lookup", "_cache_store"
+
+
+def _store(text: str, key: Hashable) -> str:
+    return FRAGMENTS.store(key, text)
+
+
+def _filter(name: str, value: nodes.Expr, *args: nodes.Expr) -> nodes.Filter:
+    return nodes.Filter(value, name, list(args), [], None, None)

@@ -19,6 +19,7 @@ from mjml import mjml2html
 
 from nashra.errors import TemplateError
 from nashra.logs import event
+from nashra.text.memo import memoise_short
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,16 @@ _ESCAPE_START = re.compile(re.escape("\\u{"))
 
 def attr(value: object) -> Markup:
     """Jinja filter for attribute values in MJML: HTML-escaped, marks and controls as references."""
+    return _attr_of_text(value) if type(value) is str else _attr(value)
+
+
+@memoise_short(maxsize=4096)
+def _attr_of_text(text: str) -> Markup:
+    """Plain texts, memoised: a teaser's link is written three times, and the same links come back."""
+    return _attr(text)
+
+
+def _attr(value: object) -> Markup:
     escaped = str(escape(value))
     if _KEPT_BY_MRML.fullmatch(escaped):
         return Markup(escaped)
