@@ -8,14 +8,21 @@ Baseline = `mjml2html` alone on the exact MJML markup that render produced. Each
 step once, interleaved, so all of them see the same load on this shared machine; figures are
 medians over the rounds. Times are CPU time of the process (see `timed`).
 
-Three measured cases; every in-memory cache Nashra keeps of texts and forms (`CACHED`) is cleared
-before each cold one. Compiled templates are kept in all three: compiling is once per process.
+Three measured cases. Before each cold one every in-memory cache Nashra keeps (`CACHED`: memoised
+text functions, forms computed on first use, rendered teaser blocks, memoised dates, slugs and
+attribute values) is cleared. Compiled templates are kept in all three: compiling is once per
+process, not per render.
 - "cold, stored forms": a first render of new articles, as they come out of the store after
-  ingest. The timed step starts from each article's stored forms as JSON text (what the column
-  holds) and decodes them, as the store does, before compose + render.
+  ingest. The timed step starts from each article's forms as the column holds them (JSON text)
+  and decodes them and builds the StoredArticles as `store.articles` does, then composes and
+  renders: no text work is left but what depends on the issue (subject, preheader, templates).
 - "cold, no forms": a first render of rows stored before forms existed (or of articles not from
   the store): every form is computed on first use, inside the timed step.
-- "warm": the same articles again, caches kept (the issue sent after its preview).
+- "warm": the same StoredArticles again with every cache kept (the issue sent after its preview,
+  another digest carrying the same stories): teaser blocks come from the fragment cache.
+"where the time goes" times each step of a render alone, cold and warm, in the same rounds;
+"the rest" is the total less those steps: contexts, archive URL, the MRML escape check, and the
+difference between a step run alone and inside a whole render.
 
 The 20 articles are the 10 bundled demo articles read twice under new ids, titles and sections;
 the second copy has no lead, so its excerpt comes from the body's first paragraph (as for feeds
@@ -39,8 +46,9 @@ from mjml import mjml2html
 
 from nashra.config import Settings, SourceSettings
 from nashra.digest.compose import compose
-from nashra.digest.render import DigestRenderer, render_digest, site_context
+from nashra.digest.render import DigestRenderer, composition_context, render_digest, site_context
 from nashra.digest.size import GMAIL_CLIP_BYTES, html_bytes
+from nashra.digest.subject import render_preheader, render_subject
 from nashra.forms import forms_from_json, forms_to_json, prepare_forms
 from nashra.model import StoredArticle
 from nashra.sources.base import SourceContext
@@ -187,15 +195,29 @@ def main() -> None:
     full()  # warm-up: template compilation and imports are not part of a render
     mjml_only()
     render(bare)
-    # Order matters: "warm", "jinja" and "text" run on the caches the cold render just filled.
+    headers = {**site_context(settings, digest, NOW), **composition_context(composition)}
+
+    def subject_and_preheader() -> None:
+        render_subject(digest.subject, headers, where="subject")
+        render_preheader(digest.preheader, headers, where="preheader")
+
+    # Each round runs these in this order; a warm step runs on the caches the cold one before it
+    # filled. The parts time one step of a render each, alone (so their sum is not the total).
     steps: dict[str, Callable[[], object]] = {
         "cold_bare": cold(lambda: render(bare)),
         "cold": cold(lambda: render(from_store())),
         "mjml": mjml_only,
         "warm": full,
-        "jinja": lambda: renderer.mjml(context),
-        "text": lambda: renderer.text(context),
-        "compose": cold(lambda: compose(from_store(), digest, now=NOW)),
+        "decode": from_store,
+        "compose_cold": cold(lambda: compose(articles, digest, now=NOW)),
+        "compose_warm": lambda: compose(articles, digest, now=NOW),
+        "headers_cold": cold(subject_and_preheader),
+        "headers_warm": subject_and_preheader,
+        "jinja_cold": cold(lambda: renderer.mjml(context)),
+        "jinja_warm": lambda: renderer.mjml(context),
+        "text_cold": cold(lambda: renderer.text(context)),
+        "text_warm": lambda: renderer.text(context),
+        "size": lambda: html_bytes(rendered.html),
     }
     samples: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(args.rounds):
@@ -228,9 +250,22 @@ def main() -> None:
     print(f"ratio cold, stored forms / MJML alone:   {median['cold'] / median['mjml']:8.2f}x")
     print(f"ratio cold, no forms / MJML alone:       {median['cold_bare'] / median['mjml']:8.2f}x")
     print(f"ratio warm / MJML alone:                 {median['warm'] / median['mjml']:8.2f}x")
-    print(f"  of which compose (cold, stored forms): {median['compose']:8.2f} ms")
-    print(f"  of which Jinja2 -> MJML markup (warm): {median['jinja']:8.2f} ms")
-    print(f"  of which text part (warm):             {median['text']:8.2f} ms")
+    print("where the time goes, each step alone (ms):   cold    warm")
+    print(f"  decode the stored forms (JSON)           {median['decode']:6.2f}       -")
+    parts = [
+        ("compose", "compose"),
+        ("subject + preheader", "headers"),
+        ("Jinja2 -> MJML markup", "jinja"),
+        ("text part", "text"),
+    ]
+    for label, key in parts:
+        print(f"  {label:39s}  {median[key + '_cold']:6.2f}  {median[key + '_warm']:6.2f}")
+    print(f"  mjml2html (the baseline)                 {median['mjml']:6.2f}  {median['mjml']:6.2f}")
+    print(f"  HTML size in UTF-8 bytes (budget)        {median['size']:6.2f}  {median['size']:6.2f}")
+    accounted = median["decode"] + median["mjml"] + median["size"]
+    rest_cold = median["cold"] - accounted - sum(median[key + "_cold"] for _, key in parts)
+    rest_warm = median["warm"] - accounted + median["decode"] - sum(median[key + "_warm"] for _, key in parts)
+    print(f"  the rest (contexts, archive URL, checks)  {rest_cold:6.2f}  {rest_warm:6.2f}")
     print("per article, caches cleared (µs):")
     for name, step in per_article.items():
         print(f"  {name:37s}  {per_article_us(step, articles, args.rounds):8.1f}")
