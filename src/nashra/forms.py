@@ -1,11 +1,11 @@
 """An article's prepared forms: cleaned, keyed, cut and isolated once per article version.
 
-The same headline and excerpt used to be cleaned, keyed for duplicates, cut to a teaser and
-isolated for bidi in every digest, preview and post that carried them. Ingest now computes these
-forms when it stores a new or changed article (`store.articles.upsert_articles`), stored beside
-it under the article's content hash and `FORMS_VERSION`; every output reads them. An article
+Every digest, preview and post that carries a story would otherwise clean its headline, key it
+for duplicates, cut its excerpt and isolate both for bidi again. Ingest computes these forms when
+it stores a new or changed article (`store.articles.upsert_articles`) and stores them beside it,
+tagged with the article's content hash and `FORMS_VERSION`; the outputs read them. An article
 without current forms (a row from before them, a teaser length added since, an article not from
-the store) gets them computed on first use, once per article version (`forms_of`).
+the store) gets them on first use, once per article version (`forms_of`).
 """
 
 from __future__ import annotations

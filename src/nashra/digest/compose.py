@@ -45,9 +45,9 @@ class Teaser:
     excerpt_html: Markup
     title_isolated: str
     excerpt_isolated: str
-    lang: str = "ar"
-    direction: str = "rtl"
-    """A French story in an Arabic digest keeps its own direction ("ltr"); everything else reads RTL."""
+    lang: str
+    direction: str
+    """"rtl", or "ltr" for a story in a left-to-right language (`direction`)."""
 
     @property
     def align(self) -> str:
@@ -107,6 +107,7 @@ def canonical_url(url: str) -> str:
 
 @lru_cache(maxsize=64)
 def direction(lang: str) -> str:
+    """A French story in an Arabic digest keeps its own direction; everything else reads RTL."""
     primary = lang.replace("_", "-").split("-")[0].lower()
     return "ltr" if primary and primary not in RTL_LANGUAGES else "rtl"
 
