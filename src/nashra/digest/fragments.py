@@ -12,6 +12,7 @@ never reuses a block rendered from the old one.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Hashable
 
 from jinja2 import Environment, nodes
@@ -29,18 +30,23 @@ class FragmentCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self._blocks: dict[Hashable, str] = {}
+        # Web previews render in threads: storing and dropping one at a time (a lookup is one
+        # dict read, safe without it).
+        self._lock = threading.Lock()
 
     def lookup(self, key: Hashable) -> str | None:
         return self._blocks.get(key)
 
     def store(self, key: Hashable, text: str) -> str:
-        self._blocks[key] = text
-        if len(self._blocks) > self.size:
-            del self._blocks[next(iter(self._blocks))]
+        with self._lock:
+            self._blocks[key] = text
+            if len(self._blocks) > self.size:
+                del self._blocks[next(iter(self._blocks))]
         return text
 
     def cache_clear(self) -> None:
-        self._blocks.clear()
+        with self._lock:
+            self._blocks.clear()
 
 
 FRAGMENTS = FragmentCache(FRAGMENTS_KEPT)
