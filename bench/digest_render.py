@@ -8,9 +8,21 @@ Baseline = `mjml2html` alone on the exact MJML markup that render produced. Each
 step once, interleaved, so all of them see the same load on this shared machine; figures are
 medians over the rounds. Times are CPU time of the process (see `timed`).
 
-"cold" clears Nashra's text caches first (a first render of new articles: the honest figure),
-"warm" does not (the same articles again: the issue sent after its preview, the next digest).
-The code before or without caches has nothing to clear: cold and warm then do the same work.
+Three measured cases. Before each cold one every in-memory cache Nashra keeps (`CACHED`: memoised
+text functions, forms computed on first use, rendered teaser blocks, memoised dates, slugs and
+attribute values) is cleared. Compiled templates are kept in all three: compiling is once per
+process, not per render.
+- "cold, stored forms": a first render of new articles, as they come out of the store after
+  ingest. The timed step starts from each article's forms as the column holds them (JSON text)
+  and decodes them and builds the StoredArticles as `store.articles` does, then composes and
+  renders: no text work is left but what depends on the issue (subject, preheader, templates).
+- "cold, no forms": a first render of rows stored before forms existed (or of articles not from
+  the store): every form is computed on first use, inside the timed step.
+- "warm": the same StoredArticles again with every cache kept (the issue sent after its preview,
+  another digest carrying the same stories): teaser blocks come from the fragment cache.
+"where the time goes" times each step of a render alone, cold and warm, in the same rounds;
+"the rest" is a whole render less those steps: the calls between them (renderer, fitting to the
+budget, the result record) and what a step costs more inside a render than run alone.
 
 The 20 articles are the 10 bundled demo articles read twice under new ids, titles and sections;
 the second copy has no lead, so its excerpt comes from the body's first paragraph (as for feeds
@@ -20,6 +32,7 @@ that send only content:encoded). The per-article figures time each text step on 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -32,9 +45,13 @@ from pathlib import Path
 from mjml import mjml2html
 
 from nashra.config import Settings, SourceSettings
+from nashra.digest.archive import archive_url
 from nashra.digest.compose import compose
-from nashra.digest.render import DigestRenderer, render_digest
+from nashra.digest.mjml_compat import compile_mjml
+from nashra.digest.render import DigestRenderer, composition_context, render_digest, site_context
 from nashra.digest.size import GMAIL_CLIP_BYTES, html_bytes
+from nashra.digest.subject import render_preheader, render_subject
+from nashra.forms import forms_from_json, forms_to_json, prepare_forms
 from nashra.model import StoredArticle
 from nashra.sources.base import SourceContext
 from nashra.sources.folder import FolderOptions, FolderSource
@@ -43,13 +60,24 @@ from nashra.text import clean_text, html_to_text, normalize_for_match, truncate
 from nashra.text.html import excerpt_source
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+Step = tuple[Callable[[], object], Callable[[], object]]
+"""(untimed preparation, timed step)"""
 SECTIONS = ["سياسة", "اقتصاد", "ثقافة", "رياضة", "مجتمع", "دولي"]
-# Memoised text functions, by module and name; absent ones (older code) are skipped.
+# In-memory caches (memoised text functions, fresh forms, rendered template blocks), by module and
+# name, each with a `cache_clear`; absent ones (older code) are skipped.
 CACHED = [
     ("nashra.text.clean", "normalize_for_match"),
     ("nashra.text.bidi", "_ltr_run_spans"),
     ("nashra.digest.teaser", "_teaser"),
     ("nashra.text.html", "excerpt_source"),
+    ("nashra.forms", "fresh_forms"),
+    ("nashra.digest.fragments", "FRAGMENTS"),
+    ("nashra.digest.subject", "preheader_text"),
+    ("nashra.digest.compose", "canonical_url"),
+    ("nashra.digest.compose", "direction"),
+    ("nashra.text.slug", "slugify"),
+    ("nashra.text.dates", "_format_day"),
+    ("nashra.digest.mjml_compat", "_attr_of_text"),
 ]
 
 
@@ -113,12 +141,36 @@ def main() -> None:
 
     settings = Settings.model_validate({"digests": [{"name": "bench", "max_items": 20}]})
     digest = settings.digests[0]
-    articles = twenty_articles(settings)
+    bare = twenty_articles(settings)
+    # The forms column as ingest wrote it: JSON text, keyed by each article's content hash.
+    hashes = [a.article.content_hash for a in bare]
+    stored_forms = [
+        json.dumps(forms_to_json(prepare_forms(a.article, [digest.teaser_length]), h), ensure_ascii=False)
+        for a, h in zip(bare, hashes, strict=True)
+    ]
 
-    def full() -> None:
-        composition = compose(articles, digest, now=NOW)
+    def from_store() -> list[StoredArticle]:
+        """As `store.articles` builds them from rows (the other columns are already Python values)."""
+        return [
+            StoredArticle(
+                a.id,
+                a.article,
+                a.first_seen_at,
+                a.last_changed_at,
+                forms=forms_from_json(json.loads(text), h),
+            )
+            for a, text, h in zip(bare, stored_forms, hashes, strict=True)
+        ]
+
+    articles = from_store()
+
+    def render(items: list[StoredArticle]) -> None:
+        composition = compose(items, digest, now=NOW)
         assert composition is not None
         render_digest(settings, digest, composition, now=NOW)
+
+    def full() -> None:
+        render(articles)
 
     composition = compose(articles, digest, now=NOW)
     assert composition is not None and len(composition.teasers) == 20
@@ -126,34 +178,66 @@ def main() -> None:
     assert len(rendered.article_ids) == 20, "the size budget dropped teasers: not the same markup"
     renderer = DigestRenderer(settings, digest)
     context = renderer.context(
-        composition, NOW, subject=rendered.subject, preheader=rendered.preheader, archive=rendered.archive_url
+        site_context(settings, digest, NOW),
+        composition,
+        subject=rendered.subject,
+        preheader=rendered.preheader,
+        archive=rendered.archive_url,
     )
     markup = renderer.mjml(context)
 
     def mjml_only() -> None:
         mjml2html(markup, disable_comments=True, fonts={})
 
-    def cold(step: Callable[[], object]) -> Callable[[], object]:
-        def run() -> object:
-            clear_text_caches()
-            return step()
+    def cold(step: Callable[[], object]) -> Step:
+        """Run with every cache cleared first (the clearing itself is not timed)."""
+        return clear_text_caches, step
 
-        return run
+    def warm(step: Callable[[], object]) -> Step:
+        return (lambda: None), step
 
     full()  # warm-up: template compilation and imports are not part of a render
     mjml_only()
-    # Order matters: "warm", "jinja" and "text" run on the caches the cold render just filled.
-    steps: dict[str, Callable[[], object]] = {
-        "cold": cold(full),
-        "mjml": mjml_only,
-        "warm": full,
-        "jinja": lambda: renderer.mjml(context),
-        "text": lambda: renderer.text(context),
-        "compose": cold(lambda: compose(articles, digest, now=NOW)),
+    render(bare)
+    headers = {**site_context(settings, digest, NOW), **composition_context(composition)}
+
+    def subject_and_preheader() -> None:
+        render_subject(digest.subject, headers, where="subject")
+        render_preheader(digest.preheader, headers, where="preheader")
+
+    def contexts() -> None:
+        """What a render builds around the templates: its contexts and the archive URL."""
+        site = site_context(settings, digest, NOW)
+        archive = archive_url(settings, digest, composition.article_ids, NOW)
+        renderer.context(
+            site, composition, subject=rendered.subject, preheader=rendered.preheader, archive=archive
+        )
+
+    # Each round runs these in this order; a warm step runs on the caches the cold one before it
+    # filled. The parts time one step of a render each, alone (so their sum is not the total).
+    steps: dict[str, Step] = {
+        "cold_bare": cold(lambda: render(bare)),
+        "cold": cold(lambda: render(from_store())),
+        "mjml": warm(mjml_only),
+        "warm": warm(full),
+        "decode": warm(from_store),
+        "compose_cold": cold(lambda: compose(articles, digest, now=NOW)),
+        "compose_warm": warm(lambda: compose(articles, digest, now=NOW)),
+        "headers_cold": cold(subject_and_preheader),
+        "headers_warm": warm(subject_and_preheader),
+        "contexts_cold": cold(contexts),
+        "contexts_warm": warm(contexts),
+        "jinja_cold": cold(lambda: renderer.mjml(context)),
+        "jinja_warm": warm(lambda: renderer.mjml(context)),
+        "compile": warm(lambda: compile_mjml(markup, where="bench")),
+        "size": warm(lambda: html_bytes(rendered.html)),
+        "text_cold": cold(lambda: renderer.text(context)),
+        "text_warm": warm(lambda: renderer.text(context)),
     }
     samples: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(args.rounds):
-        for name, step in steps.items():
+        for name, (before, step) in steps.items():
+            before()
             samples[name].append(timed(step))
     median = {name: statistics.median(values) for name, values in samples.items()}
 
@@ -165,6 +249,7 @@ def main() -> None:
         "truncate(excerpt, 220)": lambda a: truncate(lead_source[a.id], 220),
         "truncate(whole body text, 220)": lambda a: truncate(whole_body[a.id], 220),
         "normalize_for_match(title)": lambda a: normalize_for_match(a.article.title),
+        "prepare_forms (once, at ingest)": lambda a: prepare_forms(a.article, [digest.teaser_length]),
     }
 
     size = html_bytes(rendered.html)
@@ -174,14 +259,30 @@ def main() -> None:
     print(
         f"teasers in the digest:                   {len(rendered.article_ids)} (budget {digest.size_budget:,} bytes)"
     )
-    print(f"compose+render, cold (caches cleared):   {median['cold']:8.2f} ms")
+    print(f"compose+render, cold, stored forms:      {median['cold']:8.2f} ms")
+    print(f"compose+render, cold, no forms:          {median['cold_bare']:8.2f} ms")
     print(f"compose+render, warm (same articles):    {median['warm']:8.2f} ms")
     print(f"baseline: mjml2html alone, same markup:  {median['mjml']:8.2f} ms")
-    print(f"ratio cold / MJML alone:                 {median['cold'] / median['mjml']:8.2f}x")
+    print(f"ratio cold, stored forms / MJML alone:   {median['cold'] / median['mjml']:8.2f}x")
+    print(f"ratio cold, no forms / MJML alone:       {median['cold_bare'] / median['mjml']:8.2f}x")
     print(f"ratio warm / MJML alone:                 {median['warm'] / median['mjml']:8.2f}x")
-    print(f"  of which compose (cold):               {median['compose']:8.2f} ms")
-    print(f"  of which Jinja2 -> MJML markup (warm): {median['jinja']:8.2f} ms")
-    print(f"  of which text part (warm):             {median['text']:8.2f} ms")
+    print("where the time goes, each step alone (ms):   cold    warm")
+    print(f"  decode the stored forms (JSON)           {median['decode']:6.2f}       -")
+    parts = [
+        ("compose", "compose"),
+        ("subject + preheader", "headers"),
+        ("contexts + archive URL", "contexts"),
+        ("Jinja2 -> MJML markup", "jinja"),
+        ("text part", "text"),
+    ]
+    for label, key in parts:
+        print(f"  {label:39s}  {median[key + '_cold']:6.2f}  {median[key + '_warm']:6.2f}")
+    print(f"  compile_mjml: mjml2html + escape check   {median['compile']:6.2f}  {median['compile']:6.2f}")
+    print(f"  HTML size in UTF-8 bytes (budget)        {median['size']:6.2f}  {median['size']:6.2f}")
+    accounted = median["compile"] + median["size"]
+    rest_cold = median["cold"] - accounted - median["decode"] - sum(median[k + "_cold"] for _, k in parts)
+    rest_warm = median["warm"] - accounted - sum(median[k + "_warm"] for _, k in parts)
+    print(f"  the rest: a whole render less its steps  {rest_cold:6.2f}  {rest_warm:6.2f}")
     print("per article, caches cleared (µs):")
     for name, step in per_article.items():
         print(f"  {name:37s}  {per_article_us(step, articles, args.rounds):8.1f}")

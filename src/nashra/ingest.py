@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from nashra.errors import SourceError
+from nashra.forms import teaser_lengths
 from nashra.logs import event
 from nashra.model import Article, StageReport
 from nashra.runtime import Runtime
@@ -60,6 +61,7 @@ def ingest(runtime: Runtime) -> StageReport:
     report = StageReport("ingest")
     report.outputs.append(f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}")
     sources = build_sources(runtime.settings, SourceContext(runtime.settings, runtime.http))
+    lengths = teaser_lengths(runtime.settings)
     for source in sources:
         now = datetime.now(UTC)
         with runtime.store.connect() as conn:
@@ -79,7 +81,7 @@ def ingest(runtime: Runtime) -> StageReport:
             report.problems.append(problem)
             event(log, "ingest.item_skipped", level=logging.WARNING, source=source.name, problem=problem)
         with runtime.store.begin() as conn:
-            result = upsert_articles(conn, fetched.articles, now=now)
+            result = upsert_articles(conn, fetched.articles, now=now, teaser_lengths=lengths)
             save_state(
                 conn,
                 replace(

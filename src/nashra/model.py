@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from markupsafe import Markup
+
 
 @dataclass(frozen=True, slots=True)
 class Image:
@@ -71,6 +73,49 @@ def article_id(source: str, guid: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class DisplayText:
+    """One text as each output writes it, worked out once so no render repeats the bidi work."""
+
+    plain: str
+    html: Markup
+    """Escaped, each Latin run in `<bdi dir="ltr">`: what the templates' `bdi` filter gives."""
+    isolated: str
+    """Each Latin run in LRI…PDI: what the `isolate` filter gives (text part, posts)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleForms:
+    """What digests, posts and feeds make of one article version, computed once (`nashra.forms`).
+
+    Stored with the article at ingest and replaced with it when it changes, so a render reads
+    these instead of cleaning, keying, cutting and isolating the same texts again.
+    """
+
+    title: DisplayText
+    """The cleaned headline."""
+    match_key: str
+    """`normalize_for_match` of the headline as the source sent it: duplicates and issue records."""
+    title_key: str
+    """`normalize_for_match` of the cleaned headline: the teaser's own key."""
+    summary: str
+    """The text excerpts are cut from (`excerpt_source`): the lead, else the first real paragraph."""
+    image_alt: str
+    """Cleaned alt text, or the headline when the image has none."""
+    excerpts: tuple[tuple[int, DisplayText], ...]
+    """(teaser length, excerpt) for each teaser length the digests asked for."""
+
+    def has_excerpt(self, length: int) -> bool:
+        return any(size == length for size, _ in self.excerpts)
+
+    def excerpt(self, length: int) -> DisplayText:
+        """The excerpt cut to `length`; KeyError when these forms were prepared without it."""
+        for size, text in self.excerpts:
+            if size == length:
+                return text
+        raise KeyError(length)
+
+
+@dataclass(frozen=True, slots=True)
 class StoredArticle:
     """An article as the store knows it: the source's record plus what ingest observed."""
 
@@ -79,6 +124,8 @@ class StoredArticle:
     first_seen_at: datetime
     last_changed_at: datetime
     version: int = 1
+    forms: ArticleForms | None = None
+    """The forms stored for this version, or None (a row from before forms, or not from the store)."""
 
     @property
     def title(self) -> str:

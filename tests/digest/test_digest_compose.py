@@ -157,10 +157,10 @@ def test_each_title_and_excerpt_is_worked_out_once(monkeypatch: pytest.MonkeyPat
     """Deduplication and the teasers share one match key per title, and a second composition of
     the same articles (the issue sent after its preview) reuses the excerpts."""
     clean_module = importlib.import_module("nashra.text.clean")
-    teaser_module = importlib.import_module("nashra.digest.teaser")
+    forms_module = importlib.import_module("nashra.forms")  # where articles without stored forms get theirs
     keyed: list[str] = []
     excerpted: list[str] = []
-    real_normalize, real_excerpt = unicodedata.normalize, teaser_module.excerpt_source
+    real_normalize, real_excerpt = unicodedata.normalize, forms_module.excerpt_source
 
     class CountingUnicodedata:
         def __getattr__(self, name: str) -> object:
@@ -175,10 +175,10 @@ def test_each_title_and_excerpt_is_worked_out_once(monkeypatch: pytest.MonkeyPat
         excerpted.append(lead)
         return real_excerpt(lead, body_html)
 
-    for module, name in ((clean_module, "normalize_for_match"), (teaser_module, "_teaser")):
+    for module, name in ((clean_module, "normalize_for_match"), (forms_module, "fresh_forms")):
         getattr(getattr(module, name, None), "cache_clear", lambda: None)()  # other tests' titles
     monkeypatch.setattr(clean_module, "unicodedata", CountingUnicodedata())
-    monkeypatch.setattr(teaser_module, "excerpt_source", counting_excerpt)
+    monkeypatch.setattr(forms_module, "excerpt_source", counting_excerpt)
     articles = [
         stored(f"a{i}", lead=f"مقدمة الخبر رقم {i} عن الأسواق والمزارعين هذا الأسبوع.") for i in range(6)
     ]

@@ -20,7 +20,7 @@ from nashra.text import (
     rtl_paragraph,
     strip_bidi_controls,
 )
-from nashra.text.bidi import _LTR_RUN, _first_strong, ltr_run_spans
+from nashra.text.bidi import _LTR_RUN, _first_strong, _has_rtl, ltr_run_spans
 
 
 def shown(s: str) -> str:
@@ -265,3 +265,11 @@ def _reference_spans(text: str) -> list[tuple[int, int]]:
 def test_ltr_run_spans_fast_paths_match_the_reference(text: str) -> None:
     assert ltr_run_spans(text) == _reference_spans(text)
     assert ltr_run_spans(text) == _reference_spans(text)  # and again, from the cache
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_text)
+def test_rtl_paragraph_fast_path_matches_its_definition(text: str) -> None:
+    """RLM in front exactly when the text holds Arabic outside isolates but does not start with it."""
+    expected = RLM + text if _has_rtl(text) and not is_rtl(text) else text
+    assert rtl_paragraph(text) == expected

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
+from markupsafe import Markup
+
 from nashra.config.digests import DigestSettings
-from nashra.digest.teaser import teaser_text
+from nashra.forms import forms_of, match_key
 from nashra.model import StoredArticle
 from nashra.store.digests import Exclusions
-from nashra.text import clean_text, normalize_for_match
+from nashra.text.memo import memoise_short
 
 NO_EXCLUSIONS = Exclusions()
 RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
@@ -23,7 +26,11 @@ RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd
 
 @dataclass(frozen=True, slots=True)
 class Teaser:
-    """One article as the templates show it: plain-text title and excerpt, image with alt text."""
+    """One article as the templates show it: plain-text title and excerpt, image with alt text.
+
+    `title_html`/`excerpt_html` are `title|bdi`/`excerpt|bdi`, and `title_isolated`/
+    `excerpt_isolated` are `title|isolate`/`excerpt|isolate`, read from the article's forms.
+    """
 
     id: str
     title: str
@@ -34,13 +41,13 @@ class Teaser:
     image_url: str | None
     image_alt: str
     title_key: str
-    lang: str = "ar"
-
-    @property
-    def direction(self) -> str:
-        """A French story in an Arabic digest keeps its own direction; everything else reads RTL."""
-        primary = self.lang.replace("_", "-").split("-")[0].lower()
-        return "ltr" if primary and primary not in RTL_LANGUAGES else "rtl"
+    title_html: Markup
+    excerpt_html: Markup
+    title_isolated: str
+    excerpt_isolated: str
+    lang: str
+    direction: str
+    """"rtl", or "ltr" for a story in a left-to-right language (`direction`)."""
 
     @property
     def align(self) -> str:
@@ -88,33 +95,45 @@ class Composition:
         return sum(len(g.teasers) for g in self.sections)
 
 
+@memoise_short(maxsize=4096)
 def canonical_url(url: str) -> str:
-    """Same page, same key: scheme and host case, fragments and trailing slashes do not matter."""
+    """Same page, same key: scheme and host case, fragments and trailing slashes do not matter.
+
+    Memoised: every digest keys its candidates and every URL its earlier issues carried."""
     parts = urlsplit(url.strip())
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
-def title_key(title: str) -> str:
-    return normalize_for_match(title)
+@lru_cache(maxsize=64)
+def direction(lang: str) -> str:
+    """A French story in an Arabic digest keeps its own direction; everything else reads RTL."""
+    primary = lang.replace("_", "-").split("-")[0].lower()
+    return "ltr" if primary and primary not in RTL_LANGUAGES else "rtl"
 
 
 def _teaser(stored: StoredArticle, length: int) -> Teaser:
     article = stored.article
-    title = clean_text(article.title)
+    forms = forms_of(stored, length)
+    excerpt = forms.excerpt(length)
     image = article.image
+    lang = article.language or "ar"
     return Teaser(
         id=stored.id,
-        title=title,
+        title=forms.title.plain,
         url=article.url,
         section=article.section,
         published_at=article.published_at,
-        excerpt=teaser_text(article, length),
+        excerpt=excerpt.plain,
         image_url=image.url if image and image.url else None,
-        # An image without alt text is read out as its file name; the headline is a fair description.
-        image_alt=clean_text(image.alt) if image and image.alt.strip() else title,
-        title_key=title_key(title),
-        lang=article.language or "ar",
+        image_alt=forms.image_alt,
+        title_key=forms.title_key,
+        title_html=forms.title.html,
+        excerpt_html=excerpt.html,
+        title_isolated=forms.title.isolated,
+        excerpt_isolated=excerpt.isolated,
+        lang=lang,
+        direction=direction(lang),
     )
 
 
@@ -139,7 +158,7 @@ def dedupe(items: Iterable[StoredArticle], exclusions: Exclusions = NO_EXCLUSION
     kept: list[StoredArticle] = []
     for stored in sorted(items, key=lambda s: (s.article.published_at, s.id)):
         url = canonical_url(stored.article.url)
-        key = title_key(stored.article.title)
+        key = match_key(stored)
         if stored.id in ids or url in urls or (key and key in titles):
             continue
         kept.append(stored)

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from nashra.digest.compose import title_key
 from nashra.digest.render import RenderedDigest
+from nashra.forms import match_key
 from nashra.store.articles import get_articles
 from nashra.store.digests import (
     IncludedArticle,
@@ -29,7 +29,7 @@ def record_issue(conn: Connection, rendered: RenderedDigest, *, now: datetime) -
     """Store `rendered` with status "ready"; returns the issue id."""
     found = {s.id: s for s in get_articles(conn, rendered.article_ids)}
     included = [
-        IncludedArticle(article_id=i, url=found[i].url, title_key=title_key(found[i].title))
+        IncludedArticle(article_id=i, url=found[i].url, title_key=match_key(found[i]))
         if i in found
         else IncludedArticle(article_id=i, url="", title_key="")
         for i in rendered.article_ids

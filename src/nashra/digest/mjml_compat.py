@@ -19,6 +19,7 @@ from mjml import mjml2html
 
 from nashra.errors import TemplateError
 from nashra.logs import event
+from nashra.text.memo import memoise_short
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,22 @@ _MANGLED_BY_MRML = regex.compile(r"[[\p{M}\p{C}\p{Z}]--[\x20]]", flags=regex.VER
 _KEPT = "".join(c for c in map(chr, range(0x20, 0x6D6)) if not _MANGLED_BY_MRML.match(c))
 _KEPT_BY_MRML = re.compile(f"[{re.escape(_KEPT)}]*")
 _RUST_ESCAPE = regex.compile(r"\\u\{([0-9a-f]{1,6})\}")
+# The literal `\u{`, found by `re` about three times faster than `in` on a digest's HTML.
+_ESCAPE_START = re.compile(re.escape("\\u{"))
 
 
 def attr(value: object) -> Markup:
     """Jinja filter for attribute values in MJML: HTML-escaped, marks and controls as references."""
+    return _attr_of_text(value) if type(value) is str else _attr(value)
+
+
+@memoise_short(maxsize=4096)
+def _attr_of_text(text: str) -> Markup:
+    """Plain texts, memoised: a teaser's link is written three times, and the same links come back."""
+    return _attr(text)
+
+
+def _attr(value: object) -> Markup:
     escaped = str(escape(value))
     if _KEPT_BY_MRML.fullmatch(escaped):
         return Markup(escaped)
@@ -44,7 +57,7 @@ def compile_mjml(markup: str, *, where: str) -> str:
         html = mjml2html(markup, disable_comments=True, fonts={})
     except Exception as exc:
         raise TemplateError(f"MJML the template produced is invalid: {exc}", where=where) from None
-    if "\\u{" in html and "\\u{" not in markup:
+    if _ESCAPE_START.search(html) and not _ESCAPE_START.search(markup):
         html, repaired = _RUST_ESCAPE.subn(lambda m: f"&#x{m.group(1)};", html)
         event(
             log,

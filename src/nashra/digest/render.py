@@ -54,10 +54,8 @@ def _where(settings: Settings, digest: DigestSettings, key: str) -> str:
     return f"{settings.locate(('digests', index, key))}: digests[{index}].{key}"
 
 
-def base_context(
-    settings: Settings, digest: DigestSettings, composition: Composition, now: datetime
-) -> dict[str, Any]:
-    """What the subject, preheader and both body templates can use."""
+def site_context(settings: Settings, digest: DigestSettings, now: datetime) -> dict[str, Any]:
+    """What the templates can use that does not depend on which teasers the issue carries."""
     site = settings.site
     return {
         "site": {
@@ -69,6 +67,11 @@ def base_context(
         "digest": {"name": digest.name},
         "date": format_date(now, locale=site.locale, tz=site.zone, format="full"),
         "now": now,
+    }
+
+
+def composition_context(composition: Composition) -> dict[str, Any]:
+    return {
         "lead": composition.lead,
         "sections": composition.sections,
         "titles": [t.title for t in composition.teasers],
@@ -88,26 +91,27 @@ class DigestRenderer:
         self.text_template = templating.load(TEXT_TEMPLATE, text_override, autoescape=False)
 
     def context(
-        self, composition: Composition, now: datetime, *, subject: str, preheader: str, archive: str
+        self, site: dict[str, Any], composition: Composition, *, subject: str, preheader: str, archive: str
     ) -> dict[str, Any]:
+        """What both body templates can use; `site` is `site_context` of the issue."""
         digest = self.digest
-        context = base_context(self.settings, digest, composition, now)
-        context.update(
-            subject=subject,
-            preheader=preheader,
-            archive_url=archive,
-            unsubscribe_url=UNSUBSCRIBE_URL,
-            subscriber_email=SUBSCRIBER_EMAIL,
-            dropped=composition.dropped,
-            more_url=self.settings.site.base_url if composition.dropped else None,
-            footer_address=digest.footer_address,
-            footer_legal=digest.footer_legal,
-            font_stack=font_stack(digest),
-            web_font={"family": digest.web_font_family, "url": digest.web_font_url}
+        return {
+            **site,
+            **composition_context(composition),
+            "subject": subject,
+            "preheader": preheader,
+            "archive_url": archive,
+            "unsubscribe_url": UNSUBSCRIBE_URL,
+            "subscriber_email": SUBSCRIBER_EMAIL,
+            "dropped": composition.dropped,
+            "more_url": self.settings.site.base_url if composition.dropped else None,
+            "footer_address": digest.footer_address,
+            "footer_legal": digest.footer_legal,
+            "font_stack": font_stack(digest),
+            "web_font": {"family": digest.web_font_family, "url": digest.web_font_url}
             if digest.web_font_family
             else None,
-        )
-        return context
+        }
 
     def mjml(self, context: dict[str, Any]) -> str:
         return templating.render(self.html_template, context)
@@ -125,27 +129,30 @@ class DigestRenderer:
     def render(self, composition: Composition, *, now: datetime) -> RenderedDigest:
         """Subject, preheader, HTML within the size budget, and the matching text part."""
         settings, digest = self.settings, self.digest
-        context = base_context(settings, digest, composition, now)
-        subject = render_subject(digest.subject, context, where=_where(settings, digest, "subject"))
-        preheader = render_preheader(digest.preheader, context, where=_where(settings, digest, "preheader"))
+        site = site_context(settings, digest, now)
+        headers = {**site, **composition_context(composition)}
+        subject = render_subject(digest.subject, headers, where=_where(settings, digest, "subject"))
+        preheader = render_preheader(digest.preheader, headers, where=_where(settings, digest, "preheader"))
+
+        # By the teasers kept: the text part reuses the context (and archive URL) the fitted HTML had.
+        contexts: dict[tuple[str, ...], dict[str, Any]] = {}
 
         def html_of(candidate: Composition) -> str:
             archive = archive_url(settings, digest, candidate.article_ids, now)
-            return self.html(
-                self.context(candidate, now, subject=subject, preheader=preheader, archive=archive)
-            )
+            context = self.context(site, candidate, subject=subject, preheader=preheader, archive=archive)
+            contexts[candidate.article_ids] = context
+            return self.html(context)
 
         fitted, html = fit_to_budget(composition, html_of, digest.size_budget)
-        archive = archive_url(settings, digest, fitted.article_ids, now)
-        text = self.text(self.context(fitted, now, subject=subject, preheader=preheader, archive=archive))
+        context = contexts[fitted.article_ids]
         return RenderedDigest(
             digest=digest.name,
             subject=subject,
             preheader=preheader,
             html=html,
-            text=text,
+            text=self.text(context),
             article_ids=fitted.article_ids,
-            archive_url=archive,
+            archive_url=context["archive_url"],
         )
 
 

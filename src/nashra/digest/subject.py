@@ -8,9 +8,11 @@ Latin word would be laid out left to right; each such run is wrapped in LRI…PD
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from nashra.text import clean_text, isolate_ltr_runs
+from nashra.text.excerpt import shorten
 
 PREHEADER_LIMIT = 140
 
@@ -23,7 +25,12 @@ def render_subject(source: str, context: Mapping[str, Any], *, where: str) -> st
 
 def render_preheader(source: str, context: Mapping[str, Any], *, where: str) -> str:
     """Inbox snippet text: short, so clients do not pad it with the email's first lines."""
-    from nashra.digest.teaser import shorten
     from nashra.digest.templating import render_string
 
-    return isolate_ltr_runs(shorten(clean_text(render_string(source, context, name=where)), PREHEADER_LIMIT))
+    return preheader_text(render_string(source, context, name=where))
+
+
+@lru_cache(maxsize=64)
+def preheader_text(rendered: str) -> str:
+    """Once per issue: its preview and the issue sent after it join the same titles."""
+    return isolate_ltr_runs(shorten(clean_text(rendered), PREHEADER_LIMIT))

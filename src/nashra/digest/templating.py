@@ -19,6 +19,7 @@ from typing import Any
 
 import jinja2
 
+from nashra.digest.fragments import CacheExtension
 from nashra.errors import TemplateError
 
 PACKAGE = "nashra.templates"
@@ -48,6 +49,7 @@ def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> jinja2.Environm
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=True,
+        extensions=[CacheExtension],
     )
     env.filters.update(_filters())
     return env

@@ -90,7 +90,10 @@ def load_template(settings: Settings, config: ChannelSettings) -> ChannelTemplat
 
 
 def summary_of(article: StoredArticle) -> str:
-    """The editor's lead, else the story's first real paragraph, else a short body's own text."""
+    """The editor's lead, else the story's first real paragraph, else a short body's own text
+    (from the article's stored forms when it has them)."""
+    if article.forms is not None:
+        return article.forms.summary
     return excerpt_source(article.article.lead, article.article.body_html)
 
 
@@ -117,7 +120,8 @@ def compose(
     finished text gets an RLM in front when it needs one, counted like any other character.
     """
     item = article.article
-    title = isolate_ltr_runs(clean_text(item.title))
+    forms = article.forms
+    title = forms.title.isolated if forms is not None else isolate_ltr_runs(clean_text(item.title))
     summary = isolate_ltr_runs(summary_of(article))
     tags = tuple(hashtags(item.tags, limit=max_hashtags))
     url = item.url

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from nashra.forms import DEFAULT_TEASER_LENGTH, forms_from_json, forms_to_json, prepare_forms, stale
 from nashra.model import Article, Image, StoredArticle
 from nashra.store.schema import articles
 
@@ -33,7 +34,12 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
         yield values[start : start + _CHUNK]
 
 
-def _row_values(article: Article) -> dict[str, Any]:
+def _forms(article: Article, content_hash: str, teaser_lengths: Collection[int]) -> dict[str, Any]:
+    return forms_to_json(prepare_forms(article, teaser_lengths), content_hash)
+
+
+def _row_values(article: Article, teaser_lengths: Collection[int]) -> dict[str, Any]:
+    content_hash = article.content_hash
     return {
         "source": article.source,
         "guid": article.guid,
@@ -48,16 +54,27 @@ def _row_values(article: Article) -> dict[str, Any]:
         "body_html": article.body_html,
         "image": asdict(article.image) if article.image else None,
         "language": article.language,
-        "content_hash": article.content_hash,
+        "content_hash": content_hash,
+        "forms": _forms(article, content_hash, teaser_lengths),
     }
 
 
-def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime) -> UpsertResult:
+def upsert_articles(
+    conn: Connection,
+    items: Iterable[Article],
+    *,
+    now: datetime,
+    teaser_lengths: Collection[int] = (DEFAULT_TEASER_LENGTH,),
+) -> UpsertResult:
     """Insert new articles, update changed ones, leave the rest alone, in a few batched statements.
 
     An incoming article whose URL already belongs to a *different* stored article is a duplicate
     (the same story re-exported under another id) and is reported, not stored twice. An undated
     article keeps the date stored when it was first seen, so an edit does not move it to the top.
+
+    Every article written gets its forms (`nashra.forms`) with an excerpt for each of
+    `teaser_lengths`; an unchanged one whose stored forms are stale (a row from before forms, an
+    older FORMS_VERSION, a teaser length added since) gets them too, and nothing else.
     """
     result = UpsertResult()
     unique: dict[str, Article] = {}
@@ -66,11 +83,14 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
     ids = list(unique)
     known: dict[str, str] = {}
     first_dates: dict[str, datetime] = {}
+    stale_forms: set[str] = set()
     for chunk in _chunks(ids):
-        query = select(articles.c.id, articles.c.content_hash, articles.c.published_at)
-        for id_, stored_hash, published_at in conn.execute(query.where(articles.c.id.in_(chunk))):
+        query = select(articles.c.id, articles.c.content_hash, articles.c.published_at, articles.c.forms)
+        for id_, stored_hash, published_at, forms in conn.execute(query.where(articles.c.id.in_(chunk))):
             known[id_] = stored_hash
             first_dates[id_] = published_at
+            if stale(forms, stored_hash, teaser_lengths):
+                stale_forms.add(id_)
 
     fresh = [a for i, a in unique.items() if i not in known]
     taken: dict[str, str] = {}
@@ -93,7 +113,7 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
         inserts.append(
             {
                 "id": article.id,
-                **_row_values(article),
+                **_row_values(article, teaser_lengths),
                 "first_seen_at": now,
                 "last_changed_at": now,
                 "version": 1,
@@ -102,14 +122,17 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
         result.new.append(article.id)
 
     updates: list[dict[str, Any]] = []
+    form_updates: list[dict[str, Any]] = []
     for id_, stored_hash in known.items():
         article = unique[id_]
         if article.undated:
             article = replace(article, published_at=first_dates[id_])
         if article.content_hash == stored_hash:
             result.unchanged += 1
+            if id_ in stale_forms:
+                form_updates.append({"b_id": id_, "b_forms": _forms(article, stored_hash, teaser_lengths)})
             continue
-        updates.append({"b_id": id_, **_row_values(article), "last_changed_at": now})
+        updates.append({"b_id": id_, **_row_values(article, teaser_lengths), "last_changed_at": now})
         result.updated.append(id_)
 
     if inserts:
@@ -119,6 +142,11 @@ def upsert_articles(conn: Connection, items: Iterable[Article], *, now: datetime
             update(articles).where(articles.c.id == bindparam("b_id")).values(version=articles.c.version + 1)
         )
         conn.execute(statement, updates)
+    if form_updates:
+        forms_only = (
+            update(articles).where(articles.c.id == bindparam("b_id")).values(forms=bindparam("b_forms"))
+        )
+        conn.execute(forms_only, form_updates)
     return result
 
 
@@ -145,6 +173,7 @@ def _to_stored(row: Any) -> StoredArticle:
         first_seen_at=row.first_seen_at,
         last_changed_at=row.last_changed_at,
         version=row.version,
+        forms=forms_from_json(row.forms, row.content_hash),
     )
 
 

@@ -50,6 +50,8 @@ articles = Table(
     Column("first_seen_at", UTCDateTime(), nullable=False),
     Column("last_changed_at", UTCDateTime(), nullable=False),
     Column("version", Integer, nullable=False, default=1),
+    # nashra.forms: the article's prepared texts, tagged with the content hash they were made from.
+    Column("forms", JSON),
     Index(None, "url"),
     Index(None, "published_at"),
     Index(None, "first_seen_at"),

@@ -192,6 +192,8 @@ def rtl_paragraph(text: str) -> str:
     For finished texts whose parts are not all isolated (a post's hashtags and
     link must stay bare): RLM is the cheapest strong RTL character (2 on X).
     """
-    if _has_rtl(text) and not is_rtl(text):
-        return RLM + text
-    return text
+    # Opening with a right-to-left letter (most lines) or with no strong letter at all (outside
+    # isolates, so no Arabic either): nothing to add, known from the first strong letter.
+    if _first_strong(text)[1] != "L":
+        return text
+    return RLM + text if _has_rtl(text) else text

@@ -5,7 +5,8 @@ date would print the wrong day. And Arabic locales differ in month names
 (ar: يونيو, ar_DZ: جوان), so the locale is configuration, validated early.
 """
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -49,7 +50,13 @@ def format_date(
     pattern. Some Arabic patterns contain RLM (U+200F): do not pass the result
     through ``clean_text`` if the marks matter for display.
     """
-    return babel_dates.format_date(_localise(value, tz).date(), format=format, locale=parse_locale(locale))
+    return _format_day(_localise(value, tz).date(), format, locale)
+
+
+@lru_cache(maxsize=256)
+def _format_day(day: date, format: str, locale: str) -> str:
+    """Once per day, style and locale: every digest, preview and archive page of a day shows it."""
+    return babel_dates.format_date(day, format=format, locale=parse_locale(locale))
 
 
 def format_datetime(

@@ -1,6 +1,7 @@
 """URL slugs that stay readable Arabic rather than transliterated noise."""
 
 import hashlib
+from functools import lru_cache
 
 from slugify import slugify as _python_slugify
 
@@ -8,6 +9,7 @@ from nashra.text.clean import strip_harakat
 from nashra.text.symbols import spell_out_symbols
 
 
+@lru_cache(maxsize=1024)
 def slugify(text: str, *, max_length: int = 80) -> str:
     """Make a URL path segment that keeps Arabic letters and is never empty.
 
@@ -16,6 +18,8 @@ def slugify(text: str, *, max_length: int = 80) -> str:
     that tell subjects apart are spelled out ("C++" -> "cplusplus", not "c").
     A title of only emoji or punctuation still needs a unique, repeatable path,
     so it gets a hash of the input instead of "".
+
+    Memoised: the same names (a digest's, a section's, a tag's) are slugged for every file and link.
     """
     if max_length < 1:
         raise ValueError(f"max_length must be >= 1, got {max_length}")

@@ -1,0 +1,120 @@
+"""An article's prepared forms: cleaned, keyed, cut and isolated once per article version.
+
+Every digest, preview and post that carries a story would otherwise clean its headline, key it
+for duplicates, cut its excerpt and isolate both for bidi again. Ingest computes these forms when
+it stores a new or changed article (`store.articles.upsert_articles`) and stores them beside it,
+tagged with the article's content hash and `FORMS_VERSION`; the outputs read them. An article
+without current forms (a row from before them, a teaser length added since, an article not from
+the store) gets them on first use, once per article version (`forms_of`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from markupsafe import Markup
+
+from nashra.config import Settings
+from nashra.config.digests import DigestSettings
+from nashra.model import Article, ArticleForms, DisplayText, StoredArticle
+from nashra.text import clean_text, isolate_ltr_runs, isolate_ltr_runs_html, normalize_for_match
+from nashra.text.excerpt import teaser_excerpt
+from nashra.text.html import excerpt_source
+
+FORMS_VERSION = 1
+"""Bump when what `prepare_forms` computes changes: every stored form is then stale."""
+DEFAULT_TEASER_LENGTH: int = DigestSettings.model_fields["teaser_length"].default
+
+
+def teaser_lengths(settings: Settings) -> tuple[int, ...]:
+    """The teaser lengths the configured digests cut excerpts to (the default digest's without any)."""
+    return tuple(sorted({d.teaser_length for d in settings.digests} or {DEFAULT_TEASER_LENGTH}))
+
+
+def display_text(text: str) -> DisplayText:
+    return DisplayText(text, isolate_ltr_runs_html(text), isolate_ltr_runs(text))
+
+
+def prepare_forms(article: Article, teaser_lengths: Iterable[int]) -> ArticleForms:
+    title = clean_text(article.title)
+    summary = excerpt_source(article.lead, article.body_html)
+    image = article.image
+    return ArticleForms(
+        title=display_text(title),
+        match_key=normalize_for_match(article.title),
+        title_key=normalize_for_match(title),
+        summary=summary,
+        # An image without alt text is read out as its file name; the headline is a fair description.
+        image_alt=clean_text(image.alt) if image and image.alt.strip() else title,
+        excerpts=tuple((n, display_text(teaser_excerpt(summary, n))) for n in sorted(set(teaser_lengths))),
+    )
+
+
+def forms_of(stored: StoredArticle, teaser_length: int) -> ArticleForms:
+    """The article's stored forms when they hold this teaser length, else fresh ones."""
+    forms = stored.forms
+    if forms is not None and forms.has_excerpt(teaser_length):
+        return forms
+    return fresh_forms(stored.article, teaser_length)
+
+
+@lru_cache(maxsize=512)
+def fresh_forms(article: Article, teaser_length: int) -> ArticleForms:
+    """Forms computed on first use, kept by the article's exact content: a preview, the issue sent
+    after it and the next day's digest then share one computation."""
+    return prepare_forms(article, (teaser_length,))
+
+
+def match_key(stored: StoredArticle) -> str:
+    """The headline's duplicate key, from the stored forms when there are some."""
+    return stored.forms.match_key if stored.forms is not None else normalize_for_match(stored.article.title)
+
+
+def _key(content_hash: str) -> str:
+    return f"{FORMS_VERSION}:{content_hash}"
+
+
+def _texts(text: DisplayText) -> list[str]:
+    return [text.plain, str(text.html), text.isolated]
+
+
+def _display_text(texts: list[str]) -> DisplayText:
+    plain, html, isolated = texts
+    return DisplayText(plain, Markup(html), isolated)
+
+
+def forms_to_json(forms: ArticleForms, content_hash: str) -> dict[str, Any]:
+    """The stored form of `forms` for the article version with `content_hash`."""
+    return {
+        "key": _key(content_hash),
+        "title": _texts(forms.title),
+        "match_key": forms.match_key,
+        "title_key": forms.title_key,
+        "summary": forms.summary,
+        "image_alt": forms.image_alt,
+        "excerpts": {str(n): _texts(text) for n, text in forms.excerpts},
+    }
+
+
+def forms_from_json(data: dict[str, Any] | None, content_hash: str) -> ArticleForms | None:
+    """The stored forms, or None when there are none or they belong to another version (of the
+    article or of this module)."""
+    if not data or data.get("key") != _key(content_hash):
+        return None
+    return ArticleForms(
+        title=_display_text(data["title"]),
+        match_key=data["match_key"],
+        title_key=data["title_key"],
+        summary=data["summary"],
+        image_alt=data["image_alt"],
+        excerpts=tuple((int(n), _display_text(texts)) for n, texts in data["excerpts"].items()),
+    )
+
+
+def stale(data: dict[str, Any] | None, content_hash: str, lengths: Iterable[int]) -> bool:
+    """Whether stored forms need computing again: none, another version, or a teaser length missing."""
+    if not data or data.get("key") != _key(content_hash):
+        return True
+    return not {str(n) for n in lengths} <= set(data["excerpts"])
