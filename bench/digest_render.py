@@ -68,7 +68,6 @@ SECTIONS = ["سياسة", "اقتصاد", "ثقافة", "رياضة", "مجتم�
 CACHED = [
     ("nashra.text.clean", "normalize_for_match"),
     ("nashra.text.bidi", "_ltr_run_spans"),
-    ("nashra.digest.teaser", "_teaser"),
     ("nashra.text.html", "excerpt_source"),
     ("nashra.forms", "fresh_forms"),
     ("nashra.digest.fragments", "FRAGMENTS"),

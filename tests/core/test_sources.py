@@ -13,7 +13,7 @@ from feedmaker import rss, rss_item, wp_post
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from nashra.digest.teaser import teaser_text
+from nashra.forms import fresh_forms
 from nashra.ingest import ingest
 from nashra.runtime import Runtime
 from nashra.social.compose import summary_of
@@ -80,7 +80,7 @@ def test_content_without_description_is_not_stored_as_the_lead(
     assert only_content.lead == ""
     assert only_content.body_html.count("<p>") == 202
     assert described.lead == "ملخص الخبر رقم 2"  # a real description is still the lead
-    assert teaser_text(only_content, 220) == (
+    assert fresh_forms(only_content, 220).excerpt(220).plain == (
         "ناقش النواب اليوم بنود مشروع قانون المالية وسط جدل واسع حول الضرائب الجديدة على الاستيراد."
     )
     assert summary_of(stored["news-1"]).startswith("ناقش النواب اليوم")

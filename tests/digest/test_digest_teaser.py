@@ -12,7 +12,8 @@ from digest_helpers import stored
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nashra.digest.teaser import teaser_text
+from nashra.forms import fresh_forms
+from nashra.model import Article
 from nashra.text import clean_text, grapheme_len, graphemes
 
 LETTERS = [*"ابتثجحخدذرزسشصضطظعغفقكلمنهوي", "لا", "ة", "ى", "ء", "أ", "إ", "آ"]
@@ -31,6 +32,11 @@ MARKS = [
 EMOJI = ["😀", "👍🏽", "👨\u200d👩\u200d👧\u200d👦", "🇩🇿", "🏳️\u200d🌈", "❤️", "🧕🏾"]
 OTHER = [" ", " ", " ", "، ", ". ", "«", "»", "(", ")", "؟", "2026", "Sonatrach", "3.5", '"', "\u0640"]
 OPEN_CLOSE = {"«": "»", "(": ")", "[": "]", "“": "”"}
+
+
+def teaser_text(article: Article, length: int) -> str:
+    """The excerpt a teaser of `length` shows (the lead, else the body's first paragraph, cut)."""
+    return fresh_forms(article, length).excerpt(length).plain
 
 
 @st.composite

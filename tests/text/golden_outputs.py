@@ -24,7 +24,7 @@ from typing import Any
 from nashra.config import Settings, SourceSettings
 from nashra.digest.compose import compose as compose_digest
 from nashra.digest.render import render_digest
-from nashra.digest.teaser import teaser_text
+from nashra.forms import fresh_forms
 from nashra.model import Article, Image, StoredArticle
 from nashra.social.compose import ChannelTemplate, _environment
 from nashra.social.compose import compose as compose_post
@@ -102,6 +102,11 @@ LATIN = ["Emmanuel Macron", "BRICS", "l'Algérie", "Jean-Luc", "U.S.", "AT&T", "
 NUMBERS = ["2026", "1,500.25", "10:30", "13/06/2025", "20%", "-5", "+213", "٣٤٥", "١٢٫٥"]
 URLS = ["https://nashra.example/a/b?x=1", "www.example.org/path/", "https://ar.wikipedia.org/wiki/الجزائر"]
 PUNCT = ["،", "؛", "؟", ".", "!", ":", "…"]
+
+
+def teaser_text(article: Article, length: int) -> str:
+    """The excerpt a teaser of `length` shows (the lead, else the body's first paragraph, cut)."""
+    return fresh_forms(article, length).excerpt(length).plain
 
 
 def _token(rng: random.Random) -> str:
