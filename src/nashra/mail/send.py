@@ -362,15 +362,7 @@ class Ledger:
         held, self._watch.held = self._watch.held, []
         for item, outcome in held:
             if outcome.committed:  # its "." was refused: due again, once the relay is fixed
-                deliveries.mark_deferred(
-                    self._conn,
-                    item.delivery_id,
-                    self.claim,
-                    outcome.describe(),
-                    next_attempt_at=now,
-                    now=now,
-                    counted=0,
-                )
+                self._due_again(item, outcome, now)
         deliveries.requeue(
             self._conn, [i.delivery_id for i, o in held if not o.committed], self.claim, now=now
         )
@@ -380,6 +372,19 @@ class Ledger:
             cause,
             where=f"smtp {self._smtp.host}:{self._smtp.port}",
             hint="nobody was bounced and the rest is kept: fix the relay or mail settings and send again",
+        )
+
+    def _due_again(self, item: Claimed, outcome: Outcome, now: datetime) -> None:
+        """A refused "." not judged (the relay's fault or the reader's?): due again at once,
+        its attempt already counted by the intent."""
+        deliveries.mark_deferred(
+            self._conn,
+            item.delivery_id,
+            self.claim,
+            outcome.describe(),
+            next_attempt_at=now,
+            now=now,
+            counted=0,
         )
 
     def requeue(self, items: Sequence[Claimed]) -> None:
@@ -398,15 +403,7 @@ class Ledger:
             if outcome.kind != "permanent":
                 self._pending.append((item, outcome))
             elif outcome.committed:
-                deliveries.mark_deferred(
-                    self._conn,
-                    item.delivery_id,
-                    self.claim,
-                    outcome.describe(),
-                    next_attempt_at=now,
-                    now=now,
-                    counted=0,
-                )
+                self._due_again(item, outcome, now)
             else:
                 self._requeue.append(item)
         self.give_back(unsent, summary)
