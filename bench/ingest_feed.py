@@ -79,7 +79,10 @@ def naive_upsert(runtime: Runtime, url: str) -> None:
     )
     fetched = source.fetch(SourceState(name="wire", type="rss"))
     now = datetime.now(UTC)
+    from nashra.forms import teaser_lengths
     from nashra.store.articles import _row_values
+
+    lengths = teaser_lengths(runtime.settings)  # the same text work per row as Nashra's ingest
 
     with runtime.store.begin() as conn:
         for article in fetched.articles:
@@ -88,7 +91,7 @@ def naive_upsert(runtime: Runtime, url: str) -> None:
                 conn.execute(
                     articles.insert().values(
                         id=article.id,
-                        **_row_values(article),
+                        **_row_values(article, lengths),
                         first_seen_at=now,
                         last_changed_at=now,
                         version=1,
@@ -96,7 +99,7 @@ def naive_upsert(runtime: Runtime, url: str) -> None:
                 )
             elif row.content_hash != article.content_hash:
                 conn.execute(
-                    articles.update().where(articles.c.id == article.id).values(**_row_values(article))
+                    articles.update().where(articles.c.id == article.id).values(**_row_values(article, lengths))
                 )
 
 
