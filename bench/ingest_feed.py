@@ -99,7 +99,9 @@ def naive_upsert(runtime: Runtime, url: str) -> None:
                 )
             elif row.content_hash != article.content_hash:
                 conn.execute(
-                    articles.update().where(articles.c.id == article.id).values(**_row_values(article, lengths))
+                    articles.update()
+                    .where(articles.c.id == article.id)
+                    .values(**_row_values(article, lengths))
                 )
 
 
