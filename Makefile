@@ -25,6 +25,10 @@ system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
+	@test -x /usr/sbin/smtp-sink || { \
+	  echo "installing Debian's postfix (unconfigured) for smtp-sink and smtp-source"; \
+	  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; }
 
 test: $(BIN)/.installed system-deps
 	$(BIN)/pytest

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import shutil
@@ -102,23 +103,28 @@ def child(url: str, port: int, recipients: int, connections: int, eml: Path) -> 
             size = _sample_message(runtime, summary.issue_id, eml)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    first = next(m for m in marks if m[1] > 0)
-    tenth = next(m for m in marks if m[1] >= first[1] + recipients // 10)
-    late = [m for m in marks if m[1] <= recipients - recipients // 10][-1]
+    # A send too short for progress marks inside its first and last 10% gets NaN rates.
+    first = next((m for m in marks if m[1] > 0), marks[-1])
+    tenth = next((m for m in marks if m[1] >= first[1] + recipients // 10), marks[-1])
+    late = ([m for m in marks if m[1] <= recipients - recipients // 10] or marks[:1])[-1]
     last = marks[-1]
     print(
         json.dumps(
             {
                 "seconds": seconds,
                 "size": size,
-                "first": (tenth[1] - first[1]) / (tenth[0] - first[0]),
-                "last": (last[1] - late[1]) / (last[0] - late[0]),
+                "first": _rate(first, tenth),
+                "last": _rate(late, last),
                 "overall": recipients / seconds,
                 "rss_before_send_mb": rss_before,
                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
         )
     )
+
+
+def _rate(start: tuple[float, int], end: tuple[float, int]) -> float:
+    return (end[1] - start[1]) / (end[0] - start[0]) if end[0] > start[0] else math.nan
 
 
 def fresh_database(kind: str, postgres: str) -> tuple[str, Callable[[], None]]:
