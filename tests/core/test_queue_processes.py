@@ -26,11 +26,16 @@ from feedmaker import rss, rss_item
 from sqlalchemy import text
 
 from loopback import wait_until
+from nashra.config import load_settings
+from nashra.jobs import Unit
+from nashra.queue.app import open_app
+from nashra.queue.task import defer
 from nashra.store import Store
-from nashra.store.queue_state import scheduler_sessions
+from nashra.store.queue_state import SCHEDULER_LOCK_KEY, SchedulerSession, scheduler_sessions
 
 pytestmark = pytest.mark.postgres_only
 
+DEMO = Path(__file__).parents[2] / "src" / "nashra" / "demo"
 QUEUE = '[queue]\nbackend = "procrastinate"\nstalled_after_seconds = 6\n'
 SLOW = 90
 """Seconds to wait for what processes do: a loaded CI machine starts one in seconds, not always in ten."""
@@ -61,6 +66,15 @@ class Processes:
             )
         self.started.append((process, log))
         return process
+
+    def run(self, *args: str) -> None:
+        """A command run to its end (setting things up)."""
+        subprocess.run(
+            [sys.executable, "-m", "nashra", "-q", "--config", str(self.config), *args],
+            env={**os.environ, "NASHRA_SECRET": "test-secret"},
+            capture_output=True,
+            check=True,
+        )
 
     def output(self, process: subprocess.Popen[bytes]) -> str:
         return next(log for p, log in self.started if p is process).read_text("utf-8", errors="replace")
@@ -122,19 +136,32 @@ def _succeeded(store: Store, *units: str) -> bool:
 def test_a_scheduler_and_two_workers_run_the_demo_cycle(
     store: Store, database_url: str, tmp_path: Path
 ) -> None:
+    """Ingest, feeds and social through the queue as the scheduler queues them; then a digest job
+    (queued here, as its 07:00 trigger would) sent by a worker to the demo subscribers."""
     config = _config(tmp_path, database_url)
     with processes(config) as running:
+        running.run("subscribers", "import", str(DEMO / "subscribers.csv"))
         scheduler = running.start("run")
         workers = [running.start("worker", "--concurrency", "2") for _ in range(2)]
         wait_until(lambda: _succeeded(store, "ingest:demo", "feeds", "social:outbox"), "the cycle", SLOW)
+        app = open_app(load_settings(config), role="test", pool_size=1).open()
+        try:
+            assert defer(app, Unit("digests", "daily")) is not None
+        finally:
+            app.close()
+        wait_until(lambda: _succeeded(store, "digests:daily"), "the digest job", SLOW)
         wait_until(lambda: len(running.status()["queue"]["workers"]) == 2, "both workers registered", SLOW)  # type: ignore[index]
         status = running.status()
         codes = running.stop_all()
 
     queue = status["queue"]
     assert isinstance(queue, dict)
-    jobs = {name: states for name, states in queue["jobs"].items() if name != "digests"}
-    assert jobs == {"ingest": {"succeeded": 1}, "feeds": {"succeeded": 1}, "social": {"succeeded": 1}}
+    assert queue["jobs"] == {
+        "ingest": {"succeeded": 1},
+        "feeds": {"succeeded": 1},
+        "social": {"succeeded": 1},
+        "digests": {"succeeded": 1},
+    }
     assert [w["alive"] for w in queue["workers"]] == [True, True]
     (active,) = [s for s in queue["schedulers"] if s["active"]]
     assert active["name"].endswith(f":{scheduler.pid}")
@@ -145,6 +172,7 @@ def test_a_scheduler_and_two_workers_run_the_demo_cycle(
         for line in (tmp_path / "outbox" / "social" / "outbox.jsonl").read_text("utf-8").splitlines()
     ]
     assert len(posts) == len({p["article_id"] for p in posts}) == 10  # the demo's 10 articles, each once
+    assert len(list((tmp_path / "outbox" / "mail").glob("*.eml"))) == 3  # the demo's 3 subscribers
     assert set(codes.values()) == {0}, [running.output(p) for p in (scheduler, *workers)]
 
 
@@ -191,7 +219,10 @@ def test_a_job_of_a_worker_killed_with_sigkill_is_finished_by_another(
     config = _config(
         tmp_path,
         database_url,
-        f'[[sources]]\ntype = "rss"\nname = "wire"\nurl = "{hanging_feed}"\n\n[feeds]\nper_tag = false\n',
+        f'[[sources]]\ntype = "rss"\nname = "wire"\nurl = "{hanging_feed}"\n\n[feeds]\nper_tag = false\n'
+        # The first worker must still be waiting for the feed when it is killed, however long the
+        # second one takes to start on a loaded machine.
+        f"[ingest]\ntimeout_seconds = {SLOW * 2}\ndeadline_seconds = {SLOW * 2}\n",
     )
     with processes(config) as running:
         running.start("run")
@@ -259,6 +290,50 @@ def test_a_standby_scheduler_takes_over_within_seconds(
     assert codes[second.pid] == 0, running.output(second)
 
 
-def _sessions(store: Store) -> list[object]:
+def test_a_scheduler_whose_lock_session_is_ended_steps_down_and_stands_by(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    """A session terminated under a live scheduler (an administrator, a pooler, a timeout) takes
+    its lock with it: that scheduler stops queueing within seconds, the standby becomes active,
+    and the first one, still running, stands by."""
+    config = _config(tmp_path, database_url)
+    with processes(config) as running:
+        first = running.start("run")
+        wait_until(
+            lambda: (_active(store) or "").endswith(f":{first.pid}"), "the first scheduler active", SLOW
+        )
+        second = running.start("run")
+        wait_until(
+            lambda: any(s.name.endswith(f":{second.pid}") for s in _sessions(store)), "the standby", SLOW
+        )
+        with store.connect() as conn:
+            ended = (
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l"
+                        " JOIN pg_database d ON d.oid = l.database AND d.datname = current_database()"
+                        " WHERE l.locktype = 'advisory' AND l.granted"
+                        " AND l.classid::bigint = :high AND l.objid::bigint = :low AND l.objsubid = 1"
+                    ),
+                    {"high": (SCHEDULER_LOCK_KEY >> 32) & 0xFFFFFFFF, "low": SCHEDULER_LOCK_KEY & 0xFFFFFFFF},
+                )
+                .scalars()
+                .all()
+            )
+        assert ended == [True]
+        wait_until(lambda: (_active(store) or "").endswith(f":{second.pid}"), "the standby to take over", 10)
+        wait_until(lambda: "event=scheduler.lock_lost" in running.output(first), "the first to step down", 10)
+        wait_until(
+            lambda: any(s.name.endswith(f":{first.pid}") and not s.active for s in _sessions(store)),
+            "the first to stand by again",
+            10,
+        )
+        assert first.poll() is None
+        codes = running.stop_all()
+
+    assert set(codes.values()) == {0}, [running.output(p) for p in (first, second)]
+
+
+def _sessions(store: Store) -> list[SchedulerSession]:
     with store.connect() as conn:
         return list(scheduler_sessions(conn))

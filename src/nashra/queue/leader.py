@@ -5,7 +5,9 @@ Several `nashra run` schedulers may run for availability; each holds a connectio
 and tries the lock every `POLL_SECONDS`. The lock dies with its session, so when the active one
 is killed, its machine lost or its session terminated, a standby has it within about a second.
 The active one checks every `POLL_SECONDS` that its session still holds the lock and stops
-queueing the moment it does not. Between losing it and noticing, both may queue the same unit:
+queueing the moment it does not; it then waits `STEP_DOWN_SECONDS` before trying again, so that
+a standby (which tries every second) takes over rather than the scheduler whose session was just
+ended from outside. Between losing it and noticing, both may queue the same unit:
 the unit's queueing lock turns the second into a no-op, and every stage is idempotent.
 """
 
@@ -22,6 +24,7 @@ from nashra.store.queue_state import SCHEDULER_LOCK_KEY
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+STEP_DOWN_SECONDS = 3 * POLL_SECONDS
 
 _HELD = (
     "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'"

@@ -29,7 +29,7 @@ from nashra.jobs import Job
 from nashra.logs import event
 from nashra.pipeline import all_jobs, spread
 from nashra.queue.app import SCHEDULER_ROLE, conninfo, open_app, process_name
-from nashra.queue.leader import POLL_SECONDS, Leadership
+from nashra.queue.leader import POLL_SECONDS, STEP_DOWN_SECONDS, Leadership
 from nashra.queue.task import defer
 from nashra.runtime import Runtime
 from nashra.shutdown import refuse_reload, stop_on_signals
@@ -148,6 +148,7 @@ def serve_scheduler(runtime: Runtime) -> None:
         while not runtime.stopping.is_set():
             if leadership.try_acquire():
                 _lead(app, runtime, leadership)
+                runtime.stopping.wait(STEP_DOWN_SECONDS)  # a standby has the first chance
             else:
                 runtime.stopping.wait(POLL_SECONDS)
     finally:
