@@ -4,6 +4,7 @@ mode and unknown queues before touching anything."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from nashra.config import Settings
 from nashra.jobs import Unit
 from nashra.pipeline import all_jobs, run_unit, spread
 from nashra.runtime import Runtime
@@ -88,3 +90,21 @@ def test_nashra_worker_refuses_the_inline_mode_and_unknown_queues(tmp_path: Path
     assert not (tmp_path / "data").exists(), "nothing is created before the refusal"
     unknown = _worker(config, "--queues", "ingest,mail")
     assert unknown.returncode == 2 and "unknown queue mail" in unknown.stderr
+
+
+@pytest.mark.postgres_only
+def test_nashra_reload_says_the_distributed_mode_reads_its_config_at_start(
+    make_settings: Callable[[str], Settings],
+) -> None:
+    config = make_settings('[queue]\nbackend = "procrastinate"\n').origin
+    assert config is not None
+    told = subprocess.run(
+        [sys.executable, "-m", "nashra", "--config", config, "reload"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert told.returncode == 1
+    assert "the distributed mode reads its config only at start" in told.stdout

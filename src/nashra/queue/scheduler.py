@@ -52,7 +52,7 @@ def _queue_job(app: App, runtime: Runtime, job: Job, presence: Presence) -> None
     presence.finished(job.id, "ok", summary)
 
 
-def retry_stalled(app: App, stalled_after: float) -> list[int]:
+def retry_stalled(app: App, stalled_after: float) -> None:
     """Put the jobs of workers silent for `stalled_after` seconds back in the queue, and drop those
     workers. procrastinate has these steps only as coroutines (for a worker's loop); this runs
     the same named queries of procrastinate's on the scheduler's synchronous connection."""
@@ -69,7 +69,6 @@ def retry_stalled(app: App, stalled_after: float) -> list[int]:
     connector.execute_query_all(
         query=sql.queries["prune_stalled_workers"], seconds_since_heartbeat=stalled_after
     )
-    return [row["id"] for row in stalled]
 
 
 def delete_finished(app: App, hours: int) -> None:
