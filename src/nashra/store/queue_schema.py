@@ -14,11 +14,13 @@ installed package's `schema.sql`: a revision must mean the same on every databas
 schema on a new database, and the revision that upgrades old databases would then fail on it.
 
 Upgrading procrastinate's schema later: procrastinate ships one SQL file per schema change
-(`procrastinate/sql/migrations/*.sql`, kept for every release). A new Nashra revision applies
-the files newer than `APPLIED_UP_TO` with `apply_package_migrations`, in the order and phase
-(`pre` before the new code runs, `post` after) procrastinate's upgrade notes give, and moves
-`APPLIED_UP_TO`; `tests/core/test_queue_schema.py` fails while the installed procrastinate has a
-file newer than it, so a dependency bump cannot slip past unmigrated.
+(`procrastinate/sql/migrations/*.sql`, kept for every release; `package_migrations` lists them).
+A new Nashra revision runs the files newer than `APPLIED_UP_TO` as `apply_schema` runs the copy,
+in the order and phase (`pre` before the new code runs, `post` after) procrastinate's upgrade
+notes give — a file that adds an enum value must be committed before the next uses it, and so
+runs in Alembic's `autocommit_block` — and moves `APPLIED_UP_TO`. `tests/core/test_queue_schema.py`
+fails while the installed procrastinate has a file newer than it, so a dependency bump cannot
+slip past unmigrated.
 """
 
 from __future__ import annotations
@@ -64,15 +66,6 @@ def package_migrations() -> list[Path]:
 def pending_migrations() -> list[Path]:
     """procrastinate's migrations newer than the ones Nashra's revisions have applied."""
     return [path for path in package_migrations() if path.name[: len(APPLIED_UP_TO)] > APPLIED_UP_TO]
-
-
-def apply_package_migrations(connection: Connection, names: list[str]) -> None:
-    """For a later revision: apply these procrastinate migration files (by name), on PostgreSQL."""
-    if connection.dialect.name != "postgresql":
-        return
-    by_name = {path.name: path for path in package_migrations()}
-    for name in names:
-        _run_script(connection, by_name[name].read_text("utf-8"))
 
 
 def ours(name: str | None, type_: str, _parents: object) -> bool:
