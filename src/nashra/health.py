@@ -3,16 +3,19 @@
 `nashra status` prints it as tables or as JSON (for scripts and monitoring), and the console can
 show the same. Everything comes from the store, so it works from any process and machine: the
 worker's heartbeat and its own schedule (nashra.store.workers), each digest's issues, each
-channel's posts, each source's last fetch, pauses, and the secrets that would stop a command.
+channel's posts, each source's last fetch, pauses, the secrets that would stop a command and, in
+the distributed mode, the queue (nashra.store.queue_state). There the "worker" of the inline mode
+is the active scheduler: it beats and records each job's last and next run the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from nashra.config import Settings
 from nashra.digest import configured_digests
 from nashra.pipeline import all_jobs
 from nashra.preflight import Uses, missing_secrets
@@ -21,7 +24,7 @@ from nashra.social.open_posts import open_posts
 from nashra.social.registry import configured_channels
 from nashra.sources.registry import configured_sources
 from nashra.store import posts as records
-from nashra.store import workers
+from nashra.store import queue_state, workers
 from nashra.store.articles import count_articles
 from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
 from nashra.store.pauses import Pause, Paused, all_pauses
@@ -105,6 +108,45 @@ class SourceHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueWorkerHealth:
+    id: int
+    heartbeat_at: datetime
+    alive: bool
+    running: int
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerHealth:
+    name: str
+    since: datetime
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueueHealth:
+    """The distributed mode's queue: jobs per queue (a stage) by state, procrastinate's workers,
+    and the schedulers connected (the active one holds the lock)."""
+
+    jobs: dict[str, dict[str, int]]
+    workers: list[QueueWorkerHealth]
+    schedulers: list[SchedulerHealth]
+
+    def attention(self) -> list[str]:
+        lines = []
+        if not any(s.active for s in self.schedulers):
+            lines.append("no active scheduler (`nashra run`): nothing is queued on schedule")
+        waiting = sum(states.get("todo", 0) for states in self.jobs.values())
+        if not any(w.alive for w in self.workers):
+            lines.append(f"no queue worker alive (`nashra worker`): {waiting} jobs waiting")
+        lines += [
+            f"queue {queue}: {states['failed']} failed jobs (see the workers' logs)"
+            for queue, states in self.jobs.items()
+            if states.get("failed")
+        ]
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
 class Health:
     generated_at: datetime
     timezone: str
@@ -115,11 +157,13 @@ class Health:
     sources: list[SourceHealth]
     articles: int
     missing_secrets: list[str] = field(default_factory=list)
+    queue: QueueHealth | None = None
+    """Only with `[queue] backend = "procrastinate"`."""
 
     @property
     def attention(self) -> list[str]:
         """What needs a human, most urgent first, one line each."""
-        lines = [*self.missing_secrets]
+        lines = [*self.missing_secrets, *(self.queue.attention() if self.queue else [])]
         if self.worker is not None and not self.worker.alive:
             how = "stopped" if self.worker.stopped_at else "stopped sending heartbeats (killed or frozen?)"
             lines.append(f"the worker {self.worker.id} {how}: nothing runs on schedule until one starts")
@@ -216,6 +260,21 @@ def _channels(
     return channels
 
 
+def _queue(settings: Settings, conn: Connection, now: datetime) -> QueueHealth:
+    jobs: dict[str, dict[str, int]] = {}
+    for count in queue_state.job_counts(conn):
+        jobs.setdefault(count.queue, {})[count.status] = count.jobs
+    alive_within = timedelta(seconds=settings.queue.stalled_after_seconds)
+    return QueueHealth(
+        jobs,
+        [
+            QueueWorkerHealth(w.id, w.last_heartbeat, now - w.last_heartbeat < alive_within, w.running)
+            for w in queue_state.queue_workers(conn)
+        ],
+        [SchedulerHealth(s.name, s.since, s.active) for s in queue_state.scheduler_sessions(conn)],
+    )
+
+
 def gather(runtime: Runtime, now: datetime) -> Health:
     settings = runtime.settings
     with runtime.store.connect() as conn:
@@ -226,6 +285,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         states = {s.name: s for s in all_states(conn)}
         articles = count_articles(conn)
         channels = _channels(runtime, conn, pauses, now)
+        queue = _queue(settings, conn, now) if settings.queue.backend == "procrastinate" else None
     worker = (
         WorkerHealth(newest.id, newest.alive(now), newest.started_at, newest.heartbeat_at, newest.stopped_at)
         if newest
@@ -263,4 +323,5 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         sources=sources,
         articles=sum(articles.values()),
         missing_secrets=missing_secrets(settings, Uses(sources=True, channels=True, mail=True)),
+        queue=queue,
     )

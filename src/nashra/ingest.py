@@ -12,12 +12,14 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from nashra.config import Settings
 from nashra.errors import SourceError
 from nashra.forms import teaser_lengths
 from nashra.logs import event
 from nashra.model import Article, StageReport
 from nashra.runtime import Runtime
 from nashra.sources import Source, SourceContext, build_sources
+from nashra.sources.registry import configured_sources
 from nashra.store.articles import upsert_articles
 from nashra.store.sources import SourceState, load_state, save_state
 from nashra.text.urls import canonical_url, redact_credentials, to_uri
@@ -57,10 +59,22 @@ def _canonical_articles(articles: list[Article], source: str, problems: list[str
     return kept
 
 
-def ingest(runtime: Runtime) -> StageReport:
+def source_names(settings: Settings) -> list[str]:
+    """The enabled sources, each of which a queue worker can ingest on its own."""
+    return [config.name for _, config in configured_sources(settings)]
+
+
+def ingest(runtime: Runtime, only: str | None = None) -> StageReport:
+    """Read every enabled source (or just the one named `only`) and store what is new or changed."""
     report = StageReport("ingest")
     report.outputs.append(f"database: {runtime.store.engine.url.render_as_string(hide_password=True)}")
-    sources = build_sources(runtime.settings, SourceContext(runtime.settings, runtime.http))
+    sources = [
+        built
+        for built in build_sources(runtime.settings, SourceContext(runtime.settings, runtime.http))
+        if only is None or built.name == only
+    ]
+    if only is not None and not sources:
+        report.problems.append(f"source {only}: not configured (any more); nothing read")
     lengths = teaser_lengths(runtime.settings)
     for source in sources:
         now = datetime.now(UTC)

@@ -39,3 +39,21 @@ def stop_on_signals(stopping: threading.Event) -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+
+
+def refuse_reload(what: str) -> None:
+    """SIGHUP would end the process (its default action); say instead that this process reads its
+    config only at start. For the distributed mode's processes, which must all run one config."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_hangup(_signum: int, _frame: object) -> None:
+        event(
+            log,
+            "reload.unsupported",
+            level=logging.WARNING,
+            process=what,
+            hint="restart the scheduler and the workers to apply a new config",
+        )
+
+    signal.signal(signal.SIGHUP, on_hangup)

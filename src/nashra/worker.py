@@ -35,7 +35,7 @@ from nashra.errors import ConfigError, NashraError
 from nashra.jobs import Cron, Every, Job, Stage, When
 from nashra.logs import event
 from nashra.model import StageReport
-from nashra.pipeline import STAGES, all_jobs, followers_of_ingest
+from nashra.pipeline import STAGES, all_jobs, followers_of_ingest, found_changes
 from nashra.runtime import Runtime
 from nashra.shutdown import stop_on_signals
 from nashra.store import workers
@@ -143,7 +143,7 @@ def _run_job(runtime: Runtime, job: Job, followers: Sequence[Stage], presence: P
         report = job.run(runtime)
         event(log, "job.done", job=job.id, **report.counts)
         presence.finished(job.id, "ok", _summary(report))
-        if report.stage == "ingest" and (report.counts.get("new") or report.counts.get("updated")):
+        if found_changes(report):
             for stage in followers:
                 follow: StageReport = stage.run(runtime)
                 event(log, "job.done", job=stage.name, after="ingest", **follow.counts)

@@ -100,3 +100,34 @@ def test_database_url_from_environment_wins(tmp_path: Path, monkeypatch: pytest.
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_the_queue_backend_defaults_to_inline(tmp_path: Path) -> None:
+    assert _parse("", tmp_path).queue.backend == "inline"
+
+
+def test_procrastinate_on_sqlite_is_a_config_error_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NASHRA_DATABASE_URL", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        _parse('[site]\nname = "x"\n\n[queue]\nbackend = "procrastinate"\n', tmp_path)
+    (problem,) = caught.value.problems
+    assert problem.startswith('nashra.toml:5: queue.backend: "procrastinate" keeps its jobs in PostgreSQL')
+    assert 'use backend = "inline"' in problem
+
+
+def test_procrastinate_on_postgresql_is_accepted_also_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NASHRA_DATABASE_URL", "postgresql://db.example/nashra")
+    settings = _parse('[queue]\nbackend = "procrastinate"\nconcurrency = 8\n', tmp_path)
+    assert (settings.queue.backend, settings.queue.concurrency) == ("procrastinate", 8)
+
+
+def test_queue_keys_are_validated(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _parse('[queue]\nbackend = "celery"\nconcurrency = 0\n', tmp_path)
+    joined = "\n".join(caught.value.problems)
+    assert "nashra.toml:2: queue.backend: Input should be 'inline' or 'procrastinate'" in joined
+    assert "nashra.toml:3: queue.concurrency: Input should be greater than or equal to 1" in joined

@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from nashra.config.cron import parse_cron
 from nashra.ingest import ingest
-from nashra.jobs import Cron, Every
+from nashra.jobs import Cron, Every, Unit
 from nashra.model import StageReport
 from nashra.pipeline import Job, Stage
 from nashra.runtime import Runtime
@@ -40,7 +40,7 @@ def test_followers_run_only_when_ingest_found_something(make_runtime: Callable[[
         calls.append("feeds")
         return StageReport("feeds")
 
-    job = Job("ingest", Every(minutes=1), ingest)
+    job = Job("ingest", Every(minutes=1), ingest, Unit("ingest"))
     stage = Stage("feeds", follower, after_ingest=True)
     presence = Presence(runtime)
     _run_job(runtime, job, [stage], presence)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from nashra.cli import app
 from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest
-from nashra.jobs import Every
+from nashra.jobs import Every, Unit
 from nashra.pipeline import STAGES, Job, followers_of_ingest
 from nashra.worker import Presence, _run_job
 
@@ -61,7 +61,7 @@ def test_worker_builds_feeds_after_an_ingest_that_found_something(make_runtime, 
     )
     runtime = make_runtime('[[sources]]\ntype = "folder"\nname = "local"\npath = "articles"\n')
     feeds_stage = next(stage for stage in STAGES if stage.name == "feeds")
-    job = Job("ingest", Every(minutes=10), ingest)
+    job = Job("ingest", Every(minutes=10), ingest, Unit("ingest"))
     presence = Presence(runtime)
     _run_job(runtime, job, [feeds_stage], presence)
     public = runtime.settings.public_dir

@@ -39,12 +39,22 @@ def run(
         bool, typer.Option("--once", help="Run one full cycle of every stage, print a summary, exit.")
     ] = False,
 ) -> None:
-    """Start the scheduled worker (or one cycle with --once). Ctrl-C or SIGTERM stops the step in
-    progress at its next safe point (a digest send after its batch in flight); a second one exits at once."""
+    """Start the scheduled worker (or one cycle with --once, always in this process). Ctrl-C or
+    SIGTERM stops the step in progress at its next safe point (a digest send after its batch in
+    flight); a second one exits at once. With `[queue] backend = "procrastinate"` this is the
+    scheduler: it only queues jobs for `nashra worker` processes; run several, one is active."""
     with STATE.runtime(uses=Uses(sources=True, channels=True, mail=True), may_create=True) as runtime:
         if once:
             stop_on_signals(runtime.stopping)
             print_reports(run_cycle(runtime))
+            return
+        if runtime.settings.queue.backend == "procrastinate":
+            from nashra.queue.scheduler import serve_scheduler
+
+            console.print(
+                "[bold]Nashra scheduler started[/] — it queues jobs for `nashra worker`; Ctrl-C to stop."
+            )
+            serve_scheduler(runtime)
             return
         console.print("[bold]Nashra worker started[/] — Ctrl-C to stop after the current step.")
         serve_forever(runtime)
@@ -72,6 +82,11 @@ def reload_command() -> None:
     from nashra.store.workers import newest_worker
 
     with STATE.runtime() as runtime, runtime.store.connect() as conn:
+        if runtime.settings.queue.backend == "procrastinate":
+            console.print(
+                "[red]the distributed mode reads its config only at start[/]: restart the schedulers and the workers"
+            )
+            raise typer.Exit(1)
         worker = newest_worker(conn)
     if worker is None or not worker.alive(datetime.now(UTC)):
         console.print("[red]no worker is running[/] (`nashra status` shows the last one seen)")

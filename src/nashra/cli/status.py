@@ -1,14 +1,16 @@
 """`nashra status [--format json]`: whether Nashra is healthy and what it will do next, in one command.
 
-The data is nashra.health's; this only lays it out: what needs a human first, then the worker and
-its jobs, digests and their issues, channels and their posts not yet final, and sources. Times are
-shown in the site's zone (named); the JSON gives them in UTC.
+The data is nashra.health's; this only lays it out: what needs a human first, then the worker (in
+the distributed mode: the scheduler, then the queue's jobs and workers) and its jobs, digests and
+their issues, channels and their posts not yet final, and sources. Times are shown in the site's
+zone (named); the JSON gives them in UTC.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -18,7 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
-from nashra.health import Health, gather
+from nashra.health import Health, QueueHealth, gather
+
+STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
+"""procrastinate's job states, in the order a job goes through them."""
 
 
 class Format(StrEnum):
@@ -56,20 +61,23 @@ def _print(health: Health) -> None:
     else:
         console.print("[green]nothing needs attention[/]")
     worker = health.worker
+    role = "worker" if health.queue is None else "scheduler"
     if worker is None:
-        console.print("worker: none has run against this database")
+        console.print(f"{role}: none has run against this database")
     elif worker.alive:
         console.print(
-            f"worker: [green]running[/] {escape(worker.id)} since {local(worker.started_at)} "
+            f"{role}: [green]running[/] {escape(worker.id)} since {local(worker.started_at)} "
             f"(heartbeat {_ago(worker.heartbeat_at, now)})",
             highlight=False,
         )
     else:
         how = "stopped" if worker.stopped_at else "heartbeat lost"
         console.print(
-            f"worker: [red]not running[/] — last {escape(worker.id)}, {how} {_ago(worker.heartbeat_at, now)}",
+            f"{role}: [red]not running[/] — last {escape(worker.id)}, {how} {_ago(worker.heartbeat_at, now)}",
             highlight=False,
         )
+    if health.queue is not None:
+        _print_queue(health.queue, now, local)
 
     jobs = Table(title=f"Jobs ({health.timezone})")
     for column in ("job", "last run", "result", "next run"):
@@ -140,6 +148,31 @@ def _print(health: Health) -> None:
         sources.add_row(source.name, source.type, str(source.articles), _ago(source.last_success, now), error)
     console.print(sources)
     console.print(f"articles stored: {health.articles}")
+
+
+def _print_queue(queue: QueueHealth, now: datetime, local: Callable[[datetime | None], str]) -> None:
+    """The distributed mode: schedulers, queue workers, and jobs per queue by state."""
+    for scheduler in queue.schedulers:
+        state = "[green]active[/]" if scheduler.active else "standby"
+        console.print(
+            f"  {escape(scheduler.name)}: {state}, connected since {local(scheduler.since)}", highlight=False
+        )
+    table = Table(title="Queue: jobs")
+    for column in ("queue", *STATES):
+        table.add_column(column)
+    for name, states in sorted(queue.jobs.items()):
+        cells = [str(states.get(state, 0)) for state in STATES]
+        if states.get("failed"):
+            cells[STATES.index("failed")] = f"[red]{cells[STATES.index('failed')]}[/]"
+        table.add_row(name, *cells)
+    console.print(table)
+    workers = Table(title="Queue: workers")
+    for column in ("worker", "state", "last heartbeat", "running jobs"):
+        workers.add_column(column)
+    for worker in queue.workers:
+        state = "[green]alive[/]" if worker.alive else "[red]silent[/] (its jobs go back to the queue)"
+        workers.add_row(f"#{worker.id}", state, _ago(worker.heartbeat_at, now), str(worker.running))
+    console.print(workers)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from nashra.config.locate import Locate, line_of, where
+from nashra.config.queue import backend_problem
 from nashra.config.settings import Settings
 from nashra.errors import ConfigError
 
@@ -82,6 +83,9 @@ def parse_settings(text: str, *, origin: str, base_dir: Path, checks: Sequence[C
     settings._base_dir = base_dir
     settings._origin = origin
     settings._text = text
+    queue_problem = backend_problem(settings.queue, settings.database_url)
+    if queue_problem:
+        raise ConfigError([f"{settings.locate(('queue', 'backend'))}: {queue_problem}"])
     return settings
 
 

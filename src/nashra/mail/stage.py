@@ -4,14 +4,15 @@ sends each digest on its own cron schedule (site time zone)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import partial
 
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.digest import configured_digests
 from nashra.digest.schedule import digest_schedule, job_id
 from nashra.errors import NashraError
-from nashra.jobs import Job
+from nashra.jobs import Job, Unit
 from nashra.logs import event
 from nashra.mail.send import SendStatus, SendSummary, send_digest, unknown_line
 from nashra.model import StageReport
@@ -65,30 +66,33 @@ def _send_one(runtime: Runtime, digest: DigestSettings, report: StageReport) -> 
         event(log, "digest.send_failed", level=logging.ERROR, digest=digest.name, error=str(exc))
 
 
-def digests_stage(runtime: Runtime) -> StageReport:
-    """Send (or resume) every configured digest that has something new."""
+def digests_stage(runtime: Runtime, digest: str | None = None) -> StageReport:
+    """Send (or resume) every configured digest (or just `digest`) that has something new."""
     report = StageReport(STAGE)
-    for digest in configured_digests(runtime.settings):
-        if digest.enabled:
-            _send_one(runtime, digest, report)
+    for settings in configured_digests(runtime.settings):
+        if digest is not None and settings.name != digest:
+            continue
+        if settings.enabled:
+            _send_one(runtime, settings, report)
         else:
             report.add("disabled")
     return report
 
 
+def digest_names(settings: Settings) -> list[str]:
+    """The enabled digests, each of which a queue worker can send on its own."""
+    return [digest.name for digest in configured_digests(settings) if digest.enabled]
+
+
 def digest_jobs(settings: Settings) -> Sequence[Job]:
     """One cron job per digest, in the site's time zone."""
-
-    def runner(digest: DigestSettings) -> Callable[[Runtime], StageReport]:
-        def run(runtime: Runtime) -> StageReport:
-            report = StageReport(STAGE)
-            _send_one(runtime, digest, report)
-            return report
-
-        return run
-
     return [
-        Job(job_id(d), digest_schedule(settings, d), runner(d))
+        Job(
+            job_id(d),
+            digest_schedule(settings, d),
+            partial(digests_stage, digest=d.name),
+            Unit(STAGE, d.name),
+        )
         for d in configured_digests(settings)
         if d.enabled
     ]

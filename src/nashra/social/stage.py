@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from nashra.config import Settings
 from nashra.errors import ConfigError, TemplateError
-from nashra.jobs import Every, Job
+from nashra.jobs import Every, Job, Unit
 from nashra.model import StageReport
 from nashra.runtime import Runtime
 from nashra.social.post import post_pending
@@ -40,6 +40,12 @@ def social_stage(runtime: Runtime, channel: str | None = None) -> StageReport:
     return report
 
 
+def channel_names(settings: Settings) -> list[str]:
+    """The enabled channels, each of which a queue worker can post to on its own (in order: one
+    job per channel at a time)."""
+    return [config.name for _, config in configured_channels(settings)]
+
+
 def social_jobs(settings: Settings) -> Sequence[Job]:
     """One timed job per enabled channel, every `every_minutes` (default 5)."""
     return tuple(
@@ -47,6 +53,7 @@ def social_jobs(settings: Settings) -> Sequence[Job]:
             f"social:{config.name}",
             Every(minutes=config.every_minutes),
             partial(social_stage, channel=config.name),
+            Unit("social", config.name),
         )
         for _, config in configured_channels(settings)
     )

@@ -1,0 +1,57 @@
+"""The one task, `nashra.run_unit(stage, target)`, and the one way a unit of work is queued.
+
+Every unit is a job on the queue named after its stage (so `nashra worker --queues digests` can
+keep senders apart), with the unit's key (`ingest:wire`, `feeds`, `social:x`, `digests:daily`) as
+both its lock and its queueing lock: a unit never runs twice at once (a channel's posts stay in
+order, a digest has one sender) and never waits in the queue twice (a burst of ingests queues one
+feed rebuild, not ten).
+
+A worker runs the unit with the stage's own function. After an ingest that stored something new
+or changed, the stages that follow ingest are queued (feeds once, social once per channel), as
+the inline worker runs them. A job's arguments are names and every effect is keyed in the store,
+so a job run again after its worker died changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from procrastinate import App, JobContext
+from procrastinate.exceptions import AlreadyEnqueued
+
+from nashra.jobs import Unit
+from nashra.logs import event
+from nashra.pipeline import followers_of_ingest, found_changes, run_unit, spread
+from nashra.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TASK = "nashra.run_unit"
+
+
+def defer(app: App, unit: Unit) -> int | None:
+    """Queue `unit`; None when it is already waiting (its queueing lock), which is no error."""
+    try:
+        job_id: int = app.configure_task(TASK, queue=unit.stage, lock=unit.key, queueing_lock=unit.key).defer(
+            stage=unit.stage, target=unit.target
+        )
+    except AlreadyEnqueued:
+        event(log, "queue.already_waiting", unit=unit.key)
+        return None
+    event(log, "queue.deferred", unit=unit.key, job=job_id)
+    return job_id
+
+
+def run_unit_job(context: JobContext, stage: str, target: str | None) -> str:
+    """The task; returns the report's counts (procrastinate logs them with the job)."""
+    runtime: Runtime = context.additional_context["runtime"]
+    unit = Unit(stage, target)
+    report = run_unit(runtime, unit)
+    event(log, "job.done", job=unit.key, **report.counts)
+    for problem in report.problems:
+        event(log, "job.problem", level=logging.WARNING, job=unit.key, problem=problem)
+    if found_changes(report):
+        for follower in followers_of_ingest():
+            for queued in spread(Unit(follower.name), runtime.settings):
+                defer(context.app, queued)
+    return ", ".join(f"{k}={v}" for k, v in report.counts.items()) or "nothing to do"
