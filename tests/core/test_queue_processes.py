@@ -260,19 +260,23 @@ def _active(store: Store) -> str | None:
         return next((s.name for s in scheduler_sessions(conn) if s.active), None)
 
 
+def _active_and_standby(
+    running: Processes, store: Store
+) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """Two schedulers: the first started is the active one, the second stands by."""
+    first = running.start("run")
+    wait_until(lambda: (_active(store) or "").endswith(f":{first.pid}"), "the first scheduler active", SLOW)
+    second = running.start("run")
+    wait_until(lambda: any(s.name.endswith(f":{second.pid}") for s in _sessions(store)), "the standby", SLOW)
+    return first, second
+
+
 def test_a_standby_scheduler_takes_over_within_seconds(
     store: Store, database_url: str, tmp_path: Path
 ) -> None:
     config = _config(tmp_path, database_url)
     with processes(config) as running:
-        first = running.start("run")
-        wait_until(
-            lambda: (_active(store) or "").endswith(f":{first.pid}"), "the first scheduler active", SLOW
-        )
-        second = running.start("run")
-        wait_until(
-            lambda: any(s.name.endswith(f":{second.pid}") for s in _sessions(store)), "the standby", SLOW
-        )
+        first, second = _active_and_standby(running, store)
         assert (_active(store) or "").endswith(f":{first.pid}")
         assert _jobs(store) == {"ingest:demo": ["todo"]}  # no worker: it waits; the standby queued nothing
         first.send_signal(signal.SIGKILL)
@@ -298,14 +302,7 @@ def test_a_scheduler_whose_lock_session_is_ended_steps_down_and_stands_by(
     and the first one, still running, stands by."""
     config = _config(tmp_path, database_url)
     with processes(config) as running:
-        first = running.start("run")
-        wait_until(
-            lambda: (_active(store) or "").endswith(f":{first.pid}"), "the first scheduler active", SLOW
-        )
-        second = running.start("run")
-        wait_until(
-            lambda: any(s.name.endswith(f":{second.pid}") for s in _sessions(store)), "the standby", SLOW
-        )
+        first, second = _active_and_standby(running, store)
         with store.connect() as conn:
             ended = (
                 conn.execute(
