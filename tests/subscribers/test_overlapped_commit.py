@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Connection, false, true
+from sqlalchemy import Connection, false, text, true
 
 from nashra.store import Store, deliveries
-from nashra.store.overlapped import Fenced, PendingCommit, libpq_handle
+from nashra.store.overlapped import CommitFailed, Fenced, PendingCommit, libpq_handle
 from nashra.subscribers import add_subscriber
 
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -78,3 +78,16 @@ def test_a_guard_that_fails_writes_nothing(store: Store, lost: str) -> None:
         assert ready.mark_sent(conn, ids[:1], claim, now=NOW) == 1
         conn.commit()
     assert _statuses(store) == ["sent", "sending", "sending", "sending"]
+
+
+def test_a_connection_lost_mid_commit_is_a_failed_commit(store: Store) -> None:
+    with store.connect() as conn:
+        handle = libpq_handle(conn)
+        assert handle is not None
+        commit = PendingCommit(handle, ["SELECT pg_sleep(30)"])
+        with store.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": handle.backend_pid})
+        with pytest.raises(CommitFailed, match="connection lost"):
+            commit.wait()
+        with pytest.raises(CommitFailed):  # settled: asking again gives the same answer
+            commit.done()

@@ -29,7 +29,8 @@ class Fenced(Exception):
 
 
 class CommitFailed(Exception):
-    """The server refused the script; nothing of it was committed (rolled back as for Fenced)."""
+    """The server refused the script (nothing of it was committed: rolled back as for Fenced), or
+    the connection went away before it answered."""
 
 
 def libpq_handle(conn: Connection) -> pq.abc.PGconn | None:
@@ -68,15 +69,19 @@ class PendingCommit:
         it refused, and again on every later call."""
         if not self._finished:
             handle = self._handle
-            handle.consume_input()
-            while not handle.is_busy():
-                result = handle.get_result()
-                if result is None:
-                    self._finish()
-                    break
-                self._results.append(result)
-            else:
-                return False
+            try:
+                handle.consume_input()
+                while not handle.is_busy():
+                    result = handle.get_result()
+                    if result is None:
+                        self._finish()
+                        break
+                    self._results.append(result)
+                else:
+                    return False
+            except psycopg.Error as exc:  # the connection is gone: whether it committed is unknown
+                self._finished = True
+                self._error = CommitFailed(f"connection lost during the commit: {exc}")
         if self._error is not None:
             raise self._error
         return True
