@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from loopback import wait_until
 from nashra.config import Settings
 from nashra.runtime import Runtime
 from nashra.store import workers
+from nashra.store.database import Store
 
 SITE = '[site]\ntimezone = "Africa/Algiers"\n\n'
 
@@ -91,3 +92,31 @@ def test_heartbeat_job_runs_and_reload(make_settings: Callable[[str], Settings])
     state = _worker(runtime)
     runtime.close()
     assert state is not None and state.stopped_at is not None
+
+
+def test_a_job_row_written_from_two_threads_at_once_keeps_both(store: Store) -> None:
+    """The scheduler's heartbeat and a job starting both write the job's row; the first write of a
+    new row must not make the other fail (it did: UPDATE found nothing in both, both INSERTed, one
+    hit the primary key and its whole heartbeat, every job's next run, was lost)."""
+    now = datetime.now(UTC)
+    later = now + timedelta(hours=1)
+    failures: list[BaseException] = []
+
+    def heartbeat() -> None:
+        try:
+            with store.begin() as conn:
+                workers.scheduled(conn, "host:2", {"ingest": later, "digest:daily": later})
+        except BaseException as exc:  # the assertion below says which
+            failures.append(exc)
+
+    with store.begin() as conn:
+        workers.job_started(conn, "ingest", "host:2", now=now)
+        second = threading.Thread(target=heartbeat)
+        second.start()
+        second.join(0.5)  # PostgreSQL: blocked on our uncommitted row; SQLite: on our write lock
+    second.join(30)
+    assert not second.is_alive() and failures == []
+    with store.connect() as conn:
+        runs = workers.job_runs_by_name(conn)
+    assert runs["ingest"].result == "running" and runs["ingest"].started_at == now
+    assert runs["ingest"].next_run_at == later and runs["digest:daily"].next_run_at == later

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from nashra.store.schema import sources
+from nashra.store.upsert import upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,4 @@ def save_state(conn: Connection, state: SourceState) -> None:
         "last_error": state.last_error,
         "consecutive_failures": state.consecutive_failures,
     }
-    updated = conn.execute(sources.update().where(sources.c.name == state.name).values(**values))
-    if updated.rowcount == 0:
-        conn.execute(sources.insert().values(name=state.name, **values))
+    upsert(conn, sources, sources.c.name, state.name, values)

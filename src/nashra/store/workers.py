@@ -16,6 +16,7 @@ from sqlalchemy import Column, Connection, String, Table, Text, select, update
 
 from nashra.store.schema import metadata
 from nashra.store.types import UTCDateTime
+from nashra.store.upsert import upsert
 
 HEARTBEAT_SECONDS = 30
 ALIVE_WITHIN = timedelta(seconds=3 * HEARTBEAT_SECONDS)
@@ -65,13 +66,14 @@ class JobRun:
     next_run_at: datetime | None
 
 
-def _upsert(conn: Connection, table: Table, key: str, key_value: str, values: dict[str, object]) -> None:
-    if conn.execute(update(table).where(table.c[key] == key_value).values(**values)).rowcount == 0:
-        conn.execute(table.insert().values({key: key_value, **values}))
-
-
 def beat(conn: Connection, worker: str, *, now: datetime, started_at: datetime) -> None:
-    _upsert(conn, workers, "id", worker, {"started_at": started_at, "heartbeat_at": now, "stopped_at": None})
+    upsert(
+        conn,
+        workers,
+        workers.c.id,
+        worker,
+        {"started_at": started_at, "heartbeat_at": now, "stopped_at": None},
+    )
 
 
 def stopped(conn: Connection, worker: str, *, now: datetime) -> None:
@@ -84,7 +86,7 @@ def newest_worker(conn: Connection) -> WorkerState | None:
 
 
 def job_started(conn: Connection, job: str, worker: str, *, now: datetime) -> None:
-    _upsert(conn, job_runs, "job", job, {"worker": worker, "started_at": now, "result": "running"})
+    upsert(conn, job_runs, job_runs.c.job, job, {"worker": worker, "started_at": now, "result": "running"})
 
 
 def job_finished(conn: Connection, job: str, *, now: datetime, result: str, summary: str) -> None:
@@ -96,7 +98,7 @@ def job_finished(conn: Connection, job: str, *, now: datetime, result: str, summ
 def scheduled(conn: Connection, worker: str, next_runs: dict[str, datetime | None]) -> None:
     """The next run of every job as the worker's scheduler has it."""
     for job, next_run in next_runs.items():
-        _upsert(conn, job_runs, "job", job, {"worker": worker, "next_run_at": next_run})
+        upsert(conn, job_runs, job_runs.c.job, job, {"worker": worker, "next_run_at": next_run})
 
 
 def job_runs_by_name(conn: Connection) -> dict[str, JobRun]:
