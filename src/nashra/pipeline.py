@@ -15,7 +15,7 @@ from nashra.config import Settings
 from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest, source_names
 from nashra.jobs import Every, Job, Split, Stage, Unit
-from nashra.mail.stage import digest_jobs, digest_names, digests_stage
+from nashra.mail.stage import digest_jobs, digest_names, digest_target, digests_stage
 from nashra.model import StageReport
 from nashra.runtime import Runtime
 from nashra.social.stage import channel_names, social_jobs, social_stage
@@ -41,7 +41,7 @@ def _ingest_jobs(settings: Settings) -> Sequence[Job]:
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", ingest, jobs=_ingest_jobs, split=Split(source_names, ingest)),
     Stage("feeds", build_feeds_stage, after_ingest=True),
-    Stage("digests", digests_stage, jobs=digest_jobs, split=Split(digest_names, digests_stage)),
+    Stage("digests", digests_stage, jobs=digest_jobs, split=Split(digest_names, digest_target)),
     Stage(
         "social", social_stage, jobs=social_jobs, after_ingest=True, split=Split(channel_names, social_stage)
     ),

@@ -8,14 +8,27 @@ their own connections, so tests can point a whole run at any database or server.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import httpx
+from sqlalchemy import Connection
 
 from nashra.config import Settings, load_settings
 from nashra.httpclient import open_client
 from nashra.store import Store, open_store
+
+
+class Handoff(Protocol):
+    """Queues work for the workers of the distributed mode, in the caller's transaction, so the
+    job exists exactly when the state that needs it does."""
+
+    def __call__(self, conn: Connection, stage: str, targets: Sequence[str], *, delay: float = 0) -> int:
+        """Queue one job per target of `stage`, `delay` seconds from now; returns how many were
+        queued (a target whose job already waits is not queued twice)."""
+        ...
 
 
 @dataclass
@@ -25,6 +38,9 @@ class Runtime:
     http: httpx.Client = field(repr=False)
     stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     """Set when the process was asked to stop: long steps end at their next safe point."""
+    handoff: Handoff | None = field(default=None, repr=False)
+    """Set in a queue worker (the distributed mode): a step may split its work into jobs that any
+    worker takes, instead of doing it all itself. None: this process does everything."""
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nashra.mail.send import RateLimiter
+from nashra.mail.pacing import RateLimiter
 
 
 class FakeClock:

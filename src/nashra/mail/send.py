@@ -55,6 +55,8 @@ from enum import StrEnum
 from typing import cast
 from urllib.parse import quote
 
+from sqlalchemy import Connection
+
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.digest import (
@@ -71,6 +73,7 @@ from nashra.errors import RelayRefused, SenderFenced
 from nashra.logs import event
 from nashra.mail.lock import Fence, sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
+from nashra.mail.pacing import RateLimiter, SharedPace, pace
 from nashra.mail.replies import RefusalWatch, Verdict, refusal, verdict
 from nashra.mail.tokens import UNSUBSCRIBE, Tokens
 from nashra.mail.transport import (
@@ -85,7 +88,7 @@ from nashra.mail.transport import (
 from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
 from nashra.store import deliveries
-from nashra.store.deliveries import Claimed, DeliveryStatus
+from nashra.store.deliveries import UNFINISHED, WHOLE, Claimed, DeliveryStatus, Span
 from nashra.store.digests import IssueStatus
 from nashra.store.overlapped import CommitFailed, Fenced, PendingCommit, libpq_handle
 from nashra.store.pauses import Paused, paused
@@ -108,6 +111,7 @@ class SendStatus(StrEnum):
     STOPPED = "stopped"  # asked to stop (SIGTERM): the batch in flight finished, the next run resumes
     ON_HOLD = "on-hold"  # an operator paused the digest (`nashra digest pause`): nothing (more) sent
     TEST = "test"  # a test send to one address, nothing recorded
+    QUEUED = "queued"  # its batches were queued for the workers (the distributed mode)
 
 
 @dataclass
@@ -127,6 +131,8 @@ class SendSummary:
     seconds: float = 0.0
     """Time spent delivering in this run."""
     errors: list[str] = field(default_factory=list)
+    batches: int = 0
+    """Batch jobs queued (the distributed mode; nashra.mail.batches)."""
 
     @property
     def done(self) -> int:
@@ -168,32 +174,6 @@ def unknown_line(summary: SendSummary) -> str:
     )
 
 
-class RateLimiter:
-    """At most `rate` messages per second (0 = unlimited)."""
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._next = clock()
-
-    def wait(self, messages: int) -> None:
-        """Block until `messages` more may go out."""
-        if not self._interval:
-            return
-        now = self._clock()
-        slot = max(self._next, now)
-        self._next = slot + self._interval * messages
-        if slot > now:
-            self._sleep(slot - now)
-
-
 def list_id_for(settings: Settings, digest: DigestSettings) -> str:
     domain = settings.mail.list_id or settings.mail.sender_domain
     return f"{settings.site.name} <{digest.name}.{domain}>"
@@ -222,12 +202,19 @@ class Ledger:
     """
 
     def __init__(
-        self, runtime: Runtime, issue_id: int, digest: DigestSettings, sender: str, fence: Fence
+        self,
+        runtime: Runtime,
+        issue_id: int,
+        digest: DigestSettings,
+        sender: str,
+        fence: Fence,
+        span: Span = WHOLE,
     ) -> None:
         self._conn = runtime.store.engine.connect()
         self.issue_id = issue_id
+        self.span = span
         self.claim = uuid.uuid4().hex
-        self.cursor = 0
+        self.cursor = span.first - 1
         self.exhausted = False
         self._smtp = runtime.settings.mail.smtp
         self._resend = digest.unknown == "resend"
@@ -267,6 +254,7 @@ class Ledger:
                 limit=limit,
                 now=datetime.now(UTC),
                 fence=self._fence.clause,
+                span=self.span,
             )
             if result.contested:  # another sender has rows of this issue: this one must stop
                 self._conn.rollback()
@@ -469,7 +457,7 @@ class Ledger:
         self._conn.commit()
 
     def rewind(self) -> None:
-        self.cursor = 0
+        self.cursor = self.span.first - 1
         self.exhausted = False
 
     def on_hold(self) -> bool:
@@ -539,8 +527,7 @@ class Dispatcher:
         tokens: Tokens,
         summary: SendSummary,
         stopping: threading.Event,
-        *,
-        sleep: Callable[[float], object],
+        limiter: RateLimiter | SharedPace,
     ) -> None:
         self.settings = settings
         self.stopping = stopping
@@ -550,8 +537,7 @@ class Dispatcher:
         self.transport = transport
         self.links = UnsubscribeLinks(settings, tokens)
         self.summary = summary
-        rate = settings.mail.smtp.rate_per_second if settings.mail.transport == "smtp" else 0
-        self.limiter = RateLimiter(rate, sleep=sleep)
+        self.limiter = limiter
         self.again = False
         """Set when rows were given back during a pass (one connection broke): run another pass."""
         self._claimed: deque[Claimed] = deque()
@@ -707,50 +693,61 @@ def send_digest(
     transport that cannot be built (bad options, links that would not work) stops it before
     anything is recorded.
     """
+    held = on_hold(runtime, digest)
+    if held is not None:
+        return held
+    transport = transport or make_transport(runtime.settings)
+    with sender_lock(runtime.store, digest.name) as fence:
+        if fence is None:
+            return busy(digest.name, "another nashra process is sending this digest; it was left to finish")
+        summary = SendSummary(digest=digest.name)
+        issue_id = open_for_send(runtime, digest, summary, now=now or datetime.now(UTC))
+        if issue_id is None:
+            return summary
+        return send_span(
+            runtime,
+            digest,
+            issue_id,
+            fence,
+            summary,
+            transport=transport,
+            progress=progress,
+            sleep=sleep or runtime.stopping.wait,
+        )
+
+
+def on_hold(runtime: Runtime, digest: DigestSettings) -> SendSummary | None:
+    """Why `digest` must not be sent now (disabled, or paused by an operator), or None."""
     if not digest.enabled:
         return SendSummary(
             digest=digest.name, status=SendStatus.ON_HOLD, errors=["disabled in the config (enabled = false)"]
         )
     with runtime.store.connect() as conn:
         hold = paused(conn, Paused.DIGEST, digest.name)
-    if hold is not None:
-        event(log, "send.on_hold", digest=digest.name, since=hold.paused_at.isoformat(), reason=hold.reason)
-        return SendSummary(digest=digest.name, status=SendStatus.ON_HOLD, errors=[hold.reason])
-    transport = transport or make_transport(runtime.settings)
-    with sender_lock(runtime.store, digest.name) as fence:
-        if fence is None:
-            event(
-                log,
-                "send.busy",
-                level=logging.WARNING,
-                digest=digest.name,
-                hint="another nashra process is sending this digest; it was left to finish",
-            )
-            return SendSummary(digest=digest.name, status=SendStatus.BUSY)
-        return _send_as_only_sender(
-            runtime,
-            digest,
-            fence,
-            transport=transport,
-            progress=progress,
-            now=now,
-            sleep=sleep or runtime.stopping.wait,
-        )
+    if hold is None:
+        return None
+    event(log, "send.on_hold", digest=digest.name, since=hold.paused_at.isoformat(), reason=hold.reason)
+    return SendSummary(digest=digest.name, status=SendStatus.ON_HOLD, errors=[hold.reason])
 
 
-def _send_as_only_sender(
+def busy(digest: str, hint: str, **where: object) -> SendSummary:
+    event(log, "send.busy", level=logging.WARNING, digest=digest, hint=hint, **where)
+    return SendSummary(digest=digest, status=SendStatus.BUSY)
+
+
+def open_for_send(
     runtime: Runtime,
     digest: DigestSettings,
-    fence: Fence,
+    summary: SendSummary,
     *,
-    transport: Transport,
-    progress: ProgressFn | None,
-    now: datetime | None,
-    sleep: Callable[[float], object],
-) -> SendSummary:
+    now: datetime,
+    queued: Callable[[Connection, int], None] | None = None,
+) -> int | None:
+    """The issue to send, as the digest's only sender: its open issue, with what a dead sender
+    left of it settled, or a new one with its rows queued and its web-archive copy written (every
+    message links to it). None when there is nothing to send (`summary.status` says why).
+    `queued(conn, issue_id)` runs in the transaction that leaves the issue "sending"."""
     settings = runtime.settings
-    now = now or datetime.now(UTC)
-    summary = SendSummary(digest=digest.name)
     with runtime.store.begin() as conn:
         issue = open_issue(conn, digest.name)
     if issue is None:
@@ -759,14 +756,16 @@ def _send_as_only_sender(
                 # Recording an issue nobody receives would use up its articles for the first
                 # subscribers to come; wait until there is someone to send to.
                 summary.status = SendStatus.NO_RECIPIENTS
-                return summary
+                return None
         rendered = prepare_digest(runtime, digest, now=now)
         if rendered is None:
-            return summary
+            return None
         with runtime.store.begin() as conn:
             issue_id = record_issue(conn, rendered, now=now)
             deliveries.create_deliveries(conn, issue_id, digest.recipients, digest.name, now=now)
             mark_issue(conn, issue_id, IssueStatus.SENDING, now=now)
+            if queued:
+                queued(conn, issue_id)
     else:
         issue_id = issue.id
         with runtime.store.begin() as conn:
@@ -774,21 +773,58 @@ def _send_as_only_sender(
                 deliveries.create_deliveries(conn, issue_id, digest.recipients, digest.name, now=now)
                 mark_issue(conn, issue_id, IssueStatus.SENDING, now=now)
             left = deliveries.resolve_interrupted(conn, issue_id, now=now, resend=digest.unknown == "resend")
-        if left.requeued or left.unknown:
-            event(
-                log,
-                "send.resumed",
-                level=logging.WARNING if left.unknown else logging.INFO,
-                issue=issue_id,
-                requeued=left.requeued,
-                unknown=left.unknown,
-                policy=digest.unknown,
-            )
+            if queued:
+                queued(conn, issue_id)
+        _resumed(issue_id, left, digest)
+    summary.issue_id = issue_id
+    with runtime.store.connect() as conn:
+        write_archive(settings, load_issue(conn, issue_id))
+    return issue_id
+
+
+def _resumed(issue_id: int, left: deliveries.Interrupted, digest: DigestSettings, **where: object) -> None:
+    if left.requeued or left.unknown:
+        event(
+            log,
+            "send.resumed",
+            level=logging.WARNING if left.unknown else logging.INFO,
+            issue=issue_id,
+            requeued=left.requeued,
+            unknown=left.unknown,
+            policy=digest.unknown,
+            **where,
+        )
+
+
+def resume_span(runtime: Runtime, digest: DigestSettings, issue_id: int, span: Span) -> None:
+    """Settle what a dead sender left in `span` (the caller holds the span's lock)."""
+    with runtime.store.begin() as conn:
+        left = deliveries.resolve_interrupted(
+            conn, issue_id, now=datetime.now(UTC), resend=digest.unknown == "resend", span=span
+        )
+    _resumed(issue_id, left, digest, batch=span.key)
+
+
+def send_span(
+    runtime: Runtime,
+    digest: DigestSettings,
+    issue_id: int,
+    fence: Fence,
+    summary: SendSummary,
+    *,
+    transport: Transport,
+    progress: ProgressFn | None,
+    sleep: Callable[[float], object],
+    span: Span = WHOLE,
+) -> SendSummary:
+    """Deliver the issue's rows in `span` (all of them by default) as their only sender; the
+    issue is marked "sent" by whichever sender finds no row of it left unfinished."""
+    settings = runtime.settings
+    rows = "all" if span == WHOLE else span.key
     summary.issue_id = issue_id
     with runtime.store.connect() as conn:
         issue = load_issue(conn, issue_id)
-        counts = deliveries.delivery_counts(conn, issue_id)
-    write_archive(settings, issue)  # every message links to it: it must be there before the first
+        counts = deliveries.delivery_counts(conn, issue_id, span)
     summary.total = sum(counts.values())
     summary.sent = counts.get(DeliveryStatus.SENT, 0)
     summary.failed = counts.get(DeliveryStatus.FAILED, 0)
@@ -801,9 +837,11 @@ def _send_as_only_sender(
         issue=issue_id,
         recipients=summary.total,
         left=summary.total - summary.done,
+        rows=rows,
     )
     template = _issue_template(runtime, digest, issue)
-    ledger = Ledger(runtime, issue_id, digest, template.envelope_from, fence)
+    ledger = Ledger(runtime, issue_id, digest, template.envelope_from, fence, span)
+    rate = settings.mail.smtp.rate_per_second if settings.mail.transport == "smtp" else 0
     started = time.monotonic()
     try:
         dispatcher = Dispatcher(
@@ -814,7 +852,7 @@ def _send_as_only_sender(
             Tokens.from_settings(settings),
             summary,
             runtime.stopping,
-            sleep=sleep,
+            pace(runtime.store, issue_id, rate, shared=span != WHOLE, sleep=sleep),
         )
         ended = _deliver(runtime, dispatcher, ledger, summary, progress or LoggedProgress(), sleep)
         if ended is not PassEnd.DONE:
@@ -830,14 +868,15 @@ def _send_as_only_sender(
                 issue=issue_id,
                 sent=summary.sent,
                 left=summary.total - summary.done,
+                rows=rows,
             )
             return summary
     finally:
         ledger.close()
         summary.seconds = time.monotonic() - started
     with runtime.store.begin() as conn:
-        stray = deliveries.count_in(conn, issue_id, [DeliveryStatus.SENDING, DeliveryStatus.SUBMITTING])
-        if not stray:
+        stray = deliveries.count_in(conn, issue_id, [DeliveryStatus.SENDING, DeliveryStatus.SUBMITTING], span)
+        if not stray and deliveries.count_in(conn, issue_id, UNFINISHED) == 0:
             mark_issue(conn, issue_id, IssueStatus.SENT, now=datetime.now(UTC))
     if stray:  # left by a sender that lost its lock a moment ago: the next run settles them
         summary.status = SendStatus.PAUSED
@@ -857,6 +896,7 @@ def _send_as_only_sender(
         retried=summary.retried,
         skipped=summary.skipped,
         unknown=summary.unknown,
+        rows=rows,
     )
     return summary
 
@@ -898,8 +938,8 @@ def _deliver(
         if dispatcher.again:
             continue
         with runtime.store.connect() as conn:
-            due = deliveries.next_due(conn, ledger.issue_id)
-            queued = deliveries.count_in(conn, ledger.issue_id, [DeliveryStatus.QUEUED])
+            due = deliveries.next_due(conn, ledger.issue_id, ledger.span)
+            queued = deliveries.count_in(conn, ledger.issue_id, [DeliveryStatus.QUEUED], ledger.span)
         if due is None:
             if queued:  # rows given back behind this pass's keyset cursor: one more pass
                 continue

@@ -14,18 +14,20 @@ from nashra.digest.schedule import digest_schedule, job_id
 from nashra.errors import NashraError
 from nashra.jobs import Job, Unit
 from nashra.logs import event
+from nashra.mail.batches import STAGE, parse_batch, queue_batches, send_batch
 from nashra.mail.send import SendStatus, SendSummary, send_digest, unknown_line
 from nashra.model import StageReport
 from nashra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-STAGE = "digests"
-
 
 def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None:
     if summary.status in (SendStatus.NOTHING_NEW, SendStatus.NO_RECIPIENTS, SendStatus.BUSY):
         report.add(summary.status.replace("-", "_"))
+        return
+    if summary.status is SendStatus.QUEUED:
+        report.add("batches", summary.batches)
         return
     if summary.status is SendStatus.ON_HOLD and summary.issue_id is None:
         report.add("on_hold")
@@ -58,9 +60,18 @@ def _book(report: StageReport, summary: SendSummary, settings: Settings) -> None
         )
 
 
-def _send_one(runtime: Runtime, digest: DigestSettings, report: StageReport) -> None:
+def _send_one(
+    runtime: Runtime, digest: DigestSettings, report: StageReport, batch: str | None = None
+) -> None:
+    """Send the digest whole; in a queue worker, queue its batches instead, or send `batch`."""
     try:
-        _book(report, send_digest(runtime, digest), runtime.settings)
+        if runtime.handoff is None:
+            summary = send_digest(runtime, digest)
+        elif batch is None:
+            summary = queue_batches(runtime, digest, runtime.handoff)
+        else:
+            summary = send_batch(runtime, digest, batch, runtime.handoff)
+        _book(report, summary, runtime.settings)
     except NashraError as exc:
         report.problems.append(f"digest {digest.name}: {exc}")
         event(log, "digest.send_failed", level=logging.ERROR, digest=digest.name, error=str(exc))
@@ -76,6 +87,21 @@ def digests_stage(runtime: Runtime, digest: str | None = None) -> StageReport:
             _send_one(runtime, settings, report)
         else:
             report.add("disabled")
+    return report
+
+
+def digest_target(runtime: Runtime, target: str) -> StageReport:
+    """One unit of the digests stage: a digest ("daily"), or one batch of its issue
+    ("daily/42/1001-2000", queued by the digest's own job in the distributed mode)."""
+    parsed = parse_batch(target)
+    if parsed is None:
+        return digests_stage(runtime, target)
+    report = StageReport(STAGE)
+    settings = next((d for d in configured_digests(runtime.settings) if d.name == parsed[0]), None)
+    if settings is None:
+        report.problems.append(f"digest {parsed[0]}: no longer configured; batch {target} left as it is")
+        return report
+    _send_one(runtime, settings, report, batch=target)
     return report
 
 

@@ -14,10 +14,15 @@ so a job run again after its worker died changes nothing twice.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from procrastinate import App, JobContext
 from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from nashra.jobs import Unit
 from nashra.logs import event
@@ -40,6 +45,38 @@ def defer(app: App, unit: Unit) -> int | None:
         return None
     event(log, "queue.deferred", unit=unit.key, job=job_id)
     return job_id
+
+
+_DEFER = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, :lock, CAST(:args AS jsonb), :at)"
+    "::procrastinate_job_to_defer_v1])"
+)
+
+
+def defer_in(conn: Connection, stage: str, targets: Sequence[str], *, delay: float = 0) -> int:
+    """A queue worker's `Runtime.handoff`: `defer`'s jobs (same task, queue, lock and queueing
+    lock), queued with procrastinate's own SQL function in the caller's transaction. A target
+    whose job already waits (its queueing lock) is left out, the rest still queued."""
+    at = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
+    queued = 0
+    for target in targets:
+        unit = Unit(stage, target)
+        values = {
+            "queue": stage,
+            "task": TASK,
+            "lock": unit.key,
+            "args": json.dumps({"stage": stage, "target": target}),
+            "at": at,
+        }
+        try:
+            with conn.begin_nested():
+                conn.execute(_DEFER, values)
+        except IntegrityError:
+            event(log, "queue.already_waiting", unit=unit.key)
+            continue
+        queued += 1
+    event(log, "queue.deferred_with_state", stage=stage, jobs=queued, waiting=len(targets) - queued)
+    return queued
 
 
 def run_unit_job(context: JobContext, stage: str, target: str | None) -> str:

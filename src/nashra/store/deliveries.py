@@ -94,6 +94,60 @@ class Claimed:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The rows of an issue with ids from `first` to `last` (None: no end): what one batch job
+    sends. A batch owns its span alone (nashra.mail.lock), so what a dead sender left in it is
+    settled without touching the spans other workers are sending."""
+
+    first: int = 0
+    last: int | None = None
+
+    def clause(self) -> ColumnElement[bool]:
+        start = deliveries.c.id >= self.first
+        return start if self.last is None else and_(start, deliveries.c.id <= self.last)
+
+    @property
+    def key(self) -> str:
+        return f"{self.first}-{'' if self.last is None else self.last}"
+
+    @classmethod
+    def parse(cls, key: str) -> Span:
+        first, _, last = key.partition("-")
+        return cls(int(first), int(last) if last else None)
+
+
+WHOLE = Span()
+"""Every row of the issue: a send by one process."""
+
+UNFINISHED = (
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.SUBMITTING,
+    DeliveryStatus.DEFERRED,
+)
+"""Rows whose send is not over: an issue is sent when it has none."""
+
+
+def spans(conn: Connection, issue_id: int, size: int) -> list[Span]:
+    """The issue's rows cut into spans of `size` rows by id; the last one has no end, so rows
+    queued later (subscribers added to a resumed issue) belong to a span too."""
+    numbered = (
+        select(deliveries.c.id, func.row_number().over(order_by=deliveries.c.id).label("n"))
+        .where(deliveries.c.issue_id == issue_id)
+        .subquery()
+    )
+    firsts = list(
+        conn.execute(
+            select(numbered.c.id).where((numbered.c.n - 1) % size == 0).order_by(numbered.c.id)
+        ).scalars()
+    )
+    return [
+        Span(first, following - 1 if following is not None else None)
+        for first, following in zip(firsts, [*firsts[1:], None], strict=True)
+    ]
+
+
 def forget(conn: Connection, subscriber_id: int) -> None:
     """Erase a subscriber's deliveries (before erasing the subscriber)."""
     conn.execute(deliveries.delete().where(deliveries.c.subscriber_id == subscriber_id))
@@ -160,18 +214,23 @@ class Interrupted:
     """Rows a dead sender left "submitting": recorded "unknown" (or queued again under `resend`)."""
 
 
-def resolve_interrupted(conn: Connection, issue_id: int, *, now: datetime, resend: bool) -> Interrupted:
-    """What a dead sender left behind, settled before a new one starts. With `resend`, rows already
-    "unknown" are queued again too: the operator chose a possible duplicate over a possible loss."""
+def resolve_interrupted(
+    conn: Connection, issue_id: int, *, now: datetime, resend: bool, span: Span = WHOLE
+) -> Interrupted:
+    """What a dead sender left behind in `span`, settled before a new one starts. With `resend`,
+    rows already "unknown" are queued again too: the operator chose a possible duplicate over a
+    possible loss."""
     requeued = conn.execute(
         update(deliveries)
-        .where(deliveries.c.issue_id == issue_id, deliveries.c.status == DeliveryStatus.SENDING)
+        .where(
+            deliveries.c.issue_id == issue_id, span.clause(), deliveries.c.status == DeliveryStatus.SENDING
+        )
         .values(status=DeliveryStatus.QUEUED, claim=None, updated_at=now)
     ).rowcount
     uncertain = [DeliveryStatus.SUBMITTING, *([DeliveryStatus.UNKNOWN] if resend else [])]
     unknown = conn.execute(
         update(deliveries)
-        .where(deliveries.c.issue_id == issue_id, deliveries.c.status.in_(uncertain))
+        .where(deliveries.c.issue_id == issue_id, span.clause(), deliveries.c.status.in_(uncertain))
         .values(
             status=DeliveryStatus.QUEUED if resend else DeliveryStatus.UNKNOWN,
             claim=None,
@@ -202,6 +261,7 @@ def claim_batch(
     limit: int,
     now: datetime,
     fence: ColumnElement[bool],
+    span: Span = WHOLE,
 ) -> ClaimResult:
     """Claim the next `limit` due deliveries after `after_id` (keyset), marking "skipped" those
     whose subscriber is no longer active. `fence` is a condition that holds only while the caller
@@ -234,6 +294,7 @@ def claim_batch(
                     deliveries.c.issue_id == issue_id,
                     deliveries.c.status == status,
                     deliveries.c.id > after_id,
+                    true() if span.last is None else deliveries.c.id <= span.last,
                     extra,
                 )
                 .order_by(deliveries.c.id)
@@ -401,28 +462,30 @@ def requeue(conn: Connection, delivery_ids: Sequence[int], claim: str, *, now: d
         conn.execute(_REQUEUE, {"ids": list(delivery_ids), "by_claim": claim, "now": now})
 
 
-def delivery_counts(conn: Connection, issue_id: int) -> dict[str, int]:
+def delivery_counts(conn: Connection, issue_id: int, span: Span = WHOLE) -> dict[str, int]:
     rows = conn.execute(
         select(deliveries.c.status, func.count())
-        .where(deliveries.c.issue_id == issue_id)
+        .where(deliveries.c.issue_id == issue_id, span.clause())
         .group_by(deliveries.c.status)
     )
     return {status: int(n) for status, n in rows}
 
 
-def next_due(conn: Connection, issue_id: int) -> datetime | None:
-    """When the earliest deferred delivery of an issue becomes due again."""
+def next_due(conn: Connection, issue_id: int, span: Span = WHOLE) -> datetime | None:
+    """When the earliest deferred delivery of an issue (in `span`) becomes due again."""
     return conn.execute(
         select(func.min(deliveries.c.next_attempt_at)).where(
-            deliveries.c.issue_id == issue_id, deliveries.c.status == DeliveryStatus.DEFERRED
+            deliveries.c.issue_id == issue_id, span.clause(), deliveries.c.status == DeliveryStatus.DEFERRED
         )
     ).scalar()
 
 
-def count_in(conn: Connection, issue_id: int, statuses: Sequence[DeliveryStatus]) -> int:
+def count_in(conn: Connection, issue_id: int, statuses: Sequence[DeliveryStatus], span: Span = WHOLE) -> int:
     return int(
         conn.execute(
-            select(func.count()).where(deliveries.c.issue_id == issue_id, deliveries.c.status.in_(statuses))
+            select(func.count()).where(
+                deliveries.c.issue_id == issue_id, span.clause(), deliveries.c.status.in_(statuses)
+            )
         ).scalar_one()
     )
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    text,
 )
 
 from nashra.store.schema import metadata
@@ -51,6 +52,7 @@ digest_issues = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
+    Column("paced_until", UTCDateTime()),  # the end of the send-rate slots its batches took so far
     Index(None, "digest", "created_at"),
 )
 
@@ -204,3 +206,15 @@ def load_exclusions(conn: Connection, digest: str) -> Exclusions:
         urls=frozenset(r.url for r in rows if r.url),
         title_keys=frozenset(r.title_key for r in rows if r.title_key),
     )
+
+
+_TAKE_SLOTS = text(
+    "UPDATE digest_issues SET paced_until = GREATEST(paced_until, clock_timestamp()) + make_interval(secs => :span) "
+    "WHERE id = :issue RETURNING EXTRACT(EPOCH FROM paced_until - clock_timestamp()) - :span"
+)
+
+
+def take_slots(conn: Connection, issue_id: int, seconds: float) -> float:
+    """Take the issue's next `seconds` of send-rate slots (PostgreSQL: every worker sending one of
+    its batches takes them from this one row); returns in how many seconds they begin."""
+    return float(conn.execute(_TAKE_SLOTS, {"issue": issue_id, "span": seconds}).scalar_one())
