@@ -10,14 +10,11 @@ is noticed in seconds; everything else is the shipped code and configuration.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,105 +29,11 @@ from nashra.queue.app import open_app
 from nashra.queue.task import defer
 from nashra.store import Store
 from nashra.store.queue_state import SCHEDULER_LOCK_KEY, SchedulerSession, scheduler_sessions
+from queuekit import SLOW, Processes, jobs_by_lock, processes, queue_config, succeeded
 
 pytestmark = pytest.mark.postgres_only
 
 DEMO = Path(__file__).parents[2] / "src" / "nashra" / "demo"
-QUEUE = '[queue]\nbackend = "procrastinate"\nstalled_after_seconds = 6\n'
-SLOW = 90
-"""Seconds to wait for what processes do: a loaded CI machine starts one in seconds, not always in ten."""
-
-
-def _config(tmp_path: Path, database_url: str, extra: str = "") -> Path:
-    config = tmp_path / "nashra.toml"
-    config.write_text(f'[database]\nurl = "{database_url}"\n\n{QUEUE}\n{extra}', "utf-8")
-    return config
-
-
-class Processes:
-    """nashra processes of one test, their output in files, all ended when the test ends."""
-
-    def __init__(self, config: Path) -> None:
-        self.config = config
-        self.started: list[tuple[subprocess.Popen[bytes], Path]] = []
-
-    def start(self, *args: str) -> subprocess.Popen[bytes]:
-        log = self.config.with_name(f"{args[0]}-{len(self.started)}.log")
-        env = {k: v for k, v in os.environ.items() if k != "NASHRA_DATABASE_URL"}
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "nashra", "--config", str(self.config), *args],
-                env=env | {"NASHRA_SECRET": "test-secret"},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.started.append((process, log))
-        return process
-
-    def run(self, *args: str) -> None:
-        """A command run to its end (setting things up)."""
-        subprocess.run(
-            [sys.executable, "-m", "nashra", "-q", "--config", str(self.config), *args],
-            env={**os.environ, "NASHRA_SECRET": "test-secret"},
-            capture_output=True,
-            check=True,
-        )
-
-    def output(self, process: subprocess.Popen[bytes]) -> str:
-        return next(log for p, log in self.started if p is process).read_text("utf-8", errors="replace")
-
-    def status(self) -> dict[str, object]:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "nashra",
-                "-q",
-                "--config",
-                str(self.config),
-                "status",
-                "--format",
-                "json",
-            ],
-            capture_output=True,
-            check=True,
-        )
-        document: dict[str, object] = json.loads(done.stdout)
-        return document
-
-    def stop_all(self) -> dict[int, int]:
-        """SIGTERM to those still running; their exit codes by pid."""
-        for process, _ in self.started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        return {process.pid: process.wait(timeout=60) for process, _ in self.started}
-
-
-@contextmanager
-def processes(config: Path) -> Iterator[Processes]:
-    running = Processes(config)
-    try:
-        yield running
-    finally:
-        for process, _ in running.started:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
-
-
-def _jobs(store: Store) -> dict[str, list[str]]:
-    """Each queued unit's jobs' states, by the unit's lock ("ingest:demo", "feeds", …)."""
-    with store.connect() as conn:
-        rows = conn.execute(text("SELECT lock, status::text FROM procrastinate_jobs ORDER BY id"))
-        found: dict[str, list[str]] = {}
-        for lock, status in rows:
-            found.setdefault(lock, []).append(status)
-        return found
-
-
-def _succeeded(store: Store, *units: str) -> bool:
-    jobs = _jobs(store)
-    return all("succeeded" in jobs.get(unit, []) for unit in units)
 
 
 def test_a_scheduler_and_two_workers_run_the_demo_cycle(
@@ -138,18 +41,21 @@ def test_a_scheduler_and_two_workers_run_the_demo_cycle(
 ) -> None:
     """Ingest, feeds and social through the queue as the scheduler queues them; then a digest job
     (queued here, as its 07:00 trigger would) sent by a worker to the demo subscribers."""
-    config = _config(tmp_path, database_url)
+    config = queue_config(tmp_path, database_url)
     with processes(config) as running:
         running.run("subscribers", "import", str(DEMO / "subscribers.csv"))
         scheduler = running.start("run")
         workers = [running.start("worker", "--concurrency", "2") for _ in range(2)]
-        wait_until(lambda: _succeeded(store, "ingest:demo", "feeds", "social:outbox"), "the cycle", SLOW)
+        wait_until(lambda: succeeded(store, "ingest:demo", "feeds", "social:outbox"), "the cycle", SLOW)
         app = open_app(load_settings(config), role="test", pool_size=1).open()
         try:
             assert defer(app, Unit("digests", "daily")) is not None
         finally:
             app.close()
-        wait_until(lambda: _succeeded(store, "digests:daily"), "the digest job", SLOW)
+        # The digest's job opens the issue and queues its one batch (3 readers), which a worker sends.
+        wait_until(
+            lambda: _digest_jobs(store) == ["succeeded", "succeeded"], "the digest and its batch", SLOW
+        )
         wait_until(lambda: len(running.status()["queue"]["workers"]) == 2, "both workers registered", SLOW)  # type: ignore[index]
         status = running.status()
         codes = running.stop_all()
@@ -160,7 +66,7 @@ def test_a_scheduler_and_two_workers_run_the_demo_cycle(
         "ingest": {"succeeded": 1},
         "feeds": {"succeeded": 1},
         "social": {"succeeded": 1},
-        "digests": {"succeeded": 1},
+        "digests": {"succeeded": 2},
     }
     assert [w["alive"] for w in queue["workers"]] == [True, True]
     (active,) = [s for s in queue["schedulers"] if s["active"]]
@@ -174,6 +80,16 @@ def test_a_scheduler_and_two_workers_run_the_demo_cycle(
     assert len(posts) == len({p["article_id"] for p in posts}) == 10  # the demo's 10 articles, each once
     assert len(list((tmp_path / "outbox" / "mail").glob("*.eml"))) == 3  # the demo's 3 subscribers
     assert set(codes.values()) == {0}, [running.output(p) for p in (scheduler, *workers)]
+
+
+def _digest_jobs(store: Store) -> list[str]:
+    """States of the digest's job and of its batches' ("digests:daily/<issue>/<rows>")."""
+    return [
+        state
+        for lock, states in jobs_by_lock(store).items()
+        if lock == "digests:daily" or lock.startswith("digests:daily/")
+        for state in states
+    ]
 
 
 class _HangingFeed(BaseHTTPRequestHandler):
@@ -216,7 +132,7 @@ def hanging_feed() -> Iterator[str]:
 def test_a_job_of_a_worker_killed_with_sigkill_is_finished_by_another(
     store: Store, database_url: str, tmp_path: Path, hanging_feed: str
 ) -> None:
-    config = _config(
+    config = queue_config(
         tmp_path,
         database_url,
         f'[[sources]]\ntype = "rss"\nname = "wire"\nurl = "{hanging_feed}"\n\n[feeds]\nper_tag = false\n'
@@ -228,18 +144,18 @@ def test_a_job_of_a_worker_killed_with_sigkill_is_finished_by_another(
         running.start("run")
         first = running.start("worker")
         wait_until(_HangingFeed.arrived.is_set, "the first worker to be reading the feed", SLOW)
-        assert _jobs(store)["ingest:wire"] == ["doing"]
+        assert jobs_by_lock(store)["ingest:wire"] == ["doing"]
         second = running.start("worker")
         wait_until(lambda: len(running.status()["queue"]["workers"]) == 2, "the second worker", SLOW)  # type: ignore[index]
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-        wait_until(lambda: _succeeded(store, "ingest:wire"), "the job to be run again and finish", SLOW)
-        wait_until(lambda: _succeeded(store, "feeds", "social:outbox"), "what follows the ingest", SLOW)
+        wait_until(lambda: succeeded(store, "ingest:wire"), "the job to be run again and finish", SLOW)
+        wait_until(lambda: succeeded(store, "feeds", "social:outbox"), "what follows the ingest", SLOW)
         status = running.status()
         codes = running.stop_all()
 
     assert _HangingFeed.requests == 2
-    assert _jobs(store)["ingest:wire"] == ["succeeded"]  # the same job, run again: not a second one
+    assert jobs_by_lock(store)["ingest:wire"] == ["succeeded"]  # the same job, run again: not a second one
     with store.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM articles WHERE source = 'wire'")).scalar() == 3
         started = conn.execute(
@@ -274,11 +190,13 @@ def _active_and_standby(
 def test_a_standby_scheduler_takes_over_within_seconds(
     store: Store, database_url: str, tmp_path: Path
 ) -> None:
-    config = _config(tmp_path, database_url)
+    config = queue_config(tmp_path, database_url)
     with processes(config) as running:
         first, second = _active_and_standby(running, store)
         assert (_active(store) or "").endswith(f":{first.pid}")
-        assert _jobs(store) == {"ingest:demo": ["todo"]}  # no worker: it waits; the standby queued nothing
+        assert jobs_by_lock(store) == {
+            "ingest:demo": ["todo"]
+        }  # no worker: it waits; the standby queued nothing
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         killed = time.monotonic()
@@ -290,7 +208,7 @@ def test_a_standby_scheduler_takes_over_within_seconds(
         codes = running.stop_all()
 
     assert took_over < 5
-    assert _jobs(store) == {"ingest:demo": ["todo"]}, "its catch-up ingest met the one still waiting"
+    assert jobs_by_lock(store) == {"ingest:demo": ["todo"]}, "its catch-up ingest met the one still waiting"
     assert codes[second.pid] == 0, running.output(second)
 
 
@@ -300,7 +218,7 @@ def test_a_scheduler_whose_lock_session_is_ended_steps_down_and_stands_by(
     """A session terminated under a live scheduler (an administrator, a pooler, a timeout) takes
     its lock with it: that scheduler stops queueing within seconds, the standby becomes active,
     and the first one, still running, stands by."""
-    config = _config(tmp_path, database_url)
+    config = queue_config(tmp_path, database_url)
     with processes(config) as running:
         first, second = _active_and_standby(running, store)
         with store.connect() as conn:
