@@ -96,6 +96,8 @@ def ingest(runtime: Runtime, only: str | None = None) -> StageReport:
             event(log, "ingest.item_skipped", level=logging.WARNING, source=source.name, problem=problem)
         with runtime.store.begin() as conn:
             result = upsert_articles(conn, fetched.articles, now=now, teaser_lengths=lengths)
+            if runtime.on_new_articles is not None and (result.new or result.updated):
+                runtime.on_new_articles(conn)  # jobs that exist exactly when the articles do
             save_state(
                 conn,
                 replace(

@@ -8,7 +8,7 @@ their own connections, so tests can point a whole run at any database or server.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -41,6 +41,9 @@ class Runtime:
     handoff: Handoff | None = field(default=None, repr=False)
     """Set in a queue worker (the distributed mode): a step may split its work into jobs that any
     worker takes, instead of doing it all itself. None: this process does everything."""
+    on_new_articles: Callable[[Connection], object] | None = field(default=None, repr=False)
+    """Set in a queue worker: called in the transaction that stored new or changed articles, to
+    queue the stages that follow ingest with them. (Inline, the worker runs them itself.)"""
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

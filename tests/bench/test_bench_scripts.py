@@ -27,6 +27,7 @@ SMALL = {
     "feeds_build.py": ["--articles", "60", "--repeat", "1"],
     "file_channel.py": ["--articles", "40"],
     "ingest_feed.py": ["--items", "20", "--repeat", "1", "--postgres", POSTGRES],
+    "scale_out.py": ["--recipients", "300", "--workers", "1", "2", "--rounds", "1"],
     "send_million.py": ["--recipients", "300"],
     "send_throughput.py": ["--recipients", "200", "--rounds", "1"],
 }  # fmt: skip

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from nashra import ingest as ingest_module
 from nashra.config import Settings
 from nashra.jobs import Unit
 from nashra.pipeline import all_jobs, run_unit, spread
+from nashra.queue.task import followers_in
 from nashra.runtime import Runtime
 from nashra.store.articles import count_articles
 
@@ -108,3 +111,35 @@ def test_nashra_reload_says_the_distributed_mode_reads_its_config_at_start(
     )
     assert told.returncode == 1
     assert "the distributed mode reads its config only at start" in told.stdout
+
+
+def _queued(runtime: Runtime) -> list[str]:
+    with runtime.store.connect() as conn:
+        return list(conn.execute(text("SELECT lock FROM procrastinate_jobs ORDER BY id")).scalars())
+
+
+@pytest.mark.postgres_only
+def test_what_follows_an_ingest_is_queued_in_the_ingests_own_transaction(
+    make_runtime: Callable[[str], Runtime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queued after the commit, the follow-up jobs were lost to a worker dying in between: the next
+    ingest found nothing new, and nothing rebuilt the feeds or posted the articles."""
+    runtime = make_runtime(_two_folders(tmp_path) + '[[channels]]\ntype = "file"\nname = "x"\n')
+    runtime.on_new_articles = followers_in(runtime.settings)
+
+    def crash(*_: object, **__: object) -> None:
+        raise RuntimeError("the worker died before the commit (after queueing the follow-ups)")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ingest_module, "save_state", crash)
+        with pytest.raises(RuntimeError):
+            run_unit(runtime, Unit("ingest", "a"))
+    assert _queued(runtime) == []
+    with runtime.store.connect() as conn:
+        assert count_articles(conn) == {}, "the articles went with the jobs"
+    assert run_unit(runtime, Unit("ingest", "a")).counts["new"] == 2
+    assert _queued(runtime) == ["feeds", "social:x"]
+    assert run_unit(runtime, Unit("ingest", "b")).counts["new"] == 1
+    assert _queued(runtime) == ["feeds", "social:x"], "still waiting: not queued twice"
+    assert run_unit(runtime, Unit("ingest", "b")).counts.get("new", 0) == 0
+    assert _queued(runtime) == ["feeds", "social:x"]

@@ -1,4 +1,5 @@
-"""The one task, `nashra.run_unit(stage, target)`, and the one way a unit of work is queued.
+"""The one task, `nashra.run_unit(stage, target)`, and how a unit of work is queued: by a process
+(`defer`: the scheduler) or inside the transaction of the state that needs it (`defer_units`).
 
 Every unit is a job on the queue named after its stage (so `nashra worker --queues digests` can
 keep senders apart), with the unit's key (`ingest:wire`, `feeds`, `social:x`, `digests:daily`) as
@@ -6,9 +7,10 @@ both its lock and its queueing lock: a unit never runs twice at once (a channel'
 order, a digest has one sender) and never waits in the queue twice (a burst of ingests queues one
 feed rebuild, not ten).
 
-A worker runs the unit with the stage's own function. After an ingest that stored something new
-or changed, the stages that follow ingest are queued (feeds once, social once per channel), as
-the inline worker runs them. A job's arguments are names and every effect is keyed in the store,
+A worker runs the unit with the stage's own function. An ingest that stores something new or
+changed queues the stages that follow ingest (feeds once, social once per channel) in the same
+transaction, as the inline worker runs them after it; a digest's job queues its batches with the
+issue (nashra.mail.batches). A job's arguments are names and every effect is keyed in the store,
 so a job run again after its worker died changes nothing twice.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from procrastinate import App, JobContext
@@ -24,9 +26,10 @@ from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
+from nashra.config import Settings
 from nashra.jobs import Unit
 from nashra.logs import event
-from nashra.pipeline import followers_of_ingest, found_changes, run_unit, spread
+from nashra.pipeline import followers_of_ingest, run_unit, spread
 from nashra.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -53,19 +56,18 @@ _DEFER = text(
 )
 
 
-def defer_in(conn: Connection, stage: str, targets: Sequence[str], *, delay: float = 0) -> int:
-    """A queue worker's `Runtime.handoff`: `defer`'s jobs (same task, queue, lock and queueing
-    lock), queued with procrastinate's own SQL function in the caller's transaction. A target
-    whose job already waits (its queueing lock) is left out, the rest still queued."""
+def defer_units(conn: Connection, units: Sequence[Unit], *, delay: float = 0) -> int:
+    """`defer`'s jobs (same task, queue, lock and queueing lock), queued with procrastinate's own
+    SQL function in the caller's transaction: they exist exactly when the state that needs them
+    does. A unit whose job already waits (its queueing lock) is left out, the rest still queued."""
     at = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
     queued = 0
-    for target in targets:
-        unit = Unit(stage, target)
+    for unit in units:
         values = {
-            "queue": stage,
+            "queue": unit.stage,
             "task": TASK,
             "lock": unit.key,
-            "args": json.dumps({"stage": stage, "target": target}),
+            "args": json.dumps({"stage": unit.stage, "target": unit.target}),
             "at": at,
         }
         try:
@@ -74,9 +76,22 @@ def defer_in(conn: Connection, stage: str, targets: Sequence[str], *, delay: flo
         except IntegrityError:
             event(log, "queue.already_waiting", unit=unit.key)
             continue
+        event(log, "queue.deferred", unit=unit.key, delay=delay)
         queued += 1
-    event(log, "queue.deferred_with_state", stage=stage, jobs=queued, waiting=len(targets) - queued)
     return queued
+
+
+def defer_in(conn: Connection, stage: str, targets: Sequence[str], *, delay: float = 0) -> int:
+    """A queue worker's `Runtime.handoff`: one job per target of `stage` (digest batches)."""
+    return defer_units(conn, [Unit(stage, target) for target in targets], delay=delay)
+
+
+def followers_in(settings: Settings) -> Callable[[Connection], object]:
+    """A queue worker's `Runtime.on_new_articles`: queue what follows an ingest that stored
+    something new or changed (feeds once, social once per channel) in the ingest's transaction,
+    so a worker that dies right after the ingest commits leaves no article unposted."""
+    units = [queued for follower in followers_of_ingest() for queued in spread(Unit(follower.name), settings)]
+    return lambda conn: defer_units(conn, units)
 
 
 def run_unit_job(context: JobContext, stage: str, target: str | None) -> str:
@@ -87,8 +102,4 @@ def run_unit_job(context: JobContext, stage: str, target: str | None) -> str:
     event(log, "job.done", job=unit.key, **report.counts)
     for problem in report.problems:
         event(log, "job.problem", level=logging.WARNING, job=unit.key, problem=problem)
-    if found_changes(report):
-        for follower in followers_of_ingest():
-            for queued in spread(Unit(follower.name), runtime.settings):
-                defer(context.app, queued)
     return ", ".join(f"{k}={v}" for k, v in report.counts.items()) or "nothing to do"

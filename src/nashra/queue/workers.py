@@ -20,7 +20,7 @@ from procrastinate.app import WorkerOptions
 
 from nashra.logs import event
 from nashra.queue.app import WORKER_ROLE, open_app, process_name
-from nashra.queue.task import defer_in
+from nashra.queue.task import defer_in, followers_in
 from nashra.runtime import Runtime
 from nashra.shutdown import refuse_reload, stop_on_signals
 
@@ -59,6 +59,7 @@ def serve_worker(runtime: Runtime, *, concurrency: int, queues: Sequence[str]) -
     # One connection per job that may defer, plus the worker's own (fetching, heartbeat, LISTEN).
     app = open_app(runtime.settings, role=WORKER_ROLE, pool_size=concurrency + 3)
     runtime.handoff = defer_in  # a stage may split its work into jobs for every worker (digest batches)
+    runtime.on_new_articles = followers_in(runtime.settings)
     event(log, "worker.started", worker=name, concurrency=concurrency, queues=",".join(queues) or "all")
     asyncio.run(_work(app, runtime, name, concurrency, queues))
     event(log, "worker.stopped", worker=name)
