@@ -199,8 +199,9 @@ def check(
         Format, typer.Option("--format", help="text (one line per part) or json (for monitoring).")
     ] = Format.TEXT,
 ) -> None:
-    """Check the config, the database and every mail transport, channel and source it names,
-    sending nothing: one line each (ok, FAIL or skip); exit 1 when anything failed."""
+    """Check the config, the database (distributed: also the queue's scheduler, workers and jobs)
+    and every mail transport, channel and source it names, sending nothing: one line each (ok,
+    FAIL or skip); exit 1 when anything failed."""
     lines = check_all(STATE.settings())
     failed = any(line.status == "FAIL" for line in lines)
     if output is Format.JSON:
