@@ -131,17 +131,32 @@ class QueueHealth:
     workers: list[QueueWorkerHealth]
     schedulers: list[SchedulerHealth]
 
+    @property
+    def active_scheduler(self) -> SchedulerHealth | None:
+        return next((s for s in self.schedulers if s.active), None)
+
+    @property
+    def live_workers(self) -> list[QueueWorkerHealth]:
+        return [w for w in self.workers if w.alive]
+
+    def in_state(self, state: str) -> int:
+        """Jobs in `state` ("todo" waiting, "doing" running, "failed", …) over every queue."""
+        return sum(states.get(state, 0) for states in self.jobs.values())
+
+    @property
+    def failed(self) -> dict[str, int]:
+        """Failed jobs by queue: they stay until an operator deletes them, so each is worth a look."""
+        return {queue: states["failed"] for queue, states in self.jobs.items() if states.get("failed")}
+
     def attention(self) -> list[str]:
         lines = []
-        if not any(s.active for s in self.schedulers):
+        if self.active_scheduler is None:
             lines.append("no active scheduler (`nashra run`): nothing is queued on schedule")
-        waiting = sum(states.get("todo", 0) for states in self.jobs.values())
-        if not any(w.alive for w in self.workers):
-            lines.append(f"no queue worker alive (`nashra worker`): {waiting} jobs waiting")
+        if not self.live_workers:
+            lines.append(f"no queue worker alive (`nashra worker`): {self.in_state('todo')} jobs waiting")
         lines += [
-            f"queue {queue}: {states['failed']} failed jobs (see the workers' logs)"
-            for queue, states in self.jobs.items()
-            if states.get("failed")
+            f"queue {queue}: {count} failed jobs (see the workers' logs)"
+            for queue, count in self.failed.items()
         ]
         return lines
 
@@ -260,7 +275,9 @@ def _channels(
     return channels
 
 
-def _queue(settings: Settings, conn: Connection, now: datetime) -> QueueHealth:
+def queue_health(settings: Settings, conn: Connection, now: datetime) -> QueueHealth:
+    """One reading of the queue for `nashra status` and `nashra check`, so both judge a worker alive
+    and a scheduler active alike. PostgreSQL only: these are procrastinate's tables."""
     jobs: dict[str, dict[str, int]] = {}
     for count in queue_state.job_counts(conn):
         jobs.setdefault(count.queue, {})[count.status] = count.jobs
@@ -285,7 +302,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         states = {s.name: s for s in all_states(conn)}
         articles = count_articles(conn)
         channels = _channels(runtime, conn, pauses, now)
-        queue = _queue(settings, conn, now) if settings.queue.backend == "procrastinate" else None
+        queue = queue_health(settings, conn, now) if settings.queue.backend == "procrastinate" else None
     worker = (
         WorkerHealth(newest.id, newest.alive(now), newest.started_at, newest.heartbeat_at, newest.stopped_at)
         if newest

@@ -2,7 +2,8 @@
 
 Every platform is a real HTTP server given to its SDK as the base URL, except X, whose host tweepy
 hard-codes (intercepted with `responses`, as in tests/social). Each test asserts the exact requests
-a check sends, and that none of them posts anything.
+a check sends, and that none of them posts anything. The distributed mode's queue lines read real
+scheduler lock sessions, worker rows and jobs on PostgreSQL, and change none of them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pytest
 import responses
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from procrastinate import App
 from pytest_httpserver import HTTPServer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -30,6 +32,12 @@ from typer.testing import CliRunner
 
 from loopback import free_port
 from nashra.cli import app
+from nashra.config.loader import parse_settings
+from nashra.jobs import Unit
+from nashra.queue.app import conninfo, open_app
+from nashra.queue.leader import Leadership
+from nashra.queue.task import defer
+from nashra.store import Store
 
 pytestmark = [
     pytest.mark.usefixtures("restore_logging"),
@@ -514,3 +522,119 @@ def test_a_config_error_is_exit_2_before_anything_is_checked(tmp_path: Path) -> 
     assert result.stderr.strip() == (
         f"config error: {config}:1: channels[0] (masto).api_base_url: required key is missing"
     )
+
+
+QUEUE = '[queue]\nbackend = "procrastinate"\nstalled_after_seconds = 3600\n\n'
+"""Workers are taken for dead after an hour, so heartbeats minutes old read the same however slow the test."""
+
+
+def _queue_lines(lines: list[str]) -> list[list[str]]:
+    return [_columns(line) for line in lines if _columns(line)[1].startswith("queue")]
+
+
+@pytest.fixture
+def queue_app(tmp_path: Path, database_url: str) -> Iterator[App]:
+    """procrastinate's app on this test's database (a connection not named like a scheduler's)."""
+    settings = parse_settings(_db(database_url) + QUEUE, origin="nashra.toml", base_dir=tmp_path)
+    app = open_app(settings, role="test", pool_size=1).open()
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def scheduler(database_url: str) -> Iterator[Callable[[str], bool]]:
+    """Starts a scheduler's lock session by name; True when it took the lock (the active one)."""
+    sessions: list[Leadership] = []
+
+    def start(name: str) -> bool:
+        sessions.append(Leadership(conninfo(database_url), f"nashra-scheduler {name}"))
+        return sessions[-1].try_acquire()
+
+    yield start
+    for session in sessions:
+        session.close()
+
+
+def _worker(store: Store, heartbeat_ago: str) -> int:
+    with store.begin() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "INSERT INTO procrastinate_workers (last_heartbeat)"
+                    " VALUES (now() - CAST(:ago AS interval)) RETURNING id"
+                ),
+                {"ago": heartbeat_ago},
+            ).scalar_one()
+        )
+
+
+def _job(app: App, store: Store, unit: Unit, *steps: str, worker: int | None = None) -> None:
+    """Queue `unit`, then move its job through `steps` ("doing", then an end state), as a worker would."""
+    defer(app, unit)
+    with store.begin() as conn:
+        for status in steps:
+            conn.execute(
+                text("UPDATE procrastinate_jobs SET status = :s, worker_id = :w WHERE lock = :lock"),
+                {"s": status, "w": worker, "lock": unit.key},
+            )
+
+
+@pytest.mark.postgres_only
+def test_the_queue_lines_name_the_active_scheduler_the_live_workers_and_the_jobs(
+    tmp_path: Path, database_url: str, store: Store, queue_app: App, scheduler: Callable[[str], bool]
+) -> None:
+    assert scheduler("sched-a:1") and not scheduler("sched-b:1")
+    _worker(store, "10 minutes")
+    _job(queue_app, store, Unit("ingest", "wire"))
+    _job(queue_app, store, Unit("feeds"))
+
+    code, lines = _check(tmp_path, WEB + _db(database_url) + QUEUE)
+
+    assert code == 0, "\n".join(lines)
+    assert _queue_lines(lines) == [
+        ["ok", "queue schema", "procrastinate's tables are among the database's migrations: at head (above)"],
+        ["ok", "queue scheduler", "nashra-scheduler sched-a:1 holds the lock; 1 standby"],
+        ["ok", "queue workers", "1 alive, last heartbeat 10m ago"],
+        ["ok", "queue jobs", "0 failed, 2 waiting, 0 running"],
+    ]
+
+
+@pytest.mark.postgres_only
+def test_no_scheduler_no_live_worker_and_failed_jobs_each_fail(
+    tmp_path: Path, database_url: str, store: Store, queue_app: App
+) -> None:
+    silent = _worker(store, "2 hours")
+    _job(queue_app, store, Unit("ingest", "wire"))
+    _job(queue_app, store, Unit("feeds"), "doing", worker=silent)
+    _job(queue_app, store, Unit("social", "x"), "doing", "failed")
+
+    code, lines = _check(tmp_path, WEB + _db(database_url) + QUEUE)
+
+    assert code == 1
+    with store.connect() as conn:
+        jobs = dict(conn.execute(text("SELECT lock, status::text FROM procrastinate_jobs")).all())
+    assert jobs == {"ingest:wire": "todo", "feeds": "doing", "social:x": "failed"}, "a check moves nothing"
+    assert _queue_lines(lines)[1:] == [
+        ["FAIL", "queue scheduler", "none holds the lock: nothing is queued on schedule; start `nashra run`"],
+        [
+            "FAIL",
+            "queue workers",
+            "none alive; 1 silent, last heartbeat 2h ago (their jobs go back to the queue); start `nashra worker`",
+        ],
+        [
+            "FAIL",
+            "queue jobs",
+            "1 failed (social 1), 1 waiting, 1 running; see the workers' logs: failed jobs stay until deleted",
+        ],
+    ]
+
+
+@pytest.mark.postgres
+def test_the_queue_is_not_read_from_a_database_that_is_not_ready(tmp_path: Path, empty_postgres: str) -> None:
+    code, lines = _only(tmp_path, empty_postgres, QUEUE)
+    assert code == 1
+    assert [_columns(line)[:2] for line in lines] == [
+        ["FAIL", f"database {empty_postgres}"],
+        ["skip", "queue"],
+    ]
+    assert _columns(lines[1])[2] == "not checked: the database above is not ready"

@@ -2,7 +2,9 @@
 
 This module only orchestrates: what "works" means for a database is `store.database.verify_schema`,
 for an adapter its own `verify()` (`nashra.plugins.Verifiable`), so a third-party adapter is
-checked the same way as a built-in one.
+checked the same way as a built-in one. In the distributed mode the queue's processes are parts
+too, read as `nashra status` reads them (`nashra.health.queue_health`), so the two commands never
+disagree about what is wrong.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from nashra.cli.app import STATE, app, console
+from nashra.cli.status import ago
 from nashra.config import Settings, SourceSettings
 from nashra.config.channels import ChannelSettings
 from nashra.errors import NashraError
+from nashra.health import QueueHealth, QueueWorkerHealth, queue_health
 from nashra.httpclient import open_client
 from nashra.mail.transports import make_transport
 from nashra.plugins import Verifiable
@@ -27,7 +32,7 @@ from nashra.social.protocol import ChannelContext
 from nashra.social.registry import build_channels, default_channel
 from nashra.sources.base import SourceContext
 from nashra.sources.registry import SOURCES, demo_settings
-from nashra.store.database import describe_database, verify_schema
+from nashra.store.database import describe_database, read_only_connection, verify_schema
 from nashra.text.urls import redact_credentials
 
 
@@ -85,6 +90,64 @@ def _database(settings: Settings) -> Line:
     return _run(f"database {describe_database(url)}", lambda: verify_schema(url, connect_timeout=seconds))
 
 
+QUEUE_SCHEMA = "procrastinate's tables are among the database's migrations: at head (above)"
+"""The queue's schema is a revision of the store's (store/queue_schema.py): the database line has
+checked it already, so this line only says so."""
+
+
+def _scheduler(queue: QueueHealth) -> Line:
+    active = queue.active_scheduler
+    if active is None:
+        return Line(
+            "FAIL",
+            "queue scheduler",
+            "none holds the lock: nothing is queued on schedule; start `nashra run`",
+        )
+    return Line("ok", "queue scheduler", f"{active.name} holds the lock; {len(queue.schedulers) - 1} standby")
+
+
+def _heard(workers: list[QueueWorkerHealth], now: datetime) -> str:
+    return f"last heartbeat {ago(max(w.heartbeat_at for w in workers), now)}"
+
+
+def _workers(queue: QueueHealth, now: datetime) -> Line:
+    live = queue.live_workers
+    silent = [w for w in queue.workers if not w.alive]
+    parts = [f"{len(live)} alive, {_heard(live, now)}" if live else "none alive"]
+    if silent:
+        parts.append(f"{len(silent)} silent, {_heard(silent, now)} (their jobs go back to the queue)")
+    if not live:
+        parts.append("start `nashra worker`")
+    return Line("ok" if live else "FAIL", "queue workers", "; ".join(parts))
+
+
+def _jobs(queue: QueueHealth) -> Line:
+    failed = queue.failed
+    where = f" ({', '.join(f'{name} {count}' for name, count in failed.items())})" if failed else ""
+    counts = f"{sum(failed.values())} failed{where}, {queue.in_state('todo')} waiting, {queue.in_state('doing')} running"
+    if not failed:
+        return Line("ok", "queue jobs", counts)
+    return Line("FAIL", "queue jobs", f"{counts}; see the workers' logs: failed jobs stay until deleted")
+
+
+def _queue(settings: Settings, database: Line) -> list[Line]:
+    """The distributed mode's scheduler, workers and jobs: without them nothing runs, however
+    well the rest answers. Inline there is no queue, and no line."""
+    if settings.queue.backend != "procrastinate":
+        return []
+    if database.status != "ok":
+        return [Line("skip", "queue", "not checked: the database above is not ready")]
+    now = datetime.now(UTC)
+    try:
+        with read_only_connection(
+            settings.database_url, connect_timeout=settings.ingest.connect_timeout_seconds
+        ) as conn:
+            queue = queue_health(settings, conn, now)
+    except Exception as exc:
+        return [_failed("queue", exc)]
+    return [Line("ok", "queue schema", QUEUE_SCHEMA), _scheduler(queue), _workers(queue, now), _jobs(queue)]
+
+
 def _mail(settings: Settings) -> Line:
     part = f"mail {settings.mail.transport}"
     missing = _secrets(part, missing_secrets(settings, Uses(mail=True)))
@@ -116,7 +179,8 @@ def _source(settings: Settings, index: int | None, config: SourceSettings, conte
 
 def check_all(settings: Settings) -> list[Line]:
     lines = [Line("ok", "config", f"{settings.origin or 'none, built-in defaults'}: valid")]
-    lines.append(_database(settings))
+    database = _database(settings)
+    lines += [database, *_queue(settings, database)]
     lines.append(_mail(settings))
     with open_client(settings) as http:
         channels = ChannelContext(settings, http)
@@ -135,8 +199,9 @@ def check(
         Format, typer.Option("--format", help="text (one line per part) or json (for monitoring).")
     ] = Format.TEXT,
 ) -> None:
-    """Check the config, the database and every mail transport, channel and source it names,
-    sending nothing: one line each (ok, FAIL or skip); exit 1 when anything failed."""
+    """Check the config, the database (distributed: also the queue's scheduler, workers and jobs)
+    and every mail transport, channel and source it names, sending nothing: one line each (ok,
+    FAIL or skip); exit 1 when anything failed."""
     lines = check_all(STATE.settings())
     failed = any(line.status == "FAIL" for line in lines)
     if output is Format.JSON:

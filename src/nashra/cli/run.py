@@ -94,7 +94,7 @@ def reload_command() -> None:
     host, _, pid = worker.id.rpartition(":")
     if host != socket.gethostname():
         console.print(
-            f"[red]the worker runs on {escape(host)}[/]: send it SIGHUP there (e.g. `docker compose kill -s HUP worker`)"
+            f"[red]the worker runs on {escape(host)}[/]: send it SIGHUP there (e.g. `docker compose kill -s HUP scheduler`)"
         )
         raise typer.Exit(1)
     os.kill(int(pid), signal.SIGHUP)

@@ -31,7 +31,7 @@ class Format(StrEnum):
     JSON = "json"
 
 
-def _ago(moment: datetime | None, now: datetime) -> str:
+def ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "never"
     seconds = int((now - moment).total_seconds())
@@ -67,13 +67,13 @@ def _print(health: Health) -> None:
     elif worker.alive:
         console.print(
             f"{role}: [green]running[/] {escape(worker.id)} since {local(worker.started_at)} "
-            f"(heartbeat {_ago(worker.heartbeat_at, now)})",
+            f"(heartbeat {ago(worker.heartbeat_at, now)})",
             highlight=False,
         )
     else:
         how = "stopped" if worker.stopped_at else "heartbeat lost"
         console.print(
-            f"{role}: [red]not running[/] — last {escape(worker.id)}, {how} {_ago(worker.heartbeat_at, now)}",
+            f"{role}: [red]not running[/] — last {escape(worker.id)}, {how} {ago(worker.heartbeat_at, now)}",
             highlight=False,
         )
     if health.queue is not None:
@@ -88,7 +88,7 @@ def _print(health: Health) -> None:
             result += f": {job.last_summary}"
         colour = "red" if job.last_result in ("failed", "crashed") else "default"
         planned = local(job.next_run) + ("" if job.scheduled_by == "worker" else " (if a worker started now)")
-        jobs.add_row(job.id, _ago(job.last_started, now), f"[{colour}]{escape(result)}[/]", planned)
+        jobs.add_row(job.id, ago(job.last_started, now), f"[{colour}]{escape(result)}[/]", planned)
     console.print(jobs)
 
     issues = Table(title="Digests: last issues")
@@ -145,7 +145,7 @@ def _print(health: Health) -> None:
         error = ""
         if source.last_error:
             error = f"[red]{escape(source.last_error)}[/] ({source.consecutive_failures}×)"
-        sources.add_row(source.name, source.type, str(source.articles), _ago(source.last_success, now), error)
+        sources.add_row(source.name, source.type, str(source.articles), ago(source.last_success, now), error)
     console.print(sources)
     console.print(f"articles stored: {health.articles}")
 
@@ -171,7 +171,7 @@ def _print_queue(queue: QueueHealth, now: datetime, local: Callable[[datetime | 
         workers.add_column(column)
     for worker in queue.workers:
         state = "[green]alive[/]" if worker.alive else "[red]silent[/] (its jobs go back to the queue)"
-        workers.add_row(f"#{worker.id}", state, _ago(worker.heartbeat_at, now), str(worker.running))
+        workers.add_row(f"#{worker.id}", state, ago(worker.heartbeat_at, now), str(worker.running))
     console.print(workers)
 
 

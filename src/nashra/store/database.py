@@ -131,6 +131,20 @@ def _read_only_engine(url: str, connect_timeout: float) -> Engine:
     return create_engine(parsed)
 
 
+@contextmanager
+def read_only_connection(url: str, *, connect_timeout: float) -> Iterator[Connection]:
+    """A connection for `nashra check`, which must never create or migrate a database, nor hang on
+    one: a database that does not answer is `Unverified`, saying why in one line."""
+    engine = _read_only_engine(url, connect_timeout)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    except DBAPIError as exc:
+        raise Unverified(f"cannot connect: {str(exc.orig).strip().splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+
+
 def verify_schema(url: str, *, connect_timeout: float) -> str:
     """Whether the database answers and its schema is at every migration head, touching nothing:
     a check never creates or migrates a database, it says what is wrong."""
@@ -138,14 +152,8 @@ def verify_schema(url: str, *, connect_timeout: float) -> str:
     from alembic.script import ScriptDirectory
 
     heads = set(ScriptDirectory.from_config(_alembic_config()).get_heads())
-    engine = _read_only_engine(url, connect_timeout)
-    try:
-        with engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    except DBAPIError as exc:
-        raise Unverified(f"cannot connect: {str(exc.orig).strip().splitlines()[0]}") from None
-    finally:
-        engine.dispose()
+    with read_only_connection(url, connect_timeout=connect_timeout) as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
     if not current:
         raise Unverified("connected, but no schema: not migrated; `nashra run` migrates it")
     if current != heads:
