@@ -744,10 +744,9 @@ def open_for_send(
     queued: Callable[[Connection, int], None] | None = None,
 ) -> int | None:
     """The issue to send, as the digest's only sender: its open issue, with what a dead sender
-    left of it settled, or a new one with its rows queued and its web-archive copy written (every
-    message links to it). None when there is nothing to send (`summary.status` says why).
+    left of it settled, or a new one with its rows queued. None when there is nothing to send
+    (`summary.status` says why).
     `queued(conn, issue_id)` runs in the transaction that leaves the issue "sending"."""
-    settings = runtime.settings
     with runtime.store.begin() as conn:
         issue = open_issue(conn, digest.name)
     if issue is None:
@@ -777,8 +776,6 @@ def open_for_send(
                 queued(conn, issue_id)
         _resumed(issue_id, left, digest)
     summary.issue_id = issue_id
-    with runtime.store.connect() as conn:
-        write_archive(settings, load_issue(conn, issue_id))
     return issue_id
 
 
@@ -825,6 +822,7 @@ def send_span(
     with runtime.store.connect() as conn:
         issue = load_issue(conn, issue_id)
         counts = deliveries.delivery_counts(conn, issue_id, span)
+    write_archive(settings, issue)  # every message links to it: it must be there before the first
     summary.total = sum(counts.values())
     summary.sent = counts.get(DeliveryStatus.SENT, 0)
     summary.failed = counts.get(DeliveryStatus.FAILED, 0)
