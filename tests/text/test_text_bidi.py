@@ -20,7 +20,7 @@ from nashra.text import (
     rtl_paragraph,
     strip_bidi_controls,
 )
-from nashra.text.bidi import _LTR_RUN, _first_strong, _has_rtl, ltr_run_spans
+from nashra.text.bidi import _LTR_RUN, _MAY_START_A_RUN, _first_strong, _has_rtl, ltr_run_spans
 
 
 def shown(s: str) -> str:
@@ -261,10 +261,19 @@ def _reference_spans(text: str) -> list[tuple[int, int]]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(any_text)
+@given(any_text | st.lists(_PIECES, max_size=16).map("".join))
 def test_ltr_run_spans_fast_paths_match_the_reference(text: str) -> None:
     assert ltr_run_spans(text) == _reference_spans(text)
     assert ltr_run_spans(text) == _reference_spans(text)  # and again, from the cache
+
+
+def test_runs_are_looked_for_only_where_one_may_start() -> None:
+    """What `re` skips (the characters of Arabic texts that cannot start a run) is exactly what the
+    `regex` module's own `_LTR_RUN` cannot match from, over the blocks it is taken from."""
+    for code in (*range(0x700), *range(0x2000, 0x2070)):
+        char = chr(code)
+        never = _LTR_RUN.match(f"{char}1") is None and _LTR_RUN.match(f"{char}a") is None
+        assert (_MAY_START_A_RUN.match(char) is None) == never, hex(code)
 
 
 @settings(max_examples=400, deadline=None)
