@@ -6,6 +6,7 @@ the HTML the text part drops the same ones, and `article_ids` says exactly what 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,21 @@ from nashra.text import format_date, rtl_paragraph
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
+
+# The lines of a text part that `rtl_paragraph` may change, each with the line break before it (a
+# pattern opening with a literal is searched for quickly): a line opening with an Arabic letter
+# (most of them) is right-to-left already, and an empty one holds nothing.
+_LINE_NOT_OPENING_IN_ARABIC = re.compile("\n[^\n\u0621-\u064a][^\n]*")
+
+
+def _rtl_line(found: re.Match[str]) -> str:
+    return "\n" + rtl_paragraph(found.group()[1:])
+
+
+def rtl_lines(text: str) -> str:
+    """`rtl_paragraph` of every line of `text`, visiting only the lines it may change."""
+    return _LINE_NOT_OPENING_IN_ARABIC.sub(_rtl_line, "\n" + text)[1:]
+
 
 # System fonts with Arabic glyphs on Windows, Apple and Android, ending with Outlook's safe ones.
 # Unquoted (valid CSS for names made of identifiers): the stack is inlined on every text block and
@@ -123,8 +139,7 @@ class DigestRenderer:
     def text(self, context: dict[str, Any]) -> str:
         """The text part; each line is a paragraph of its own to the bidi algorithm, so every line
         holding Arabic is made right-to-left whatever an (operator's) template put first on it."""
-        text = templating.render(self.text_template, context)
-        return "\n".join(rtl_paragraph(line) for line in text.split("\n"))
+        return rtl_lines(templating.render(self.text_template, context))
 
     def render(self, composition: Composition, *, now: datetime) -> RenderedDigest:
         """Subject, preheader, HTML within the size budget, and the matching text part."""
