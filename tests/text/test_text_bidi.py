@@ -5,6 +5,7 @@ import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup, escape
 from text_strategies import any_text
 
 from bidi_checks import graphemes_intact, has_arabic, isolates_balanced, paragraph_direction
@@ -282,3 +283,18 @@ def test_rtl_paragraph_fast_path_matches_its_definition(text: str) -> None:
     """RLM in front exactly when the text holds Arabic outside isolates but does not start with it."""
     expected = RLM + text if _has_rtl(text) and not is_rtl(text) else text
     assert rtl_paragraph(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_text | st.lists(_PIECES, max_size=16).map("".join) | st.text(alphabet="<>&'\" aب1", max_size=20))
+def test_bidi_html_is_built_as_markupsafe_would(text: str) -> None:
+    """Escaped as text and wrapped in one Markup: the same as joining escaped Markup pieces."""
+    pieces: list[Markup] = []
+    position = 0
+    for start, end in ltr_run_spans(text):
+        pieces.append(escape(text[position:start]))
+        pieces.append(Markup('<bdi dir="ltr">%s</bdi>') % text[start:end])
+        position = end
+    pieces.append(escape(text[position:]))
+    html = isolate_ltr_runs_html(text)
+    assert type(html) is Markup and html == Markup("").join(pieces)

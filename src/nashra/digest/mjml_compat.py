@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 
 import regex
 from markupsafe import Markup, escape
@@ -19,7 +20,8 @@ from mjml import mjml2html
 
 from nashra.errors import TemplateError
 from nashra.logs import event
-from nashra.text.memo import memoise_short
+from nashra.text.markup import escape_text
+from nashra.text.memo import LONGEST_MEMOISED
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +37,19 @@ _ESCAPE_START = re.compile(re.escape("\\u{"))
 
 def attr(value: object) -> Markup:
     """Jinja filter for attribute values in MJML: HTML-escaped, marks and controls as references."""
-    return _attr_of_text(value) if type(value) is str else _attr(value)
+    if type(value) is str and len(value) <= LONGEST_MEMOISED:
+        return _attr_of_text(value)
+    return _attr(value)
 
 
-@memoise_short(maxsize=4096)
+@lru_cache(maxsize=4096)
 def _attr_of_text(text: str) -> Markup:
     """Plain texts, memoised: a teaser's link is written three times, and the same links come back."""
     return _attr(text)
 
 
 def _attr(value: object) -> Markup:
-    escaped = str(escape(value))
+    escaped = escape_text(value) if type(value) is str else str(escape(value))
     if _KEPT_BY_MRML.fullmatch(escaped):
         return Markup(escaped)
     return Markup(_MANGLED_BY_MRML.sub(lambda m: f"&#x{ord(m.group()):x};", escaped))

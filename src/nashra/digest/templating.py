@@ -24,14 +24,7 @@ from markupsafe import Markup, escape
 
 from nashra.digest.fragments import CacheExtension
 from nashra.errors import TemplateError
-
-try:  # markupsafe 3: its escaping of a str, returning a str (no Markup built around it)
-    from markupsafe._speedups import _escape_inner
-except ImportError:  # markupsafe 2.1 (whose `escape` is C already) or no compiled speedups
-
-    def _escape_inner(s: str, /) -> str:
-        return str(escape(s))
-
+from nashra.text.markup import escape_text
 
 PACKAGE = "nashra.templates"
 
@@ -48,7 +41,9 @@ def escaped(value: object) -> str:
     if type(value) is Markup:
         return value
     if type(value) is str:
-        return _escape_inner(value)
+        return escape_text(value)
+    if type(value) is int:  # a number written into the markup: nothing in it to escape
+        return str(value)
     return escape(value)
 
 

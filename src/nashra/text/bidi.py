@@ -16,9 +16,10 @@ import unicodedata
 from itertools import accumulate, chain
 
 import regex
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from nashra.text.graphemes import graphemes, is_simple
+from nashra.text.markup import escape_text
 from nashra.text.memo import memoise_short
 
 LRI = "\u2066"
@@ -201,14 +202,18 @@ def isolate_ltr_runs_html(text: str) -> Markup:
     `<bdi>` isolates in browsers; `dir="ltr"` keeps the run left-to-right in
     clients that ignore the element but honour the attribute.
     """
-    pieces: list[Markup] = []
+    pieces: list[str] = []
     position = 0
     for start, end in _ltr_run_spans(text):
-        pieces.append(escape(text[position:start]))
-        pieces.append(Markup('<bdi dir="ltr">%s</bdi>') % text[start:end])
+        pieces += (
+            escape_text(text[position:start]),
+            '<bdi dir="ltr">',
+            escape_text(text[start:end]),
+            "</bdi>",
+        )
         position = end
-    pieces.append(escape(text[position:]))
-    return Markup("").join(pieces)
+    pieces.append(escape_text(text[position:]))
+    return Markup("".join(pieces))
 
 
 def rtl_paragraph(text: str) -> str:
