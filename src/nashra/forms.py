@@ -81,8 +81,7 @@ def _texts(text: DisplayText) -> list[str]:
 
 
 def _display_text(texts: list[str]) -> DisplayText:
-    plain, html, isolated = texts
-    return DisplayText(plain, Markup(html), isolated)
+    return DisplayText(texts[0], Markup(texts[1]), texts[2])
 
 
 def forms_to_json(forms: ArticleForms, content_hash: str) -> dict[str, Any]:
@@ -103,13 +102,14 @@ def forms_from_json(data: dict[str, Any] | None, content_hash: str) -> ArticleFo
     article or of this module)."""
     if not data or data.get("key") != _key(content_hash):
         return None
+    # Read for every article of every render: positional arguments, no generator.
     return ArticleForms(
-        title=_display_text(data["title"]),
-        match_key=data["match_key"],
-        title_key=data["title_key"],
-        summary=data["summary"],
-        image_alt=data["image_alt"],
-        excerpts=tuple((int(n), _display_text(texts)) for n, texts in data["excerpts"].items()),
+        _display_text(data["title"]),
+        data["match_key"],
+        data["title_key"],
+        data["summary"],
+        data["image_alt"],
+        tuple([(int(n), _display_text(texts)) for n, texts in data["excerpts"].items()]),
     )
 
 
