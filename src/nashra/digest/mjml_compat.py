@@ -31,7 +31,8 @@ _MANGLED_BY_MRML = regex.compile(r"[[\p{M}\p{C}\p{Z}]--[\x20]]", flags=regex.VER
 _KEPT = "".join(c for c in map(chr, range(0x20, 0x6D6)) if not _MANGLED_BY_MRML.match(c))
 _KEPT_BY_MRML = re.compile(f"[{re.escape(_KEPT)}]*")
 _RUST_ESCAPE = regex.compile(r"\\u\{([0-9a-f]{1,6})\}")
-# The literal `\u{`, found by `re` about three times faster than `in` on a digest's HTML.
+# The literal `\u{`, found by `re` about three times faster than `in` on a digest's HTML; and only
+# looked for when the HTML has a backslash at all (one character is found twenty times faster).
 _ESCAPE_START = re.compile(re.escape("\\u{"))
 
 
@@ -61,7 +62,7 @@ def compile_mjml(markup: str, *, where: str) -> str:
         html = mjml2html(markup, disable_comments=True, fonts={})
     except Exception as exc:
         raise TemplateError(f"MJML the template produced is invalid: {exc}", where=where) from None
-    if _ESCAPE_START.search(html) and not _ESCAPE_START.search(markup):
+    if "\\" in html and _ESCAPE_START.search(html) and not _ESCAPE_START.search(markup):
         html, repaired = _RUST_ESCAPE.subn(lambda m: f"&#x{m.group(1)};", html)
         event(
             log,
