@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from nashra.config import Settings
@@ -87,11 +88,12 @@ def site_context(settings: Settings, digest: DigestSettings, now: datetime) -> d
 
 
 def composition_context(composition: Composition) -> dict[str, Any]:
+    teasers = composition.teasers
     return {
         "lead": composition.lead,
         "sections": composition.sections,
-        "titles": [t.title for t in composition.teasers],
-        "count": len(composition.teasers),
+        "titles": [t.title for t in teasers],
+        "count": len(teasers),
     }
 
 
@@ -146,8 +148,11 @@ class DigestRenderer:
         settings, digest = self.settings, self.digest
         site = site_context(settings, digest, now)
         headers = {**site, **composition_context(composition)}
-        subject = render_subject(digest.subject, headers, where=_where(settings, digest, "subject"))
-        preheader = render_preheader(digest.preheader, headers, where=_where(settings, digest, "preheader"))
+        # Where each template is in the config is looked up only for an error: it reads the file again.
+        subject = render_subject(digest.subject, headers, where=partial(_where, settings, digest, "subject"))
+        preheader = render_preheader(
+            digest.preheader, headers, where=partial(_where, settings, digest, "preheader")
+        )
 
         # By the teasers kept: the text part reuses the context (and archive URL) the fitted HTML had.
         contexts: dict[tuple[str, ...], dict[str, Any]] = {}

@@ -7,7 +7,7 @@ Latin word would be laid out left to right; each such run is wrapped in LRI…PD
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -21,13 +21,13 @@ PREHEADER_LIMIT = 140
 _ENOUGH = 2 * (PREHEADER_LIMIT + 2)
 
 
-def render_subject(source: str, context: Mapping[str, Any], *, where: str) -> str:
+def render_subject(source: str, context: Mapping[str, Any], *, where: str | Callable[[], str]) -> str:
     from nashra.digest.templating import render_string
 
     return isolate_ltr_runs(clean_text(render_string(source, context, name=where)))
 
 
-def render_preheader(source: str, context: Mapping[str, Any], *, where: str) -> str:
+def render_preheader(source: str, context: Mapping[str, Any], *, where: str | Callable[[], str]) -> str:
     """Inbox snippet text: short, so clients do not pad it with the email's first lines."""
     from nashra.digest.templating import render_string
 

@@ -187,13 +187,16 @@ def _compiled(source: str) -> jinja2.Template:
     return _string_env().from_string(source)
 
 
-def render_string(source: str, context: Mapping[str, Any], *, name: str) -> str:
-    """A one-line template from config (subject, preheader); `name` says which key it came from."""
+def render_string(source: str, context: Mapping[str, Any], *, name: str | Callable[[], str]) -> str:
+    """A one-line template from config (subject, preheader); `name` says which key it came from
+    (or works it out: only an error needs it)."""
     try:
         return _compiled(source).render(context)
     except jinja2.TemplateSyntaxError as exc:
+        name = name if isinstance(name, str) else name()
         raise TemplateError(f"template syntax error: {exc.message}", where=f"{name}:{exc.lineno}") from None
     except Exception as exc:
+        name = name if isinstance(name, str) else name()
         where = _template_frame(exc, name).replace("<template>", name)
         detail = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
         raise TemplateError(f"template error: {detail}", where=where) from None
