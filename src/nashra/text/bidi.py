@@ -143,7 +143,7 @@ def ltr_run_spans(text: str) -> list[tuple[int, int]]:
 def _ltr_run_spans(text: str) -> tuple[tuple[int, int], ...]:
     """`ltr_run_spans`, once per text: a title is isolated in the HTML, the text part and the
     subject of the same issue, and again in every issue and post that carries it."""
-    if not _has_rtl(text):
+    if _MAY_START_A_RUN.search(text) is None or not _has_rtl(text):  # no run anywhere, or no Arabic
         return ()
     first_index, _ = _first_strong(text)
     # Cluster bounds only when a cluster can span code points (otherwise every index is one), and
