@@ -14,14 +14,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from markupsafe import Markup
-
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.model import Article, ArticleForms, DisplayText, StoredArticle
 from nashra.text import clean_text, isolate_ltr_runs, isolate_ltr_runs_html, normalize_for_match
 from nashra.text.excerpt import teaser_excerpt
 from nashra.text.html import excerpt_source
+from nashra.text.markup import as_markup
 
 FORMS_VERSION = 1
 """Bump when what `prepare_forms` computes changes: every stored form is then stale."""
@@ -81,7 +80,7 @@ def _texts(text: DisplayText) -> list[str]:
 
 
 def _display_text(texts: list[str]) -> DisplayText:
-    return DisplayText(texts[0], Markup(texts[1]), texts[2])
+    return DisplayText(texts[0], as_markup(texts[1]), texts[2])
 
 
 def forms_to_json(forms: ArticleForms, content_hash: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from nashra.digest import templating
 from nashra.errors import TemplateError
+from nashra.text.markup import as_markup
 
 
 class _Html:
@@ -70,3 +71,9 @@ def test_templates_escape_as_jinja_does(tmp_path: Path) -> None:
 def test_an_undefined_value_is_still_an_error(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match=r"t\.j2:2: template error: 'missing' is undefined"):
         _render(tmp_path, "line one\n{{ missing }}\n", autoescape=True)
+
+
+@given(st.text())
+def test_as_markup_is_markup_of_the_text(text: str) -> None:
+    built = as_markup(text)
+    assert type(built) is Markup and built == Markup(text) and str(built) == text

@@ -20,7 +20,7 @@ from mjml import mjml2html
 
 from nashra.errors import TemplateError
 from nashra.logs import event
-from nashra.text.markup import escape_text
+from nashra.text.markup import as_markup, escape_text
 from nashra.text.memo import LONGEST_MEMOISED
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ def _attr_of_text(text: str) -> Markup:
 def _attr(value: object) -> Markup:
     escaped = escape_text(value) if type(value) is str else str(escape(value))
     if _KEPT_BY_MRML.fullmatch(escaped):
-        return Markup(escaped)
-    return Markup(_MANGLED_BY_MRML.sub(lambda m: f"&#x{ord(m.group()):x};", escaped))
+        return as_markup(escaped)
+    return as_markup(_MANGLED_BY_MRML.sub(lambda m: f"&#x{ord(m.group()):x};", escaped))
 
 
 def compile_mjml(markup: str, *, where: str) -> str:

@@ -19,7 +19,7 @@ import regex
 from markupsafe import Markup
 
 from nashra.text.graphemes import graphemes, is_simple
-from nashra.text.markup import escape_text
+from nashra.text.markup import as_markup, escape_text
 from nashra.text.memo import memoise_short
 
 LRI = "\u2066"
@@ -213,7 +213,7 @@ def isolate_ltr_runs_html(text: str) -> Markup:
         )
         position = end
     pieces.append(escape_text(text[position:]))
-    return Markup("".join(pieces))
+    return as_markup("".join(pieces))
 
 
 def rtl_paragraph(text: str) -> str:
