@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import chain
+from operator import attrgetter
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -59,6 +61,9 @@ class Teaser(NamedTuple):
         return "left" if self.direction == "ltr" else "right"
 
 
+_ID = attrgetter("id")
+
+
 @dataclass(frozen=True, slots=True)
 class SectionGroup:
     name: str
@@ -76,11 +81,11 @@ class Composition:
     def teasers(self) -> tuple[Teaser, ...]:
         """Every item in reading order: the lead, then each section's teasers."""
         lead = (self.lead,) if self.lead else ()
-        return lead + tuple(t for group in self.sections for t in group.teasers)
+        return lead + tuple(chain.from_iterable(group.teasers for group in self.sections))
 
     @property
     def article_ids(self) -> tuple[str, ...]:
-        return tuple(t.id for t in self.teasers)
+        return tuple(map(_ID, self.teasers))
 
     def keep(self, count: int) -> Composition:
         """The same digest with only the first `count` section teasers (the lead always stays)."""

@@ -112,17 +112,36 @@ class DigestRenderer:
         self, site: dict[str, Any], composition: Composition, *, subject: str, preheader: str, archive: str
     ) -> dict[str, Any]:
         """What both body templates can use; `site` is `site_context` of the issue."""
+        return self._context(
+            site,
+            composition_context(composition),
+            composition.dropped,
+            subject=subject,
+            preheader=preheader,
+            archive=archive,
+        )
+
+    def _context(
+        self,
+        site: dict[str, Any],
+        composed: dict[str, Any],
+        dropped: int,
+        *,
+        subject: str,
+        preheader: str,
+        archive: str,
+    ) -> dict[str, Any]:
         digest = self.digest
         return {
             **site,
-            **composition_context(composition),
+            **composed,
             "subject": subject,
             "preheader": preheader,
             "archive_url": archive,
             "unsubscribe_url": UNSUBSCRIBE_URL,
             "subscriber_email": SUBSCRIBER_EMAIL,
-            "dropped": composition.dropped,
-            "more_url": self.settings.site.base_url if composition.dropped else None,
+            "dropped": dropped,
+            "more_url": self.settings.site.base_url if dropped else None,
             "footer_address": digest.footer_address,
             "footer_legal": digest.footer_legal,
             "font_stack": font_stack(digest),
@@ -147,7 +166,8 @@ class DigestRenderer:
         """Subject, preheader, HTML within the size budget, and the matching text part."""
         settings, digest = self.settings, self.digest
         site = site_context(settings, digest, now)
-        headers = {**site, **composition_context(composition)}
+        whole = composition_context(composition)
+        headers = {**site, **whole}
         # Where each template is in the config is looked up only for an error: it reads the file again.
         subject = render_subject(digest.subject, headers, where=partial(_where, settings, digest, "subject"))
         preheader = render_preheader(
@@ -158,20 +178,29 @@ class DigestRenderer:
         contexts: dict[tuple[str, ...], dict[str, Any]] = {}
 
         def html_of(candidate: Composition) -> str:
-            archive = archive_url(settings, digest, candidate.article_ids, now)
-            context = self.context(site, candidate, subject=subject, preheader=preheader, archive=archive)
-            contexts[candidate.article_ids] = context
+            ids = candidate.article_ids
+            composed = whole if candidate is composition else composition_context(candidate)
+            context = self._context(
+                site,
+                composed,
+                candidate.dropped,
+                subject=subject,
+                preheader=preheader,
+                archive=archive_url(settings, digest, ids, now),
+            )
+            contexts[ids] = context
             return self.html(context)
 
         fitted, html = fit_to_budget(composition, html_of, digest.size_budget)
-        context = contexts[fitted.article_ids]
+        ids = fitted.article_ids
+        context = contexts[ids]
         return RenderedDigest(
             digest=digest.name,
             subject=subject,
             preheader=preheader,
             html=html,
             text=self.text(context),
-            article_ids=fitted.article_ids,
+            article_ids=ids,
             archive_url=context["archive_url"],
         )
 
