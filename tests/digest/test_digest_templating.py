@@ -77,3 +77,11 @@ def test_an_undefined_value_is_still_an_error(tmp_path: Path) -> None:
 def test_as_markup_is_markup_of_the_text(text: str) -> None:
     built = as_markup(text)
     assert type(built) is Markup and built == Markup(text) and str(built) == text
+
+
+def test_templates_see_the_environment_globals(tmp_path: Path) -> None:
+    source = (
+        "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}"
+    )
+    assert _render(tmp_path, source, autoescape=True) == "3"
+    assert templating.render_string("{{ range(2)|list }} {{ x }}", {"x": "<"}, name="s") == "[0, 1] <"
