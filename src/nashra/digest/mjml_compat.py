@@ -51,7 +51,8 @@ def _attr_of_text(text: str) -> Markup:
 
 def _attr(value: object) -> Markup:
     escaped = escape_text(value) if type(value) is str else str(escape(value))
-    if _KEPT_BY_MRML.fullmatch(escaped):
+    # Printable ASCII (links, image addresses) is kept, and is told apart without a regex.
+    if (escaped.isascii() and escaped.isprintable()) or _KEPT_BY_MRML.fullmatch(escaped):
         return as_markup(escaped)
     return as_markup(_MANGLED_BY_MRML.sub(lambda m: f"&#x{ord(m.group()):x};", escaped))
 
