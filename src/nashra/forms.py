@@ -14,14 +14,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from markupsafe import Markup
-
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.model import Article, ArticleForms, DisplayText, StoredArticle
 from nashra.text import clean_text, isolate_ltr_runs, isolate_ltr_runs_html, normalize_for_match
 from nashra.text.excerpt import teaser_excerpt
 from nashra.text.html import excerpt_source
+from nashra.text.markup import as_markup
 
 FORMS_VERSION = 1
 """Bump when what `prepare_forms` computes changes: every stored form is then stale."""
@@ -81,8 +80,7 @@ def _texts(text: DisplayText) -> list[str]:
 
 
 def _display_text(texts: list[str]) -> DisplayText:
-    plain, html, isolated = texts
-    return DisplayText(plain, Markup(html), isolated)
+    return DisplayText(texts[0], as_markup(texts[1]), texts[2])
 
 
 def forms_to_json(forms: ArticleForms, content_hash: str) -> dict[str, Any]:
@@ -103,13 +101,14 @@ def forms_from_json(data: dict[str, Any] | None, content_hash: str) -> ArticleFo
     article or of this module)."""
     if not data or data.get("key") != _key(content_hash):
         return None
+    # Read for every article of every render: positional arguments, no generator.
     return ArticleForms(
-        title=_display_text(data["title"]),
-        match_key=data["match_key"],
-        title_key=data["title_key"],
-        summary=data["summary"],
-        image_alt=data["image_alt"],
-        excerpts=tuple((int(n), _display_text(texts)) for n, texts in data["excerpts"].items()),
+        _display_text(data["title"]),
+        data["match_key"],
+        data["title_key"],
+        data["summary"],
+        data["image_alt"],
+        tuple([(int(n), _display_text(texts)) for n, texts in data["excerpts"].items()]),
     )
 
 

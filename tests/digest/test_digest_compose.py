@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from digest_helpers import ALGIERS, stored
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nashra.config.digests import DigestSettings
-from nashra.digest.compose import compose, dedupe
+from nashra.digest.compose import canonical_url, compose, dedupe
 from nashra.model import Image
 from nashra.store.digests import Exclusions
 
@@ -189,3 +192,28 @@ def test_each_title_and_excerpt_is_worked_out_once(monkeypatch: pytest.MonkeyPat
         assert composition is not None and len(composition.teasers) == 6
     assert sorted(keyed) == sorted(a.article.title for a in articles)
     assert sorted(excerpted) == sorted(a.article.lead for a in articles)
+
+
+def _canonical_by_split(url: str) -> str:
+    """`canonical_url` as first written: every URL split and joined again."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+_URLISH = st.from_regex(
+    r"[ \t]?(https?|HTTP|ftp)://[a-zA-Z0-9.\-]{0,8}(:[0-9]{0,4})?(/[a-zخبر%.;\- \t/]{0,6}){0,4}"
+    r"(\?[a-z=&?/ #]{0,6})?(#[a-z/]{0,3})?[ \n]?",
+    fullmatch=True,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_URLISH | st.text(alphabet="htps:/wxAZ.?#&= \t\n1ب%", max_size=30))
+def test_canonical_url_fast_path_matches_split_and_join(url: str) -> None:
+    canonical_url.cache_clear()  # type: ignore[attr-defined]
+    try:
+        expected = _canonical_by_split(url)
+    except ValueError:  # what urlsplit refuses (a bad port or IPv6 host) the fast path never takes
+        return
+    assert canonical_url(url) == expected

@@ -56,3 +56,5 @@ def test_attr_takes_the_quick_path_only_for_characters_mrml_keeps() -> None:
     kept = "".join(_KEPT_BY_MRML.findall(every))
     assert "ب" in kept and "a" in kept and "\u0651" not in kept
     assert _MANGLED_BY_MRML.search(kept) is None
+    printable_ascii = "".join(c for c in map(chr, range(128)) if c.isprintable())
+    assert _KEPT_BY_MRML.fullmatch(printable_ascii)

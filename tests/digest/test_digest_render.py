@@ -20,10 +20,10 @@ from nashra.config.loader import parse_settings
 from nashra.digest import find_digest, prepare_digest
 from nashra.digest.compose import compose
 from nashra.digest.placeholders import UNSUBSCRIBE_URL
-from nashra.digest.render import render_digest
+from nashra.digest.render import render_digest, rtl_lines
 from nashra.errors import ConfigError, TemplateError
 from nashra.runtime import Runtime
-from nashra.text import LRI, PDI, format_date
+from nashra.text import LRI, PDI, format_date, rtl_paragraph
 
 # Text with Latin and number runs wrapped in <bdi dir="ltr"> (issue #10).
 _TEXT = r'((?:[^<]|<bdi dir="ltr">[^<]+</bdi>)+)'
@@ -215,6 +215,14 @@ def test_digest_texts_holding_arabic_are_right_to_left(title: list[str], lead: l
         assert graphemes_intact(text), text
         if has_arabic(text):
             assert paragraph_direction(text) == "rtl", text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_MIXED | st.sampled_from(["\n", "\n\n", "== ", "--", "\u2066", "\u2069", "\u200f"])))
+def test_text_part_lines_are_each_made_right_to_left(pieces: list[str]) -> None:
+    """Only the lines not opening with an Arabic letter are looked at: the same as every line."""
+    text = "".join(pieces)
+    assert rtl_lines(text) == "\n".join(rtl_paragraph(line) for line in text.split("\n"))
 
 
 def test_templates_are_overridable_by_path(tmp_path: Path) -> None:

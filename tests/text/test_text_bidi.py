@@ -5,6 +5,7 @@ import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup, escape
 from text_strategies import any_text
 
 from bidi_checks import graphemes_intact, has_arabic, isolates_balanced, paragraph_direction
@@ -20,7 +21,7 @@ from nashra.text import (
     rtl_paragraph,
     strip_bidi_controls,
 )
-from nashra.text.bidi import _LTR_RUN, _first_strong, _has_rtl, ltr_run_spans
+from nashra.text.bidi import _LTR_RUN, _MAY_START_A_RUN, _first_strong, _has_rtl, ltr_run_spans
 
 
 def shown(s: str) -> str:
@@ -261,10 +262,19 @@ def _reference_spans(text: str) -> list[tuple[int, int]]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(any_text)
+@given(any_text | st.lists(_PIECES, max_size=16).map("".join))
 def test_ltr_run_spans_fast_paths_match_the_reference(text: str) -> None:
     assert ltr_run_spans(text) == _reference_spans(text)
     assert ltr_run_spans(text) == _reference_spans(text)  # and again, from the cache
+
+
+def test_runs_are_looked_for_only_where_one_may_start() -> None:
+    """What `re` skips (the characters of Arabic texts that cannot start a run) is exactly what the
+    `regex` module's own `_LTR_RUN` cannot match from, over the blocks it is taken from."""
+    for code in (*range(0x700), *range(0x2000, 0x2070)):
+        char = chr(code)
+        never = _LTR_RUN.match(f"{char}1") is None and _LTR_RUN.match(f"{char}a") is None
+        assert (_MAY_START_A_RUN.match(char) is None) == never, hex(code)
 
 
 @settings(max_examples=400, deadline=None)
@@ -273,3 +283,18 @@ def test_rtl_paragraph_fast_path_matches_its_definition(text: str) -> None:
     """RLM in front exactly when the text holds Arabic outside isolates but does not start with it."""
     expected = RLM + text if _has_rtl(text) and not is_rtl(text) else text
     assert rtl_paragraph(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_text | st.lists(_PIECES, max_size=16).map("".join) | st.text(alphabet="<>&'\" aب1", max_size=20))
+def test_bidi_html_is_built_as_markupsafe_would(text: str) -> None:
+    """Escaped as text and wrapped in one Markup: the same as joining escaped Markup pieces."""
+    pieces: list[Markup] = []
+    position = 0
+    for start, end in ltr_run_spans(text):
+        pieces.append(escape(text[position:start]))
+        pieces.append(Markup('<bdi dir="ltr">%s</bdi>') % text[start:end])
+        position = end
+    pieces.append(escape(text[position:]))
+    html = isolate_ltr_runs_html(text)
+    assert type(html) is Markup and html == Markup("").join(pieces)

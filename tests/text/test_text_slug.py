@@ -1,9 +1,12 @@
+import importlib
 import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nashra.text import slugify
+
+slug_module = importlib.import_module("nashra.text.slug")
 
 
 def test_arabic_stays_readable() -> None:
@@ -41,3 +44,10 @@ def test_slug_is_url_safe_and_bounded(text: str, max_length: int) -> None:
 def test_symbols_that_tell_keywords_apart_are_spelled_out() -> None:
     slugs = [slugify(k) for k in ("C", "C++", "C#", "F#", ".NET", "C++ & Python", "Disney+")]
     assert slugs == ["c", "cplusplus", "csharp", "fsharp", "dotnet", "cplusplus-python", "disneyplus"]
+
+
+@given(st.from_regex(r"[a-z0-9]{1,12}(-[a-z0-9]{1,12}){0,8}", fullmatch=True), st.integers(1, 100))
+def test_a_name_that_is_a_slug_already_comes_back_as_python_slugify_gives_it(
+    name: str, max_length: int
+) -> None:
+    assert slugify(name, max_length=max_length) == slug_module._slugify(name, max_length)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from text_strategies import any_text
 
 from nashra.text import LRI, PDI, grapheme_len, graphemes, truncate
+from nashra.text.excerpt import shorten
 
 # The package exports functions under the modules' names, so the modules come from importlib.
 graphemes_module = importlib.import_module("nashra.text.graphemes")
@@ -235,3 +236,40 @@ def test_a_long_text_is_segmented_only_as_far_as_the_cut(monkeypatch: pytest.Mon
     lead = "صوّتت لجنة الشؤون القانونية بأغلبية مريحة لصالح المشروع، " * 2000  # 116,000 code points
     assert truncate(lead, 220).endswith("…")
     assert segmented and max(segmented) <= 4 * 222  # a few code points per cluster of the limit
+
+
+def _reference_first_unmatched_opener(clusters: list[str]) -> int | None:
+    """The unmatched-opener search as first written: every cluster visited."""
+    stack: list[tuple[int, str]] = []
+    previous: str | None = None
+    closer_for = truncate_module._CLOSER_FOR
+    quotes = truncate_module._SYMMETRIC_QUOTES
+    for index, cluster in enumerate(clusters):
+        char = cluster[0]
+        if char in quotes:
+            if stack and stack[-1][1] == char and not truncate_module._opens_quote(previous):
+                stack.pop()
+            elif truncate_module._opens_quote(previous):
+                stack.append((index, char))
+        elif char in closer_for:
+            stack.append((index, closer_for[char]))
+        elif stack and stack[-1][1] == char:
+            stack.pop()
+        previous = cluster[-1]
+    return stack[0][0] if stack else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_text | mixed_text | st.text(alphabet="ab \u0600\u0651\u2066\u2069()[]«»\"'“”‘’", max_size=30))
+def test_unmatched_opener_search_matches_the_reference(text: str) -> None:
+    clusters = graphemes(text)
+    expected = _reference_first_unmatched_opener(clusters)
+    assert truncate_module._first_unmatched_opener(text, clusters) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_text | mixed_text, st.integers(min_value=0, max_value=60))
+def test_shorten_cuts_its_first_clusters_as_truncate_does(text: str, length: int) -> None:
+    """`shorten` hands its first clusters to the cut without segmenting them again."""
+    expected = truncate("".join(graphemes_module.first_graphemes(text, length + 1)), length)
+    assert shorten(text, length) == expected

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nashra.text.urls import canonical_url, redact_credentials, to_uri
+
+urls_module = importlib.import_module("nashra.text.urls")
 
 _hosts = st.sampled_from(["news.dz", "NEWS.example", "مثال.الجزائر", "xn--mgbh0fb.com", "site.example:8443"])
 _segment = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=12)
@@ -63,3 +67,8 @@ def test_credentials_in_urls_are_redacted_wherever_they_sit_in_a_message() -> No
     )
     plain = "https://news.example/ar/سياسة?page=2&q=الانتخابات"
     assert redact_credentials(plain) == plain
+
+
+@given(st.from_regex(r"https?://[a-z0-9.\-]{1,20}(/[A-Za-z0-9._~\-]{0,8}){0,5}", fullmatch=True))
+def test_a_uri_already_safe_comes_back_as_w3lib_gives_it(url: str) -> None:
+    assert to_uri(url) == urls_module._to_uri(url) == url

@@ -6,10 +6,14 @@ duplicates, lead, section order) is tested with plain records.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import chain
+from operator import attrgetter
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from markupsafe import Markup
@@ -24,12 +28,15 @@ NO_EXCLUSIONS = Exclusions()
 RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
 
 
-@dataclass(frozen=True, slots=True)
-class Teaser:
+class Teaser(NamedTuple):
     """One article as the templates show it: plain-text title and excerpt, image with alt text.
 
     `title_html`/`excerpt_html` are `title|bdi`/`excerpt|bdi`, and `title_isolated`/
     `excerpt_isolated` are `title|isolate`/`excerpt|isolate`, read from the article's forms.
+
+    A named tuple, not a frozen dataclass: one is built for every teaser of every render and
+    hashed as the key of its template block, and a tuple is built and hashed in C where a frozen
+    dataclass sets and hashes its 15 fields one by one in Python (8 µs against 2 to build).
     """
 
     id: str
@@ -54,6 +61,9 @@ class Teaser:
         return "left" if self.direction == "ltr" else "right"
 
 
+_ID = attrgetter("id")
+
+
 @dataclass(frozen=True, slots=True)
 class SectionGroup:
     name: str
@@ -71,11 +81,11 @@ class Composition:
     def teasers(self) -> tuple[Teaser, ...]:
         """Every item in reading order: the lead, then each section's teasers."""
         lead = (self.lead,) if self.lead else ()
-        return lead + tuple(t for group in self.sections for t in group.teasers)
+        return lead + tuple(chain.from_iterable(group.teasers for group in self.sections))
 
     @property
     def article_ids(self) -> tuple[str, ...]:
-        return tuple(t.id for t in self.teasers)
+        return tuple(map(_ID, self.teasers))
 
     def keep(self, count: int) -> Composition:
         """The same digest with only the first `count` section teasers (the lead always stays)."""
@@ -95,11 +105,19 @@ class Composition:
         return sum(len(g.teasers) for g in self.sections)
 
 
+# URLs that the split and join below give back unchanged, the common case (ingest stores canonical
+# URLs): lower-case http(s) scheme and host, a path of non-empty segments with no trailing slash,
+# maybe a non-empty query, no fragment and no whitespace (which `strip` or `urlsplit` would drop).
+_ALREADY_CANONICAL = re.compile(r"https?://[a-z0-9.\-]+(?::[0-9]+)?(?:/[^/?#\s]+)+(?:\?[^#\s]+)?")
+
+
 @memoise_short(maxsize=4096)
 def canonical_url(url: str) -> str:
     """Same page, same key: scheme and host case, fragments and trailing slashes do not matter.
 
     Memoised: every digest keys its candidates and every URL its earlier issues carried."""
+    if _ALREADY_CANONICAL.fullmatch(url):
+        return url
     parts = urlsplit(url.strip())
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
@@ -137,11 +155,10 @@ def _teaser(stored: StoredArticle, length: int) -> Teaser:
     )
 
 
-def _in_window(stored: StoredArticle, digest: DigestSettings, now: datetime) -> bool:
-    since = now - timedelta(hours=digest.window_hours)
+def _in_window(stored: StoredArticle, since: datetime, sections: Sequence[str]) -> bool:
     if stored.first_seen_at <= since or stored.article.published_at <= since:
         return False
-    return not digest.sections or stored.article.section in digest.sections
+    return not sections or stored.article.section in sections
 
 
 def dedupe(items: Iterable[StoredArticle], exclusions: Exclusions = NO_EXCLUSIONS) -> list[StoredArticle]:
@@ -187,12 +204,9 @@ def pick_lead(items: Sequence[StoredArticle], digest: DigestSettings) -> StoredA
     return pool[0]
 
 
-def _section_order(items: Sequence[StoredArticle], digest: DigestSettings) -> list[str]:
+def _section_order(newest_first: Sequence[StoredArticle], digest: DigestSettings) -> list[str]:
     """Configured order first; otherwise the section with the freshest story leads; unsectioned last."""
-    present: list[str] = []
-    for stored in _newest(items):
-        if stored.article.section not in present:
-            present.append(stored.article.section)
+    present = list(dict.fromkeys(stored.article.section for stored in newest_first))
     configured = [s for s in digest.sections if s in present]
     rest = [s for s in present if s not in configured and s]
     return configured + rest + ([""] if "" in present else [])
@@ -206,17 +220,19 @@ def compose(
     exclusions: Exclusions = NO_EXCLUSIONS,
 ) -> Composition | None:
     """The digest that would go out at `now`, or None when there is nothing new (it is not sent)."""
-    eligible = dedupe((s for s in articles if _in_window(s, digest, now)), exclusions)
+    since = now - timedelta(hours=digest.window_hours)
+    eligible = dedupe((s for s in articles if _in_window(s, since, digest.sections)), exclusions)
     chosen = _newest(eligible)[: digest.max_items]
     if not chosen:
         return None
     lead = pick_lead(chosen, digest)
-    rest = [s for s in chosen if lead is None or s.id != lead.id]
-    groups = []
-    for section in _section_order(rest, digest):
-        members = [s for s in rest if s.article.section == section]
-        groups.append(SectionGroup(section, tuple(_teaser(s, digest.teaser_length) for s in members)))
-    return Composition(
-        lead=_teaser(lead, digest.teaser_length) if lead else None,
-        sections=tuple(groups),
+    rest = [s for s in chosen if lead is None or s.id != lead.id]  # newest first
+    by_section: dict[str, list[StoredArticle]] = {}
+    for stored in rest:
+        by_section.setdefault(stored.article.section, []).append(stored)
+    length = digest.teaser_length
+    groups = tuple(
+        SectionGroup(section, tuple(_teaser(s, length) for s in by_section[section]))
+        for section in _section_order(rest, digest)
     )
+    return Composition(lead=_teaser(lead, length) if lead else None, sections=groups)

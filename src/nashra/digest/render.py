@@ -6,8 +6,10 @@ the HTML the text part drops the same ones, and `article_ids` says exactly what 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from nashra.config import Settings
@@ -23,6 +25,21 @@ from nashra.text import format_date, rtl_paragraph
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
+
+# The lines of a text part that `rtl_paragraph` may change, each with the line break before it (a
+# pattern opening with a literal is searched for quickly): a line opening with an Arabic letter
+# (most of them) is right-to-left already, and an empty one holds nothing.
+_LINE_NOT_OPENING_IN_ARABIC = re.compile("\n[^\n\u0621-\u064a][^\n]*")
+
+
+def _rtl_line(found: re.Match[str]) -> str:
+    return "\n" + rtl_paragraph(found.group()[1:])
+
+
+def rtl_lines(text: str) -> str:
+    """`rtl_paragraph` of every line of `text`, visiting only the lines it may change."""
+    return _LINE_NOT_OPENING_IN_ARABIC.sub(_rtl_line, "\n" + text)[1:]
+
 
 # System fonts with Arabic glyphs on Windows, Apple and Android, ending with Outlook's safe ones.
 # Unquoted (valid CSS for names made of identifiers): the stack is inlined on every text block and
@@ -71,11 +88,12 @@ def site_context(settings: Settings, digest: DigestSettings, now: datetime) -> d
 
 
 def composition_context(composition: Composition) -> dict[str, Any]:
+    teasers = composition.teasers
     return {
         "lead": composition.lead,
         "sections": composition.sections,
-        "titles": [t.title for t in composition.teasers],
-        "count": len(composition.teasers),
+        "titles": [t.title for t in teasers],
+        "count": len(teasers),
     }
 
 
@@ -94,17 +112,36 @@ class DigestRenderer:
         self, site: dict[str, Any], composition: Composition, *, subject: str, preheader: str, archive: str
     ) -> dict[str, Any]:
         """What both body templates can use; `site` is `site_context` of the issue."""
+        return self._context(
+            site,
+            composition_context(composition),
+            composition.dropped,
+            subject=subject,
+            preheader=preheader,
+            archive=archive,
+        )
+
+    def _context(
+        self,
+        site: dict[str, Any],
+        composed: dict[str, Any],
+        dropped: int,
+        *,
+        subject: str,
+        preheader: str,
+        archive: str,
+    ) -> dict[str, Any]:
         digest = self.digest
         return {
             **site,
-            **composition_context(composition),
+            **composed,
             "subject": subject,
             "preheader": preheader,
             "archive_url": archive,
             "unsubscribe_url": UNSUBSCRIBE_URL,
             "subscriber_email": SUBSCRIBER_EMAIL,
-            "dropped": composition.dropped,
-            "more_url": self.settings.site.base_url if composition.dropped else None,
+            "dropped": dropped,
+            "more_url": self.settings.site.base_url if dropped else None,
             "footer_address": digest.footer_address,
             "footer_legal": digest.footer_legal,
             "font_stack": font_stack(digest),
@@ -123,35 +160,47 @@ class DigestRenderer:
     def text(self, context: dict[str, Any]) -> str:
         """The text part; each line is a paragraph of its own to the bidi algorithm, so every line
         holding Arabic is made right-to-left whatever an (operator's) template put first on it."""
-        text = templating.render(self.text_template, context)
-        return "\n".join(rtl_paragraph(line) for line in text.split("\n"))
+        return rtl_lines(templating.render(self.text_template, context))
 
     def render(self, composition: Composition, *, now: datetime) -> RenderedDigest:
         """Subject, preheader, HTML within the size budget, and the matching text part."""
         settings, digest = self.settings, self.digest
         site = site_context(settings, digest, now)
-        headers = {**site, **composition_context(composition)}
-        subject = render_subject(digest.subject, headers, where=_where(settings, digest, "subject"))
-        preheader = render_preheader(digest.preheader, headers, where=_where(settings, digest, "preheader"))
+        whole = composition_context(composition)
+        headers = {**site, **whole}
+        # Where each template is in the config is looked up only for an error: it reads the file again.
+        subject = render_subject(digest.subject, headers, where=partial(_where, settings, digest, "subject"))
+        preheader = render_preheader(
+            digest.preheader, headers, where=partial(_where, settings, digest, "preheader")
+        )
 
         # By the teasers kept: the text part reuses the context (and archive URL) the fitted HTML had.
         contexts: dict[tuple[str, ...], dict[str, Any]] = {}
 
         def html_of(candidate: Composition) -> str:
-            archive = archive_url(settings, digest, candidate.article_ids, now)
-            context = self.context(site, candidate, subject=subject, preheader=preheader, archive=archive)
-            contexts[candidate.article_ids] = context
+            ids = candidate.article_ids
+            composed = whole if candidate is composition else composition_context(candidate)
+            context = self._context(
+                site,
+                composed,
+                candidate.dropped,
+                subject=subject,
+                preheader=preheader,
+                archive=archive_url(settings, digest, ids, now),
+            )
+            contexts[ids] = context
             return self.html(context)
 
         fitted, html = fit_to_budget(composition, html_of, digest.size_budget)
-        context = contexts[fitted.article_ids]
+        ids = fitted.article_ids
+        context = contexts[ids]
         return RenderedDigest(
             digest=digest.name,
             subject=subject,
             preheader=preheader,
             html=html,
             text=self.text(context),
-            article_ids=fitted.article_ids,
+            article_ids=ids,
             archive_url=context["archive_url"],
         )
 

@@ -11,13 +11,15 @@ the one rule `ltr_run_spans`. Isolates are not free (X weighs each control as
 """
 
 import bisect
+import re
 import unicodedata
-from itertools import accumulate
+from itertools import accumulate, chain
 
 import regex
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from nashra.text.graphemes import graphemes, is_simple
+from nashra.text.markup import as_markup, escape_text
 from nashra.text.memo import memoise_short
 
 LRI = "\u2066"
@@ -27,7 +29,7 @@ PDI = "\u2069"
 RLM = "\u200f"
 
 _ISOLATE_INITIATORS = frozenset((LRI, RLI, FSI))
-_ISOLATE_CONTROL = regex.compile(f"[{LRI}{RLI}{FSI}{PDI}]")
+_ISOLATE_CONTROL = re.compile(f"[{LRI}{RLI}{FSI}{PDI}]")
 
 #: Explicit embeddings/overrides/isolates and the implicit marks LRM, RLM, ALM.
 #: Shared with ``clean`` so both modules agree on what a bidi control is.
@@ -51,6 +53,17 @@ _ATOM = f"(?:{_URL}|{_WORD}|{_NUMBER})"
 # ends a run: it belongs to the surrounding sentence.
 _JOINER = r"(?:[ \t]*[,.:;&/+\-–—][ \t]*|[ \t]+)"
 _LTR_RUN = regex.compile(f"{_ATOM}(?:{_JOINER}{_ATOM})*")
+# A run starts with an ASCII digit, a sign or a strong left-to-right letter. Arabic text is mostly
+# characters that cannot start one (Arabic letters, spaces, punctuation): `re` skips each stretch
+# of those far faster than `regex` tries `_LTR_RUN` at each of their positions, so `_LTR_RUN` is
+# tried only where a run may start. Taken from the `regex` module itself, over the blocks that
+# Arabic texts are written with (Latin to Arabic, general punctuation); any other character is
+# simply tried.
+_RUN_START = regex.compile(r"[0-9+\-−\p{Bidi_Class=L}]")
+_NEVER_A_RUN_START = "".join(
+    c for c in map(chr, chain(range(0x700), range(0x2000, 0x2070))) if not _RUN_START.match(c)
+)
+_MAY_START_A_RUN = re.compile(f"[^{re.escape(_NEVER_A_RUN_START)}]")
 
 
 def strip_bidi_controls(text: str) -> str:
@@ -130,17 +143,30 @@ def ltr_run_spans(text: str) -> list[tuple[int, int]]:
 def _ltr_run_spans(text: str) -> tuple[tuple[int, int], ...]:
     """`ltr_run_spans`, once per text: a title is isolated in the HTML, the text part and the
     subject of the same issue, and again in every issue and post that carries it."""
-    if not _has_rtl(text):
+    if _MAY_START_A_RUN.search(text) is None or not _has_rtl(text):  # no run anywhere, or no Arabic
         return ()
     first_index, _ = _first_strong(text)
-    # Cluster bounds only when a cluster can span code points; otherwise every index is one.
-    bounds = None if is_simple(text) else list(accumulate(map(len, graphemes(text)), initial=0))
+    # Cluster bounds only when a cluster can span code points (otherwise every index is one), and
+    # only once a run is found: most Arabic texts have none.
+    bounds: list[int] | None = None
+    clustered: bool | None = None
     spans: list[tuple[int, int]] = []
     for span_start, span_end in _unisolated_spans(text):
-        for match in _LTR_RUN.finditer(text, span_start, span_end):
+        position = span_start
+        # `_LTR_RUN.finditer(text, span_start, span_end)`, trying only where a run may start.
+        while found := _MAY_START_A_RUN.search(text, position, span_end):
+            position = found.start()
+            match = _LTR_RUN.match(text, position, span_end)
+            if match is None:
+                position += 1
+                continue
+            position = match.end()
             if match.end() <= first_index:
                 continue
             start, end = match.span()
+            if clustered is None:
+                clustered = not is_simple(text)
+                bounds = list(accumulate(map(len, graphemes(text)), initial=0)) if clustered else None
             if bounds is not None:
                 # Widened to whole grapheme clusters: "1️⃣" is one character to a reader, never "1" + "️⃣".
                 start = bounds[bisect.bisect_right(bounds, start) - 1]
@@ -176,14 +202,18 @@ def isolate_ltr_runs_html(text: str) -> Markup:
     `<bdi>` isolates in browsers; `dir="ltr"` keeps the run left-to-right in
     clients that ignore the element but honour the attribute.
     """
-    pieces: list[Markup] = []
+    pieces: list[str] = []
     position = 0
     for start, end in _ltr_run_spans(text):
-        pieces.append(escape(text[position:start]))
-        pieces.append(Markup('<bdi dir="ltr">%s</bdi>') % text[start:end])
+        pieces += (
+            escape_text(text[position:start]),
+            '<bdi dir="ltr">',
+            escape_text(text[start:end]),
+            "</bdi>",
+        )
         position = end
-    pieces.append(escape(text[position:]))
-    return Markup("").join(pieces)
+    pieces.append(escape_text(text[position:]))
+    return as_markup("".join(pieces))
 
 
 def rtl_paragraph(text: str) -> str:

@@ -34,9 +34,6 @@ HARAKAT_CLASS = "\u064b-\u065f\u0670"
 _ALL_SIMPLE = re.compile(f"[{_SIMPLE_CLASS}]*")
 _SIMPLE_OR_HARAKAT = re.compile(f"[{_LETTER_CLASS}{HARAKAT_CLASS}]*")
 _HARAKAT_RUN = re.compile(f"[{HARAKAT_CLASS}]+")
-# How many code points to segment first when only the first clusters are wanted: a cluster of
-# Arabic with harakat is rarely more than three, and a longer one only costs another pass.
-_CODE_POINTS_PER_CLUSTER = 4
 
 
 def is_simple(s: str) -> bool:
@@ -84,7 +81,12 @@ def first_graphemes(s: str, count: int) -> list[str]:
     """
     if count <= 0:
         return []
-    size = max(count * _CODE_POINTS_PER_CLUSTER, 64)
+    if _ALL_SIMPLE.fullmatch(s, 0, count + 1) is not None:  # those and the one after are each a cluster
+        return list(s[:count])
+    # Clusters of more than one code point: news text has a shadda or a fatha here and there, so a
+    # quarter more code points (and a few) mostly hold `count` clusters; fully vowelled text takes
+    # a pass or two more, each twice as long.
+    size = count + count // 4 + 8
     while size < len(s):
         clusters = graphemes(s[:size])
         if len(clusters) > count:

@@ -1,6 +1,7 @@
 """URL slugs that stay readable Arabic rather than transliterated noise."""
 
 import hashlib
+import re
 from functools import lru_cache
 
 from slugify import slugify as _python_slugify
@@ -23,6 +24,17 @@ def slugify(text: str, *, max_length: int = 80) -> str:
     """
     if max_length < 1:
         raise ValueError(f"max_length must be >= 1, got {max_length}")
+    if len(text) < max_length and _ALREADY_A_SLUG.fullmatch(text):
+        return text
+    return _slugify(text, max_length)
+
+
+# What `_slugify` gives back as it is (a digest's or section's ASCII name), told apart without
+# python-slugify: lower-case ASCII letters and digits, single hyphens between them.
+_ALREADY_A_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _slugify(text: str, max_length: int) -> str:
     slug = _python_slugify(
         spell_out_symbols(strip_harakat(text)),
         allow_unicode=True,

@@ -6,10 +6,11 @@ differently. Here cuts happen between grapheme clusters, preferably between
 words, and the limit is checked with the caller's own measure.
 """
 
+import bisect
+import re
 import unicodedata
 from collections.abc import Callable
-
-import regex
+from itertools import accumulate
 
 from nashra.text.bidi import FSI, LRI, PDI, RLI
 from nashra.text.graphemes import first_graphemes, grapheme_len, graphemes
@@ -28,7 +29,10 @@ _CLOSER_FOR = {
 _SYMMETRIC_QUOTES = frozenset("\"'")
 _CLOSERS = frozenset(_CLOSER_FOR.values()) | _SYMMETRIC_QUOTES
 # Any character that may open something; text without one has nothing left unmatched.
-_MAY_OPEN = regex.compile("[" + regex.escape("".join(_CLOSER_FOR) + "".join(_SYMMETRIC_QUOTES)) + "]")
+_MAY_OPEN = re.compile("[" + re.escape("".join(_CLOSER_FOR) + "".join(_SYMMETRIC_QUOTES)) + "]")
+# Every character that opens or closes something: the only ones the search for an unmatched
+# opener needs to visit.
+_BRACKET_OR_QUOTE = re.compile("[" + re.escape("".join(_CLOSER_FOR) + "".join(_CLOSERS)) + "]")
 
 
 def _opens_quote(previous: str | None) -> bool:
@@ -36,16 +40,27 @@ def _opens_quote(previous: str | None) -> bool:
     return previous is None or previous.isspace() or previous in _CLOSER_FOR
 
 
-def _first_unmatched_opener(clusters: list[str]) -> int | None:
-    """Index of the earliest cluster that opens a bracket or quote never closed in ``clusters``.
+def _first_unmatched_opener(text: str, clusters: list[str]) -> int | None:
+    """Index of the earliest cluster that opens a bracket or quote never closed in ``clusters``
+    (whose characters are ``text``).
 
     Closers are matched against the innermost open bracket only; a stray closer
     ("1) ...") is ignored, since it cannot make the kept text look cut off.
+    Only the clusters that start with a bracket or quote are visited.
     """
+    simple = len(text) == len(clusters)  # every cluster one code point: its index is its offset
+    starts = None if simple else list(accumulate(map(len, clusters), initial=0))
     stack: list[tuple[int, str]] = []
-    previous: str | None = None
-    for index, cluster in enumerate(clusters):
-        char = cluster[0]
+    for found in _BRACKET_OR_QUOTE.finditer(text):
+        offset = found.start()
+        if starts is None:
+            index = offset
+        else:
+            index = bisect.bisect_right(starts, offset) - 1
+            if starts[index] != offset:  # inside a cluster, not its first character
+                continue
+        char = found.group()
+        previous = text[offset - 1] if index else None  # the last character of the cluster before
         if char in _SYMMETRIC_QUOTES:
             if stack and stack[-1][1] == char and not _opens_quote(previous):
                 stack.pop()
@@ -55,7 +70,6 @@ def _first_unmatched_opener(clusters: list[str]) -> int | None:
             stack.append((index, _CLOSER_FOR[char]))
         elif stack and stack[-1][1] == char:
             stack.pop()
-        previous = cluster[-1]
     return stack[0][0] if stack else None
 
 
@@ -74,9 +88,10 @@ def _trimmed(clusters: list[str]) -> list[str]:
 
 def _tidy(clusters: list[str]) -> str:
     """Cut before any unmatched opener, then drop trailing spaces and punctuation."""
-    if _MAY_OPEN.search("".join(clusters)) is None:
+    text = "".join(clusters)
+    if _MAY_OPEN.search(text) is None:
         return "".join(_trimmed(clusters))
-    unmatched = _first_unmatched_opener(clusters)
+    unmatched = _first_unmatched_opener(text, clusters)
     return "".join(_trimmed(clusters if unmatched is None else clusters[:unmatched]))
 
 
@@ -133,10 +148,24 @@ def truncate(
     """
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
+    clusters = _leading_clusters(text, limit) if measure is grapheme_len else graphemes(text)
+    return _cut(text, clusters, limit, measure, ellipsis)
+
+
+def truncate_clusters(clusters: list[str], limit: int) -> str:
+    """`truncate("".join(clusters), limit)`, for all the clusters of a text of at most `limit + 1`
+    of them (`shorten`'s first clusters of a longer one): they are not segmented again."""
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    return _cut("".join(clusters), clusters, limit, grapheme_len, "…")
+
+
+def _cut(text: str, clusters: list[str], limit: int, measure: Callable[[str], int], ellipsis: str) -> str:
+    """`truncate`, given the clusters of `text` it needs: the first ones when counting clusters
+    (`_leading_clusters`), else all of them."""
     # The search measures many candidate prefixes; with the default measure a prefix's length is
     # its cluster count, so the search skips re-segmenting. Every returned text is measured again.
     counted = measure is grapheme_len
-    clusters = _leading_clusters(text, limit) if counted else graphemes(text)
     if (len(clusters) if counted else measure(text)) <= limit:
         return text
     ellipsis_size = measure(ellipsis)

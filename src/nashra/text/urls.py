@@ -50,6 +50,10 @@ TRACKING_PREFIXES = ("utm_",)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+# URIs that `to_uri` gives back as they are, told apart without w3lib: an http(s) scheme, a
+# lower-case ASCII host with no port, a path of unreserved characters, no query, no fragment
+# (a site's own links, such as a digest's archive copy).
+_ALREADY_A_URI = re.compile(r"https?://[a-z0-9.\-]+(?:/[A-Za-z0-9._~\-]*)*")
 _STRAY_PERCENT = re.compile(r"%(?![0-9a-fA-F]{2})")
 
 
@@ -60,6 +64,12 @@ def to_uri(iri: str) -> str:
     that starts none becomes "%25", so an already-encoded URL comes back equal and
     `to_uri(to_uri(x)) == to_uri(x)`. Raises ValueError for what cannot be a URL (a bad port).
     """
+    if _ALREADY_A_URI.fullmatch(iri):
+        return iri
+    return _to_uri(iri)
+
+
+def _to_uri(iri: str) -> str:
     uri = safe_url_string(iri.strip(), encoding="utf-8")
     return _ESCAPE.sub(lambda m: m.group(0).upper(), _STRAY_PERCENT.sub("%25", uri))
 
