@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -94,4 +95,21 @@ def test_archive_copy_has_no_personal_links(demo_runtime: Callable[[str], Runtim
     assert 'href="https://nashra.example/manage"' in copy
     assert copy.replace('href="https://nashra.example/manage"', f'href="{UNSUBSCRIBE_URL}"') == issue.html
     assert write_archive(runtime.settings, issue) == path  # rewriting is harmless
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    # Batches of the issue on several workers write it at the same moment: none may fail.
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for _ in range(30):
+                write_archive(runtime.settings, issue)
+        except BaseException as exc:  # the assertion below names it
+            failures.append(exc)
+
+    writers = [threading.Thread(target=write) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(30)
+    assert failures == [] and path.read_text(encoding="utf-8") == copy
     assert [p.name for p in path.parent.iterdir()] == [path.name]

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.digest.placeholders import fill
+from nashra.feeds.write import write_if_changed
 from nashra.store.digests import IssueRecord
 from nashra.text import slugify
 from nashra.text.urls import to_uri
@@ -57,7 +58,7 @@ def write_archive(settings: Settings, issue: IssueRecord) -> Path:
     digest = next((d for d in settings.digests if d.name == issue.digest), None)
     path = archive_path(settings, issue.archive_url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".html.tmp")
-    temporary.write_text(public_copy(settings, issue.html, digest), encoding="utf-8")
-    temporary.replace(path)
+    # Atomic, through a temporary file of its own: the batches of one issue on several workers
+    # write it at the same moment (one shared temporary name made all but one fail).
+    write_if_changed(path, public_copy(settings, issue.html, digest).encode())
     return path
