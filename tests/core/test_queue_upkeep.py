@@ -11,6 +11,8 @@ from procrastinate import App
 from sqlalchemy import text
 
 from nashra.jobs import Unit
+from nashra.model import StageReport
+from nashra.queue import task
 from nashra.queue.app import open_app
 from nashra.queue.scheduler import delete_finished, retry_stalled
 from nashra.queue.task import defer
@@ -86,3 +88,32 @@ def test_finished_jobs_are_deleted_after_their_retention_failed_ones_are_kept(
         )
     delete_finished(app, runtime.settings.queue.keep_finished_hours)
     assert _status(runtime) == {"social:x": "failed", "social:y": "succeeded"}
+
+
+def test_a_job_that_crashed_runs_again_later_not_left_failed(
+    queue: tuple[Runtime, App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that crashed (its archive write failed) kept its 1,000 rows waiting for the next
+    day's digest job: a crashed job is tried again, and only fails for good after RETRY."""
+    runtime, app = queue
+    crashes = [OSError("No space left on device")]
+
+    def run_unit(_runtime: Runtime, unit: Unit) -> StageReport:
+        if crashes:
+            raise crashes.pop()
+        return StageReport(unit.stage, counts={"sources_ok": 1})
+
+    monkeypatch.setattr(task, "run_unit", run_unit)
+    defer(app, Unit("ingest", "a"))
+    app.run_worker(wait=False, additional_context={"runtime": runtime}, install_signal_handlers=False)
+    with runtime.store.connect() as conn:
+        status, attempts, later = conn.execute(
+            text(
+                "SELECT status::text, attempts, scheduled_at > now() + interval '10 seconds' FROM procrastinate_jobs"
+            )
+        ).one()
+    assert (status, attempts, later) == ("todo", 1, True)
+    with runtime.store.begin() as conn:
+        conn.execute(text("UPDATE procrastinate_jobs SET scheduled_at = now()"))
+    app.run_worker(wait=False, additional_context={"runtime": runtime}, install_signal_handlers=False)
+    assert _status(runtime) == {"ingest:a": "succeeded"}

@@ -6,12 +6,18 @@ from __future__ import annotations
 import os
 import socket
 
-from procrastinate import App, PsycopgConnector
+from procrastinate import App, PsycopgConnector, RetryStrategy
 from sqlalchemy.engine import make_url
 
 from nashra.config import Settings
 from nashra.queue.task import TASK, run_unit_job
 from nashra.store.queue_state import SCHEDULER_APPLICATION
+
+RETRY = RetryStrategy(max_attempts=5, wait=10, exponential_wait=3)
+"""A job that crashed (an exception no stage turned into a report: a full disk, a dropped
+connection, a bug) runs again after 13, 19, 37, 91 and 253 seconds, then stays `failed` for the
+operator (`nashra status`). Running again is safe: every effect is keyed in the store, and a
+digest batch first settles what the crashed run left in its rows."""
 
 SCHEDULER_ROLE = SCHEDULER_APPLICATION.removeprefix("nashra-")
 WORKER_ROLE = "worker"
@@ -36,5 +42,5 @@ def open_app(settings: Settings, *, role: str, pool_size: int) -> App:
         kwargs={"application_name": process_name(role)},
     )
     app = App(connector=connector)
-    app.task(name=TASK, pass_context=True)(run_unit_job)
+    app.task(name=TASK, pass_context=True, retry=RETRY)(run_unit_job)
     return app
