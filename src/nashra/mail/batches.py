@@ -14,10 +14,11 @@ a slow worker that still beats keeps its lock and its rows. The rate is the issu
 every worker sending it (nashra.mail.pacing). Whichever batch finds no row of the issue left
 unfinished marks the issue "sent".
 
-A batch that cannot finish now is queued again rather than dropped: its lock is held by another
-worker (taken for dead by the queue, yet alive), the mail server stayed away, or the worker was
-asked to stop. One paused by an operator waits for `nashra digest resume`, whose next digest job
-queues again every batch with rows left.
+A batch whose lock is held by another worker (taken for dead by the queue, yet alive) is queued
+again for later, and so is one whose worker was asked to stop. One whose mail server stayed away
+through `max_pauses` pauses, or paused by an operator, ends as a whole send would: its rows wait,
+and the digest's next job (its trigger, after `nashra digest resume` if paused) queues again
+every batch with rows left.
 """
 
 from __future__ import annotations
@@ -135,9 +136,7 @@ def send_batch(
             sleep=sleep or runtime.stopping.wait,
             span=span,
         )
-        if summary.status is SendStatus.PAUSED:
-            _again(runtime, handoff, target, runtime.settings.mail.smtp.pause_seconds)
-        elif summary.status is SendStatus.STOPPED:
+        if summary.status is SendStatus.STOPPED:
             _again(runtime, handoff, target, 0)
     return summary
 
