@@ -49,16 +49,11 @@ from nashra.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from send_million import fresh_database, populate
-from send_throughput import _sample_message, free_port, smtp_source, start_sink
+from send_throughput import _sample_message, bench_toml, free_port, smtp_source, start_sink
 
 
 def _toml(url: str, port: int, connections: int, *, queue: bool) -> str:
-    return (
-        f'[database]\nurl = "{url}"\n[[digests]]\nname = "daily"\n'
-        '[web]\npublic_url = "https://news.example/newsletter"\n'
-        f'[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-        f"connections = {connections}\n" + ('[queue]\nbackend = "procrastinate"\n' if queue else "")
-    )
+    return bench_toml(url, port, connections, '[queue]\nbackend = "procrastinate"\n' if queue else "")
 
 
 def _prepare(work: Path, url: str, port: int, connections: int, recipients: int, *, queue: bool) -> Path:

@@ -44,7 +44,7 @@ from nashra.runtime import Runtime
 from nashra.store import subscribers as db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from send_throughput import _sample_message, free_port, smtp_source, start_sink
+from send_throughput import _sample_message, bench_toml, free_port, smtp_source, start_sink
 
 CHUNK = 20_000
 
@@ -78,13 +78,7 @@ def populate(runtime: Runtime, count: int) -> None:
 def child(url: str, port: int, recipients: int, connections: int, eml: Path) -> None:
     """One send on a fresh database; prints its figures as JSON on the last line."""
     work = Path(tempfile.mkdtemp(prefix="nashra-million-"))
-    toml = (
-        f'[database]\nurl = "{url}"\n[[digests]]\nname = "daily"\n'
-        '[web]\npublic_url = "https://news.example/newsletter"\n'
-        f'[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-        f"connections = {connections}\n"
-    )
-    settings = parse_settings(toml, origin="bench", base_dir=work)
+    settings = parse_settings(bench_toml(url, port, connections), origin="bench", base_dir=work)
     marks: list[tuple[float, int]] = []
 
     def progress(summary: SendSummary) -> None:

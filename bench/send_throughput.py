@@ -49,6 +49,16 @@ from nashra.store import subscribers as db
 REPO = Path(__file__).resolve().parent.parent
 
 
+def bench_toml(url: str, port: int, connections: int, extra: str = "") -> str:
+    """The config every sending bench uses: the demo digest over SMTP to the sink on `port`."""
+    return (
+        f'[database]\nurl = "{url}"\n[[digests]]\nname = "daily"\n'
+        '[web]\npublic_url = "https://news.example/newsletter"\n'
+        f'[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        f"connections = {connections}\n{extra}"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -173,13 +183,9 @@ def nashra_round(
     `with_naive` also times the naive baseline once."""
     work = Path(tempfile.mkdtemp(prefix="nashra-bench-"))
     try:
-        toml = (
-            f'[database]\nurl = "sqlite:///{work}/bench.db"\n[[digests]]\nname = "daily"\n'
-            '[web]\npublic_url = "https://news.example/newsletter"\n'
-            f'[mail]\ntransport = "smtp"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-            f"connections = {connections}\n"
+        settings = parse_settings(
+            bench_toml(f"sqlite:///{work}/bench.db", port, connections), origin="bench", base_dir=work
         )
-        settings = parse_settings(toml, origin="bench", base_dir=work)
         with Runtime.open(settings) as runtime:
             ingest(runtime)
             populate(runtime, recipients)
