@@ -55,6 +55,7 @@ from nashra.forms import forms_from_json, forms_to_json, prepare_forms
 from nashra.model import StoredArticle
 from nashra.sources.base import SourceContext
 from nashra.sources.folder import FolderOptions, FolderSource
+from nashra.store.database import dumps_json
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, html_to_text, normalize_for_match, truncate
 from nashra.text.html import excerpt_source
@@ -141,10 +142,11 @@ def main() -> None:
     settings = Settings.model_validate({"digests": [{"name": "bench", "max_items": 20}]})
     digest = settings.digests[0]
     bare = twenty_articles(settings)
-    # The forms column as ingest wrote it: JSON text, keyed by each article's content hash.
+    # The forms column as ingest wrote it (the store's own serializer): JSON text, keyed by each
+    # article's content hash.
     hashes = [a.article.content_hash for a in bare]
     stored_forms = [
-        json.dumps(forms_to_json(prepare_forms(a.article, [digest.teaser_length]), h), ensure_ascii=False)
+        dumps_json(forms_to_json(prepare_forms(a.article, [digest.teaser_length]), h))
         for a, h in zip(bare, hashes, strict=True)
     ]
 

@@ -20,10 +20,11 @@ from nashra.model import Article, ArticleForms, DisplayText, StoredArticle
 from nashra.text import clean_text, isolate_ltr_runs, isolate_ltr_runs_html, normalize_for_match
 from nashra.text.excerpt import teaser_excerpt
 from nashra.text.html import excerpt_source
-from nashra.text.markup import as_markup
+from nashra.text.markup import as_markup, escape_text
 
-FORMS_VERSION = 1
-"""Bump when what `prepare_forms` computes changes: every stored form is then stale."""
+FORMS_VERSION = 2
+"""Bump when what `prepare_forms` computes, or how it is stored, changes: every stored form is then
+stale (2: a text with no Latin run stored once, a title key equal to the match key left out)."""
 DEFAULT_TEASER_LENGTH: int = DigestSettings.model_fields["teaser_length"].default
 
 
@@ -75,25 +76,33 @@ def _key(content_hash: str) -> str:
     return f"{FORMS_VERSION}:{content_hash}"
 
 
-def _texts(text: DisplayText) -> list[str]:
+def _texts(text: DisplayText) -> str | list[str]:
+    """Most Arabic texts hold no Latin run: their HTML is the escaped text and their isolated form
+    the text itself, so the text alone is stored; the three forms only when they differ."""
+    if text.isolated == text.plain and text.html == escape_text(text.plain):
+        return text.plain
     return [text.plain, str(text.html), text.isolated]
 
 
-def _display_text(texts: list[str]) -> DisplayText:
+def _display_text(texts: str | list[str]) -> DisplayText:
+    if type(texts) is str:
+        return DisplayText(texts, as_markup(escape_text(texts)), texts)
     return DisplayText(texts[0], as_markup(texts[1]), texts[2])
 
 
 def forms_to_json(forms: ArticleForms, content_hash: str) -> dict[str, Any]:
     """The stored form of `forms` for the article version with `content_hash`."""
-    return {
+    data = {
         "key": _key(content_hash),
         "title": _texts(forms.title),
         "match_key": forms.match_key,
-        "title_key": forms.title_key,
         "summary": forms.summary,
         "image_alt": forms.image_alt,
         "excerpts": {str(n): _texts(text) for n, text in forms.excerpts},
     }
+    if forms.title_key != forms.match_key:  # only when cleaning the title changed what its key keeps
+        data["title_key"] = forms.title_key
+    return data
 
 
 def forms_from_json(data: dict[str, Any] | None, content_hash: str) -> ArticleForms | None:
@@ -102,10 +111,11 @@ def forms_from_json(data: dict[str, Any] | None, content_hash: str) -> ArticleFo
     if not data or data.get("key") != _key(content_hash):
         return None
     # Read for every article of every render: positional arguments, no generator.
+    match_key = data["match_key"]
     return ArticleForms(
         _display_text(data["title"]),
-        data["match_key"],
-        data["title_key"],
+        match_key,
+        data.get("title_key", match_key),
         data["summary"],
         data["image_alt"],
         tuple([(int(n), _display_text(texts)) for n, texts in data["excerpts"].items()]),

@@ -3,10 +3,11 @@ match the article version and FORMS_VERSION, and filled in for rows that have no
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import update
+from sqlalchemy import Text, cast, select, update
 
 from nashra.forms import FORMS_VERSION, prepare_forms
 from nashra.model import Article, Image
@@ -90,3 +91,21 @@ def test_a_teaser_length_added_since_is_filled_in(store: Store) -> None:
     assert stored is not None and stored.forms is not None
     assert stored.forms.has_excerpt(90)
     assert stored.version == 1
+
+
+def test_forms_are_stored_as_compact_utf8_json(store: Store) -> None:
+    """The column is read for every article of every render: Arabic written as UTF-8, not as
+    six-byte `\\u0642` escapes (four times the text for json to decode), and a text with no Latin
+    run in it (its HTML the escaped text, its isolated form the text) written once, not three times."""
+    article = _article("1", title="عنوان عربي خالص", lead="<p>مقدمة عربية خالصة بلا أرقام.</p>")
+    with store.begin() as conn:
+        upsert_articles(conn, [article], now=NOW, teaser_lengths=(90,))
+        raw = conn.execute(
+            select(cast(articles.c.forms, Text)).where(articles.c.id == article.id)
+        ).scalar_one()
+        stored = get_article(conn, article.id)
+    assert "\\u" not in raw and "عنوان عربي خالص" in raw
+    data = json.loads(raw)
+    assert data["title"] == "عنوان عربي خالص"
+    assert data["excerpts"] == {"90": "مقدمة عربية خالصة بلا أرقام."}
+    assert stored is not None and stored.forms == prepare_forms(article, (90,))

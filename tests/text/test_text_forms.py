@@ -15,6 +15,7 @@ from nashra.config import Settings
 from nashra.digest.fragments import FRAGMENTS
 from nashra.forms import forms_from_json, forms_to_json, fresh_forms, prepare_forms, teaser_lengths
 from nashra.model import StoredArticle
+from nashra.store.database import dumps_json
 
 
 def _articles(corpus: str, settings: Settings) -> list[StoredArticle]:
@@ -26,7 +27,7 @@ def _with_stored_forms(articles: list[StoredArticle], settings: Settings) -> lis
     out = []
     for stored in articles:
         content_hash = stored.article.content_hash
-        written = json.dumps(
+        written = dumps_json(
             forms_to_json(prepare_forms(stored.article, teaser_lengths(settings)), content_hash)
         )
         out.append(replace(stored, forms=forms_from_json(json.loads(written), content_hash)))
