@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 from mjml import mjml2html
 
 from nashra.digest.mjml_compat import _KEPT_BY_MRML, _MANGLED_BY_MRML, attr, compile_mjml
@@ -58,3 +61,14 @@ def test_attr_takes_the_quick_path_only_for_characters_mrml_keeps() -> None:
     assert _MANGLED_BY_MRML.search(kept) is None
     printable_ascii = "".join(c for c in map(chr, range(128)) if c.isprintable())
     assert _KEPT_BY_MRML.fullmatch(printable_ascii)
+
+
+@settings(max_examples=300)
+@given(
+    st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from([ALT, "ملوّنة", "\u2066BRICS\u2069"])
+)
+def test_attr_references_exactly_the_characters_mrml_mangles(value: str) -> None:
+    """`re` finds the candidates and `regex` judges each: the same as substituting with `regex`."""
+    escaped = str(escape(value))
+    expected = _MANGLED_BY_MRML.sub(lambda m: f"&#x{ord(m.group()):x};", escaped)
+    assert str(attr(value)) == expected
