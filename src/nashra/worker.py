@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 300, "max_instances": 1}
 HEARTBEAT = "heartbeat"
+OVERRIDES_POLL_SECONDS = 5.0
+"""How often a running scheduler looks for values changed from the console or `nashra config set`."""
 
 
 def _listed(values: frozenset[int], every: range) -> str:
@@ -219,11 +222,26 @@ def reload(runtime: Runtime, scheduler: BaseScheduler, presence: Presence) -> bo
             errors="[database] url changed: restart the worker to use another database",
         )
         return False
-    runtime.settings = settings
+    runtime.refresh_overrides(settings)
     schedule_jobs(scheduler, runtime, presence, catch_up=False)
     presence.beat(scheduler)
     event(log, "worker.reloaded", config=origin, jobs=len(scheduler.get_jobs()) - 1)
     return True
+
+
+def apply_new_overrides(runtime: Runtime, reschedule: Callable[[], None]) -> bool:
+    """Take in what an operator changed from the console or `nashra config set` since the last
+    look, and `reschedule` the jobs when something did. A database that does not answer now is
+    looked at again next time: the running settings stay."""
+    try:
+        changed = runtime.refresh_overrides()
+    except SQLAlchemyError as exc:
+        event(log, "config.overrides_unread", level=logging.WARNING, error=str(exc).splitlines()[0])
+        return False
+    if changed:
+        reschedule()
+        event(log, "config.overrides_applied", overrides=len(runtime.settings.overrides))
+    return changed
 
 
 def serve_forever(runtime: Runtime) -> None:
@@ -246,10 +264,19 @@ def serve_forever(runtime: Runtime) -> None:
             job=job.id,
             next_run=job.next_run_time or "never",
         )
+
+    def reschedule() -> None:
+        schedule_jobs(scheduler, runtime, presence, catch_up=False)
+        presence.beat(scheduler)
+
+    look_again = time.monotonic() + OVERRIDES_POLL_SECONDS
     while not runtime.stopping.wait(0.5):
         if reload_asked.is_set():
             reload_asked.clear()
             reload(runtime, scheduler, presence)
+        elif time.monotonic() >= look_again:
+            look_again = time.monotonic() + OVERRIDES_POLL_SECONDS
+            apply_new_overrides(runtime, reschedule)
     event(log, "worker.stopping")
     scheduler.shutdown(wait=True)
     presence.stopped()

@@ -3,6 +3,7 @@
 # Importing a module registers its commands on `app`.
 from nashra.cli import (  # noqa: F401
     check,
+    config,
     digest,
     digest_send,
     feeds,

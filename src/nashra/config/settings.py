@@ -8,7 +8,7 @@ modules (feeds, digests, mail, channels) and are composed here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -20,6 +20,9 @@ from nashra.config.lists import ListSettings
 from nashra.config.mail import MailSettings, WebSettings
 from nashra.config.queue import QueueSettings
 from nashra.text.urls import to_uri
+
+if TYPE_CHECKING:
+    from nashra.config.overrides import Override
 
 
 class Section(BaseModel):
@@ -132,6 +135,8 @@ class Settings(Section):
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _origin: str | None = PrivateAttr(default=None)
     _text: str = PrivateAttr(default="")
+    _file: Settings | None = PrivateAttr(default=None)
+    _overrides: tuple[Override, ...] = PrivateAttr(default=())
 
     @field_validator("sources")
     @classmethod
@@ -186,6 +191,37 @@ class Settings(Section):
         if self.database.url:
             return self.database.url
         return f"sqlite:///{self.data_dir / 'nashra.db'}"
+
+    def set_overrides(self, file_settings: Settings, applied: tuple[Override, ...]) -> None:
+        """Record that these are `file_settings` with `applied` over them (`config.overrides.apply`)."""
+        self._file = None if file_settings is self else file_settings
+        self._overrides = applied
+
+    @property
+    def file_settings(self) -> Settings:
+        """The settings as the file has them, before any override."""
+        return self._file or self
+
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        """The overrides these settings carry (none when read from the file alone)."""
+        return self._overrides
+
+    def written(self, loc: tuple[str | int, ...]) -> bool:
+        """Whether the config file itself sets the value at `loc` (else it is a built-in default)."""
+        import tomllib
+
+        node: object = tomllib.loads(self.file_settings._text) if self.file_settings._text else {}
+        for part in loc:
+            if isinstance(part, int):
+                if not isinstance(node, list) or part >= len(node):
+                    return False
+                node = node[part]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                return False
+        return True
 
     def locate(self, loc: tuple[str | int, ...]) -> str:
         """`file:line` for a key path, for error messages about keys validated after loading."""

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from procrastinate import App, sql
@@ -33,12 +34,13 @@ from nashra.queue.leader import POLL_SECONDS, STEP_DOWN_SECONDS, Leadership
 from nashra.queue.task import defer
 from nashra.runtime import Runtime
 from nashra.shutdown import refuse_reload, stop_on_signals
-from nashra.worker import HEARTBEAT, JOB_DEFAULTS, Presence, trigger
+from nashra.worker import HEARTBEAT, JOB_DEFAULTS, Presence, apply_new_overrides, trigger
 
 log = logging.getLogger(__name__)
 
 RETRY_STALLED = "queue:retry-stalled"
 DELETE_FINISHED = "queue:delete-finished"
+HOUSEKEEPING = frozenset((RETRY_STALLED, DELETE_FINISHED, HEARTBEAT))
 FINISHED = ["succeeded", "cancelled", "aborted"]
 
 
@@ -78,18 +80,22 @@ def delete_finished(app: App, hours: int) -> None:
     )
 
 
-def _build(app: App, runtime: Runtime, presence: Presence) -> BackgroundScheduler:
-    settings = runtime.settings
-    zone = settings.site.zone
-    scheduler = BackgroundScheduler(
-        timezone=zone, executors={"default": ThreadPoolExecutor(max_workers=2)}, job_defaults=JOB_DEFAULTS
-    )
+def _schedule_pipeline(
+    scheduler: BaseScheduler, app: App, runtime: Runtime, presence: Presence, *, catch_up: bool
+) -> None:
+    """(Re)add a job for every pipeline job of the runtime's settings. On becoming active
+    (`catch_up`), ingest runs at once and a cron job due within the grace runs now; later (values
+    changed from the console) every job keeps to its next time from now."""
+    zone = runtime.settings.site.zone
+    for existing in scheduler.get_jobs():
+        if existing.id not in HOUSEKEEPING:
+            existing.remove()
     now = datetime.now(zone)
     grace = timedelta(seconds=int(JOB_DEFAULTS["misfire_grace_time"]))
-    for job in all_jobs(settings):
+    for job in all_jobs(runtime.settings):
         fires = trigger(job.when, zone)
-        first = now if job.id == "ingest" else None
-        if isinstance(fires, CronTrigger):
+        first = now if job.id == "ingest" and catch_up else None
+        if isinstance(fires, CronTrigger) and catch_up:
             first = fires.get_next_fire_time(None, now - grace)  # due within the grace: at once
         scheduler.add_job(
             _queue_job,
@@ -99,6 +105,16 @@ def _build(app: App, runtime: Runtime, presence: Presence) -> BackgroundSchedule
             name=job.id,
             **({"next_run_time": first} if first else {}),
         )
+
+
+def _build(app: App, runtime: Runtime, presence: Presence) -> BackgroundScheduler:
+    settings = runtime.settings
+    zone = settings.site.zone
+    scheduler = BackgroundScheduler(
+        timezone=zone, executors={"default": ThreadPoolExecutor(max_workers=2)}, job_defaults=JOB_DEFAULTS
+    )
+    now = datetime.now(zone)
+    _schedule_pipeline(scheduler, app, runtime, presence, catch_up=True)
     queue = settings.queue
     scheduler.add_job(
         retry_stalled,
@@ -124,11 +140,17 @@ def _lead(app: App, runtime: Runtime, leadership: Leadership) -> None:
     scheduler.start()
     presence.beat(scheduler)
     event(log, "scheduler.active", scheduler=presence.id, jobs=len(all_jobs(runtime.settings)))
+
+    def reschedule() -> None:
+        _schedule_pipeline(scheduler, app, runtime, presence, catch_up=False)
+        presence.beat(scheduler)
+
     try:
         while not runtime.stopping.wait(POLL_SECONDS):
             if not leadership.held():
                 event(log, "scheduler.lock_lost", level=logging.WARNING, scheduler=presence.id)
                 break
+            apply_new_overrides(runtime, reschedule)
     finally:
         scheduler.shutdown(wait=True)
         presence.stopped()

@@ -97,6 +97,7 @@ def followers_in(settings: Settings) -> Callable[[Connection], object]:
 def run_unit_job(context: JobContext, stage: str, target: str | None) -> str:
     """The task; returns the report's counts (procrastinate logs them with the job)."""
     runtime: Runtime = context.additional_context["runtime"]
+    runtime.refresh_overrides()  # a schedule or size an operator changed since the last job
     unit = Unit(stage, target)
     report = run_unit(runtime, unit)
     event(log, "job.done", job=unit.key, **report.counts)

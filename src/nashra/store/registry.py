@@ -6,6 +6,7 @@ A feature that adds a store module adds its import here; that is the only place 
 from nashra.store import (
     deliveries,  # noqa: F401  (registers deliveries)
     digests,  # noqa: F401  (registers digest_issues, digest_issue_articles)
+    overrides,  # noqa: F401  (registers config_overrides, config_override_log)
     pauses,  # noqa: F401  (registers pauses)
     posts,  # noqa: F401  (registers social_posts)
     subscribers,  # noqa: F401  (registers lists, subscribers, subscriptions)
