@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ from nashra.config.cron import DAY_NAMES, CronFields, parse_cron
 from nashra.errors import ConfigError, NashraError
 from nashra.jobs import Cron, Every, Job, Stage, When
 from nashra.logs import event
+from nashra.metrics.process import measured
 from nashra.model import StageReport
 from nashra.pipeline import STAGES, all_jobs, followers_of_ingest, found_changes
 from nashra.runtime import Runtime
@@ -143,12 +145,12 @@ def _run_job(runtime: Runtime, job: Job, followers: Sequence[Stage], presence: P
     """Run one job; after an ingest that changed something, run the stages that follow ingest."""
     presence.started(job.id)
     try:
-        report = job.run(runtime)
+        report = measured(job.id, partial(job.run, runtime))
         event(log, "job.done", job=job.id, **report.counts)
         presence.finished(job.id, "ok", _summary(report))
         if found_changes(report):
             for stage in followers:
-                follow: StageReport = stage.run(runtime)
+                follow: StageReport = measured(stage.name, partial(stage.run, runtime))
                 event(log, "job.done", job=stage.name, after="ingest", **follow.counts)
     except NashraError as exc:
         event(log, "job.failed", level=logging.ERROR, job=job.id, error=str(exc))

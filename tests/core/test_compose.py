@@ -53,7 +53,7 @@ def _seconds(duration: str) -> int:
 def test_the_nashra_services_are_the_scheduler_the_workers_and_web() -> None:
     services = _services()
     assert {name for name, service in services.items() if "build" in service} == set(NASHRA)
-    assert (services["scheduler"]["command"], services["worker"]["command"]) == (["run"], ["worker"])
+    assert (services["scheduler"]["command"][0], services["worker"]["command"][0]) == ("run", "worker")
 
 
 @pytest.mark.parametrize("service", NASHRA)
@@ -93,3 +93,30 @@ def test_a_stopped_process_has_time_to_let_its_batch_in_flight_finish(service: s
     defaults = Settings()
     longest = max(2 * defaults.mail.smtp.timeout, defaults.ingest.deadline_seconds)
     assert _seconds(_services()[service]["stop_grace_period"]) >= 2 * longest
+
+
+def _option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+@pytest.mark.parametrize(
+    ("service", "port_option"),
+    [("scheduler", "--metrics-port"), ("worker", "--metrics-port"), ("web", "--port")],
+)
+def test_each_service_is_healthy_when_its_readyz_answers(service: str, port_option: str) -> None:
+    """Docker asks the process itself, on the port its command listens on: `/readyz` is 200 when
+    the database answers with its schema at head (the image has Python, not curl)."""
+    config = _services()[service]
+    port = _option(config["command"], port_option)
+    check = config["healthcheck"]
+    test = check["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    assert f"http://127.0.0.1:{port}/readyz" in test[3]
+    compile(test[3], "healthcheck", "exec")  # the one-liner is Python
+    assert _seconds(check["start_period"]) >= 10 and "interval" in check
+
+
+def test_the_probe_listeners_reach_the_network_but_no_host_port() -> None:
+    """Prometheus scrapes from the compose network (0.0.0.0 in the container); `--scale` still works."""
+    for service in ("scheduler", "worker"):
+        assert _option(_services()[service]["command"], "--metrics-host") == "0.0.0.0"

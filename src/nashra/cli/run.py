@@ -9,7 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
+from nashra.cli.probes import MetricsHost, MetricsPort
 from nashra.ingest import ingest
+from nashra.metrics.listener import probe_listener
 from nashra.model import StageReport
 from nashra.pipeline import run_cycle
 from nashra.preflight import Uses
@@ -38,26 +40,30 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="Run one full cycle of every stage, print a summary, exit.")
     ] = False,
+    metrics_host: MetricsHost = None,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Start the scheduled worker (or one cycle with --once, always in this process). Ctrl-C or
     SIGTERM stops the step in progress at its next safe point (a digest send after its batch in
     flight); a second one exits at once. With `[queue] backend = "procrastinate"` this is the
-    scheduler: it only queues jobs for `nashra worker` processes; run several, one is active."""
+    scheduler: it only queues jobs for `nashra worker` processes; run several, one is active.
+    With a metrics port it answers /metrics, /healthz and /readyz until it exits."""
     with STATE.runtime(uses=Uses(sources=True, channels=True, mail=True), may_create=True) as runtime:
         if once:
             stop_on_signals(runtime.stopping)
             print_reports(run_cycle(runtime))
             return
-        if runtime.settings.queue.backend == "procrastinate":
-            from nashra.queue.scheduler import serve_scheduler
+        with probe_listener(runtime, host=metrics_host, port=metrics_port):
+            if runtime.settings.queue.backend == "procrastinate":
+                from nashra.queue.scheduler import serve_scheduler
 
-            console.print(
-                "[bold]Nashra scheduler started[/] — it queues jobs for `nashra worker`; Ctrl-C to stop."
-            )
-            serve_scheduler(runtime)
-            return
-        console.print("[bold]Nashra worker started[/] — Ctrl-C to stop after the current step.")
-        serve_forever(runtime)
+                console.print(
+                    "[bold]Nashra scheduler started[/] — it queues jobs for `nashra worker`; Ctrl-C to stop."
+                )
+                serve_scheduler(runtime)
+                return
+            console.print("[bold]Nashra worker started[/] — Ctrl-C to stop after the current step.")
+            serve_forever(runtime)
 
 
 @app.command("ingest")

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from nashra.cli.app import STATE, app, console
+from nashra.cli.probes import MetricsHost, MetricsPort
 from nashra.errors import ConfigError
 from nashra.pipeline import STAGES
 from nashra.preflight import Uses
@@ -36,6 +37,8 @@ def worker(
             "default all.",
         ),
     ] = None,
+    metrics_host: MetricsHost = None,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Run queued jobs (`[queue] backend = "procrastinate"`): start as many as you like, on any
     machine that reaches the database; `nashra run` is the scheduler that queues them. Ctrl-C or
@@ -52,9 +55,13 @@ def worker(
                 )
             ]
         )
+    from nashra.metrics.listener import probe_listener
     from nashra.queue.workers import serve_worker
 
-    with STATE.runtime(uses=Uses(sources=True, channels=True, mail=True)) as runtime:
+    with (
+        STATE.runtime(uses=Uses(sources=True, channels=True, mail=True)) as runtime,
+        probe_listener(runtime, host=metrics_host, port=metrics_port),
+    ):
         count = concurrency or runtime.settings.queue.concurrency
         console.print(
             f"[bold]Nashra worker started[/] — {count} at once; Ctrl-C to stop after the running jobs."

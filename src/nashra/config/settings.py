@@ -18,6 +18,7 @@ from nashra.config.digests import DigestSettings
 from nashra.config.feeds import FeedsSettings
 from nashra.config.lists import ListSettings
 from nashra.config.mail import MailSettings, WebSettings
+from nashra.config.metrics import MetricsSettings
 from nashra.config.queue import QueueSettings
 from nashra.text.urls import to_uri
 
@@ -131,6 +132,7 @@ class Settings(Section):
     lists: list[ListSettings] = []
     channels: list[ChannelSettings] = []
     queue: QueueSettings = QueueSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _origin: str | None = PrivateAttr(default=None)

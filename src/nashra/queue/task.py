@@ -20,6 +20,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from procrastinate import App, JobContext
 from procrastinate.exceptions import AlreadyEnqueued
@@ -29,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from nashra.config import Settings
 from nashra.jobs import Unit
 from nashra.logs import event
+from nashra.metrics.process import measured
 from nashra.pipeline import followers_of_ingest, run_unit, spread
 from nashra.runtime import Runtime
 
@@ -94,12 +96,20 @@ def followers_in(settings: Settings) -> Callable[[Connection], object]:
     return lambda conn: defer_units(conn, units)
 
 
+def metric_job(unit: Unit) -> str:
+    """The unit's `job` label in the metrics: its key, but one label for all the batches of a
+    digest (their targets, "daily/12/1-1000", are new with every issue and span)."""
+    if unit.target is not None and "/" in unit.target:
+        return f"{unit.stage}:{unit.target.split('/', 1)[0]}/batches"
+    return unit.key
+
+
 def run_unit_job(context: JobContext, stage: str, target: str | None) -> str:
     """The task; returns the report's counts (procrastinate logs them with the job)."""
     runtime: Runtime = context.additional_context["runtime"]
     runtime.refresh_overrides()  # a schedule or size an operator changed since the last job
     unit = Unit(stage, target)
-    report = run_unit(runtime, unit)
+    report = measured(metric_job(unit), partial(run_unit, runtime, unit))
     event(log, "job.done", job=unit.key, **report.counts)
     for problem in report.problems:
         event(log, "job.problem", level=logging.WARNING, job=unit.key, problem=problem)

@@ -499,13 +499,24 @@ class IssueProgress:
     counts: dict[str, int]
 
 
+_ISSUE = select(
+    digest_issues.c.id, digest_issues.c.digest, digest_issues.c.status, digest_issues.c.created_at
+)
+
+
 def recent_issues(conn: Connection, *, limit: int = 10) -> list[IssueProgress]:
     """The newest issues with their deliveries counted by status (what `nashra status` shows)."""
-    issues = conn.execute(
-        select(digest_issues.c.id, digest_issues.c.digest, digest_issues.c.status, digest_issues.c.created_at)
-        .order_by(digest_issues.c.id.desc())
-        .limit(limit)
-    ).all()
+    return _progress(conn, conn.execute(_ISSUE.order_by(digest_issues.c.id.desc()).limit(limit)).all())
+
+
+def latest_issues(conn: Connection) -> list[IssueProgress]:
+    """Each digest's newest issue with its deliveries counted by status (the metrics): the send
+    in progress or the last one, counted over the (issue_id, status) index, never the whole table."""
+    newest = select(func.max(digest_issues.c.id)).group_by(digest_issues.c.digest)
+    return _progress(conn, conn.execute(_ISSUE.where(digest_issues.c.id.in_(newest))).all())
+
+
+def _progress(conn: Connection, issues: Sequence[Any]) -> list[IssueProgress]:
     counts: dict[int, dict[str, int]] = {row.id: {} for row in issues}
     for issue_id, status, n in conn.execute(
         select(deliveries.c.issue_id, deliveries.c.status, func.count())

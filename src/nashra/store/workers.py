@@ -41,6 +41,7 @@ job_runs = Table(
     Column("result", String(20)),  # ok | failed | crashed | running
     Column("summary", Text),
     Column("next_run_at", UTCDateTime()),
+    Column("last_success_at", UTCDateTime()),  # kept through later failures (revision 0015)
 )
 
 
@@ -64,6 +65,7 @@ class JobRun:
     result: str | None
     summary: str | None
     next_run_at: datetime | None
+    last_success_at: datetime | None = None
 
 
 def beat(conn: Connection, worker: str, *, now: datetime, started_at: datetime) -> None:
@@ -90,8 +92,11 @@ def job_started(conn: Connection, job: str, worker: str, *, now: datetime) -> No
 
 
 def job_finished(conn: Connection, job: str, *, now: datetime, result: str, summary: str) -> None:
+    success = {"last_success_at": now} if result == "ok" else {}
     conn.execute(
-        update(job_runs).where(job_runs.c.job == job).values(finished_at=now, result=result, summary=summary)
+        update(job_runs)
+        .where(job_runs.c.job == job)
+        .values(finished_at=now, result=result, summary=summary, **success)
     )
 
 

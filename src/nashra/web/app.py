@@ -15,13 +15,12 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from nashra.config import Settings
 from nashra.runtime import Runtime
 from nashra.web.headers import SecurityHeaders
+from nashra.web.probes import probe_routes
 from nashra.web.subscriptions import Subscriptions
 
 # (module, function) pairs other features provide; each returns a list of routes for the settings.
@@ -40,10 +39,6 @@ def _optional_routes(settings: Settings) -> list[BaseRoute]:
     return routes
 
 
-async def _health(_request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
     """The app for `settings`; pass `runtime` to share an already open store (it is then not closed)."""
     own = runtime is None
@@ -56,7 +51,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
             active.close()
 
     routes: list[BaseRoute] = [
-        Route("/healthz", _health, methods=["GET"]),
+        *probe_routes(active),
         *Subscriptions(active).routes(),
         *_optional_routes(settings),
     ]
