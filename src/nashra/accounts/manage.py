@@ -7,6 +7,7 @@ reads the role afresh).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -17,6 +18,9 @@ from nashra.store import audit
 from nashra.store.sessions import revoke_user_sessions
 from nashra.store.users import Role, User, find_user, insert_user, update_user
 from nashra.subscribers.addresses import InvalidAddress, normalise_email
+
+Change = Callable[[Connection, str, datetime], object]
+"""One of the changes below with its arguments bound: (connection, actor, now)."""
 
 
 class AccountError(NashraError):
