@@ -29,9 +29,10 @@ def wait_until(condition: Callable[[], bool], what: str, seconds: float = 10) ->
 
 
 @contextmanager
-def live_app(app: Any) -> Iterator[str]:
+def live_app(app: Any, *, port: int | None = None) -> Iterator[str]:
+    """Serves `app` on 127.0.0.1 (at `port`, else a free one) until the block ends; its base URL."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port or free_port(), log_level="warning", lifespan="off")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

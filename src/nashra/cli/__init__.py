@@ -14,6 +14,7 @@ from nashra.cli import (  # noqa: F401
     serve,
     status,
     subscribers,
+    users,
     worker,
 )
 from nashra.cli.app import app, main

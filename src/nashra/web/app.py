@@ -1,5 +1,6 @@
 """The ASGI app: subscriber pages from this package, plus the feed and digest routes when those
-features are installed. `nashra serve` runs it under uvicorn; tests drive it with TestClient.
+features are installed. The operator console is mounted at /console
+(nashra.web.console). `nashra serve` runs it under uvicorn; tests drive it with TestClient.
 
 Every response carries the security headers of nashra.web.headers. One Runtime (store) per app,
 opened when the app is created and closed at shutdown; the digest routes find it on
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from nashra.config import Settings
 from nashra.runtime import Runtime
+from nashra.web.console.mount import console_mount
 from nashra.web.headers import SecurityHeaders
 from nashra.web.probes import probe_routes
 from nashra.web.subscriptions import Subscriptions
@@ -53,6 +55,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     routes: list[BaseRoute] = [
         *probe_routes(active),
         *Subscriptions(active).routes(),
+        console_mount(active),
         *_optional_routes(settings),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
