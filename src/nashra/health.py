@@ -207,7 +207,8 @@ def _pause(pauses: dict[tuple[Paused, str], Pause], kind: Paused, name: str) -> 
     return PauseHealth(found.paused_at, found.reason) if found else None
 
 
-def _issue(issue: IssueProgress) -> IssueHealth:
+def issue_health(issue: IssueProgress) -> IssueHealth:
+    """An issue's counts with how many are still to go and the percent done (status, console)."""
     counts = dict(issue.counts)
     total = sum(n for status, n in counts.items() if status in DeliveryStatus.__members__.values())
     to_go = sum(
@@ -313,7 +314,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
             digest.name,
             digest.enabled,
             _pause(pauses, Paused.DIGEST, digest.name),
-            [_issue(i) for i in issues if i.digest == digest.name][:5],
+            [issue_health(i) for i in issues if i.digest == digest.name][:5],
         )
         for digest in configured_digests(settings)
     ]

@@ -53,7 +53,7 @@ def open_issue(conn: Connection, digest: str) -> IssueRecord | None:
 
 
 def mark_issue(conn: Connection, issue_id: int, status: IssueStatus, *, now: datetime) -> None:
-    """Move an issue to "sending" or "sent" ("sent" also stamps sent_at)."""
+    """Move an issue to "sending", "sent" ("sent" also stamps sent_at) or "skipped"."""
     if not set_status(conn, issue_id, status, now=now):
         raise LookupError(f"no digest issue with id {issue_id}")
 

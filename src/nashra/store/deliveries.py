@@ -509,6 +509,18 @@ def recent_issues(conn: Connection, *, limit: int = 10) -> list[IssueProgress]:
     return _progress(conn, conn.execute(_ISSUE.order_by(digest_issues.c.id.desc()).limit(limit)).all())
 
 
+def digest_issues_progress(conn: Connection, digest: str, *, limit: int = 20) -> list[IssueProgress]:
+    """One digest's newest issues with their deliveries counted by status (its console page)."""
+    newest = _ISSUE.where(digest_issues.c.digest == digest).order_by(digest_issues.c.id.desc()).limit(limit)
+    return _progress(conn, conn.execute(newest).all())
+
+
+def issue_progress(conn: Connection, issue_id: int) -> IssueProgress | None:
+    """One issue's deliveries counted by status (its console page polls it while it is sent)."""
+    found = _progress(conn, conn.execute(_ISSUE.where(digest_issues.c.id == issue_id)).all())
+    return found[0] if found else None
+
+
 def latest_issues(conn: Connection) -> list[IssueProgress]:
     """Each digest's newest issue with its deliveries counted by status (the metrics): the send
     in progress or the last one, counted over the (issue_id, status) index, never the whole table."""

@@ -37,6 +37,7 @@ class IssueStatus(StrEnum):
     READY = "ready"  # recorded; its deliveries may not be queued yet
     SENDING = "sending"
     SENT = "sent"
+    SKIPPED = "skipped"  # an operator skipped it: its articles are used up, nothing was sent
 
 
 digest_issues = Table(
@@ -174,9 +175,13 @@ def get_issue(conn: Connection, issue_id: int) -> IssueRecord | None:
 
 
 def newest_unsent_issue(conn: Connection, digest: str) -> IssueRecord | None:
+    """The issue a sender must finish first; a skipped one is done with, like a sent one."""
     row = conn.execute(
         select(digest_issues)
-        .where(digest_issues.c.digest == digest, digest_issues.c.status != IssueStatus.SENT)
+        .where(
+            digest_issues.c.digest == digest,
+            digest_issues.c.status.not_in([IssueStatus.SENT, IssueStatus.SKIPPED]),
+        )
         .order_by(digest_issues.c.created_at.desc(), digest_issues.c.id.desc())
         .limit(1)
     ).one_or_none()
