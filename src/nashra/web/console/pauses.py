@@ -5,6 +5,7 @@ next job."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from starlette.responses import Response
 
@@ -43,7 +44,13 @@ async def _change(page: ConsoleRequest, pausing: bool) -> Response:
             page.audit(conn, f"{kind}.{'pause' if pausing else 'resume'}", name, changed=changed)
 
     await page.run(change)
-    return page.redirect("/", done="paused" if pausing else "resumed")
+    # The digest's own page posts back="digest" to come back to it.
+    back = (
+        f"/digests/{quote(name, safe='')}"
+        if kind == Paused.DIGEST and page.field("back") == "digest"
+        else "/"
+    )
+    return page.redirect(back, done="paused" if pausing else "resumed")
 
 
 @console_route("/pause/{kind}/{name}", name="pause", role=Role.EDITOR, methods=("POST",))

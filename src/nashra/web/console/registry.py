@@ -26,6 +26,7 @@ Endpoint = Callable[["ConsoleRequest"], Awaitable[Response]]
 PAGE_MODULES = (
     "nashra.web.console.dashboard",
     "nashra.web.console.pauses",
+    "nashra.web.console.digests",
     "nashra.web.console.account",
     "nashra.web.console.users",
     "nashra.web.console.auditlog",
