@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from nashra.config import Settings
@@ -29,7 +30,7 @@ class Origin:
     """"file" (a line of the config), "override" (set in the console or the CLI), or "default"."""
     file_value: Any
     location: str = ""
-    """`nashra.toml:12` for a value the file sets."""
+    """`nashra.toml:12` for a value the file sets (the file's name: its folder is the server's)."""
     by: str = ""
     at: datetime | None = None
 
@@ -64,7 +65,7 @@ def origin(settings: Settings, name: str, key: str) -> Origin:
         return Origin("override", file_value, by=override.set_by, at=override.set_at)
     loc = ("digests", index, key) if index is not None else None
     if loc is not None and file.written(loc):
-        return Origin("file", file_value, location=file.locate(loc))
+        return Origin("file", file_value, location=Path(file.locate(loc)).name)
     return Origin("default", file_value)
 
 
