@@ -26,7 +26,11 @@ from nashra.web.probes import probe_routes
 from nashra.web.subscriptions import Subscriptions
 
 # (module, function) pairs other features provide; each returns a list of routes for the settings.
-OPTIONAL_ROUTES = (("nashra.web.feeds", "feed_routes"), ("nashra.web.digests", "digest_routes"))
+OPTIONAL_ROUTES = (
+    ("nashra.web.feeds", "feed_routes"),
+    ("nashra.web.digests", "digest_routes"),
+    ("nashra.web.archive", "archive_routes"),  # after the preview: it answers any other /digests/ path
+)
 
 
 def _optional_routes(settings: Settings) -> list[BaseRoute]:
