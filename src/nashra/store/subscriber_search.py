@@ -84,7 +84,8 @@ def search(
         where.append(
             exists().where(
                 subscriptions.c.subscriber_id == subscribers.c.id,
-                subscriptions.c.list_id == select(lists.c.id).where(lists.c.name == list_name).scalar_subquery(),
+                subscriptions.c.list_id
+                == select(lists.c.id).where(lists.c.name == list_name).scalar_subquery(),
             )
         )
     rows = conn.execute(

@@ -335,7 +335,10 @@ async def _detail(
 
 
 @console_route(
-    "/subscribers/{subscriber_id}/unsubscribe", name="subscriber_unsubscribe", role=Role.ADMIN, methods=("POST",)
+    "/subscribers/{subscriber_id}/unsubscribe",
+    name="subscriber_unsubscribe",
+    role=Role.ADMIN,
+    methods=("POST",),
 )
 async def unsubscribe(page: ConsoleRequest) -> Response:
     found = await _subscriber(page)
@@ -349,7 +352,12 @@ async def unsubscribe(page: ConsoleRequest) -> Response:
         with page.console.runtime.store.begin() as conn:
             changed = remove_subscriber(conn, found.email, now=datetime.now(UTC), reason=reason)
             page.audit(
-                conn, "subscriber.unsubscribe", _target(found.email), reason=reason, was=found.status.value, changed=changed
+                conn,
+                "subscriber.unsubscribe",
+                _target(found.email),
+                reason=reason,
+                was=found.status.value,
+                changed=changed,
             )
             return changed
 
@@ -358,7 +366,10 @@ async def unsubscribe(page: ConsoleRequest) -> Response:
 
 
 @console_route(
-    "/subscribers/{subscriber_id}/reactivate", name="subscriber_reactivate", role=Role.ADMIN, methods=("POST",)
+    "/subscribers/{subscriber_id}/reactivate",
+    name="subscriber_reactivate",
+    role=Role.ADMIN,
+    methods=("POST",),
 )
 async def reactivate(page: ConsoleRequest) -> Response:
     found = await _subscriber(page)
