@@ -37,13 +37,19 @@ def archive_url(settings: Settings, digest: DigestSettings, article_ids: Sequenc
     return to_uri(f"{settings.site.base_url}/{FOLDER}/{slugify(digest.name)}/{day}-{key}.html")
 
 
-def archive_path(settings: Settings, url: str) -> Path:
-    """Where under the public folder the copy behind `url` lives (whatever the site's base path)."""
-    path = unquote(urlsplit(url).path)
+def archive_route(url: str) -> str:
+    """The path of archive `url` from "/digests/" on, as the URL has it (percent-encoded): where
+    `nashra serve` answers for the copy below its own root, whatever the site's base path."""
+    path = urlsplit(url).path
     start = path.find(f"/{FOLDER}/")
     if start < 0:
         raise ValueError(f"{url} is not a digest archive URL")
-    relative = Path(path[start + 1 :])
+    return path[start:]
+
+
+def archive_path(settings: Settings, url: str) -> Path:
+    """Where under the public folder the copy behind `url` lives (whatever the site's base path)."""
+    relative = Path(unquote(archive_route(url)).removeprefix("/"))
     if ".." in relative.parts:
         raise ValueError(f"{url} is not a digest archive URL")
     return settings.public_dir / relative

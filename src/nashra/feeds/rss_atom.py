@@ -140,11 +140,17 @@ def _links(generator: FeedGenerator, meta: FeedMeta, self_link: SelfLink) -> Non
     generator.link(links, replace=True)
 
 
-def render_rss(meta: FeedMeta, items: Sequence[PreparedItem], self_link: SelfLink) -> bytes:
-    """RSS 2.0; the hub link is added by the RSS-only extension (feedgen leaves it out)."""
-    generator = _generator(meta, [p.entry for p in items])
+def rss_document(meta: FeedMeta, entries: Sequence[FeedEntry], self_link: SelfLink) -> bytes:
+    """RSS 2.0 of any entries, in their order, with the same feed-level fixes as the article feeds
+    (the digest archive's feed lists issues through it); the hub link is added by the RSS-only
+    extension (feedgen leaves it out)."""
+    generator = _generator(meta, list(entries))
     _links(generator, meta, self_link)
     return bytes(generator.rss_str(pretty=True))
+
+
+def render_rss(meta: FeedMeta, items: Sequence[PreparedItem], self_link: SelfLink) -> bytes:
+    return rss_document(meta, [p.entry for p in items], self_link)
 
 
 def render_atom(meta: FeedMeta, items: Sequence[PreparedItem], self_link: SelfLink) -> bytes:

@@ -26,6 +26,7 @@ audit_log = Table(
     Column("target", Text, nullable=False, default=""),
     Column("details", JSON, nullable=False, default=dict),
     Index(None, "at"),
+    Index(None, "target"),  # what operators did to one thing (a subscriber's page)
 )
 
 

@@ -80,6 +80,7 @@ deliveries = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("issue_id", "subscriber_id"),
     Index(None, "issue_id", "status", "id"),
+    Index(None, "subscriber_id", "id"),  # one subscriber's deliveries, newest first (the console)
 )
 
 

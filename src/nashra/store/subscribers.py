@@ -69,6 +69,10 @@ subscribers = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Index(None, "status"),
 )
+# Addresses in byte order on PostgreSQL whatever the database's collation, so a search by the start
+# of an address and its keyset pages are ranges of one index (on SQLite, whose text is compared
+# bytewise, it is a plain index like the unique one: declared alike so the schema compares equal).
+Index("ix_subscribers_email_bytes", subscribers.c.email, postgresql_ops={"email": 'COLLATE "C"'})
 
 subscriptions = Table(
     "subscriptions",
@@ -95,6 +99,8 @@ class SubscriberRow:
     status_changed_at: datetime | None
     lists: tuple[str, ...] = ()
     digests: tuple[str, ...] = ()
+    status_reason: str | None = None
+    """Why the status last changed, when whoever changed it said (an operator, a bounce)."""
 
 
 # -- lists and subscribers ---------------------------------------------------------------------
@@ -147,6 +153,7 @@ def _subscriber(conn: Connection, row: Any) -> SubscriberRow:
         status_changed_at=row.status_changed_at,
         lists=tuple(name for name, _ in subs),
         digests=tuple(digests),
+        status_reason=row.status_reason,
     )
 
 

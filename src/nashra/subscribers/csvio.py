@@ -164,10 +164,12 @@ def import_csv(
     encoding: str | None = None,
     skip_bad: bool = False,
     chunk: int = CHUNK,
+    before_commit: Callable[[Connection, ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import `path` in one transaction of `conn_factory()`; with errors and without `skip_bad`,
     the transaction is rolled back before any subscriber table is written (the report lists every
-    bad line).
+    bad line). `before_commit` is handed the transaction and the report once rows are written, so a
+    caller's record of the import (the console's audit row) commits with it or not at all.
 
     One streaming pass checks each line and stages it (`store.subscriber_import`), `chunk` rows at
     a time; the staged rows are then applied by the rules `add_subscriber` follows for one address,
@@ -204,6 +206,8 @@ def import_csv(
         report.added = staging.insert_new(conn, now=now)
         staging.subscribe_missing(conn, list_id, now=now, except_statuses=STICKY)
         staging.drop(conn)
+        if before_commit is not None:
+            before_commit(conn, report)
     return report
 
 
@@ -327,11 +331,10 @@ def _digests(cell: str) -> str:
     return db.encode_digests(cell.replace(",", ";").split(";"))
 
 
-def export_csv(conn: Connection, handle: TextIO, *, list_name: str | None = None) -> int:
-    """Write every subscriber (of a list) as CSV, streamed; returns the number of rows."""
-    writer = csv.writer(handle)
-    writer.writerow([*COLUMNS, "lists"])
-    count = 0
+def export_rows(conn: Connection, *, list_name: str | None = None) -> Iterator[list[str]]:
+    """The export's rows, header first, every cell spreadsheet-safe, read as they are written (the
+    CLI writes them to a file, the console streams them to a browser)."""
+    yield [*COLUMNS, "lists"]
     for sub in db.iter_subscribers(conn, list_name=list_name):
         cells = (
             sub.email,
@@ -342,6 +345,14 @@ def export_csv(conn: Connection, handle: TextIO, *, list_name: str | None = None
             sub.consent_source,
             ";".join(sub.lists),
         )
-        writer.writerow([neutralise(cell) for cell in cells])
+        yield [neutralise(cell) for cell in cells]
+
+
+def export_csv(conn: Connection, handle: TextIO, *, list_name: str | None = None) -> int:
+    """Write every subscriber (of a list) as CSV, streamed; returns the number of rows."""
+    writer = csv.writer(handle)
+    count = -1  # the header is not a subscriber
+    for row in export_rows(conn, list_name=list_name):
+        writer.writerow(row)
         count += 1
     return count

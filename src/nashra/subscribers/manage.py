@@ -121,8 +121,11 @@ def subscriber_changes(
     return changes
 
 
-def remove_subscriber(conn: Connection, email: str, *, now: datetime, forget: bool = False) -> bool:
-    """Unsubscribe an address (kept, so it is never mailed again), or erase it with `forget`."""
+def remove_subscriber(
+    conn: Connection, email: str, *, now: datetime, forget: bool = False, reason: str = ""
+) -> bool:
+    """Unsubscribe an address (kept, so it is never mailed again), or erase it with `forget`;
+    the operator's `reason`, when given, is kept with the status."""
     found = db.find_subscriber(conn, normalise_email(email))
     if found is None:
         return False
@@ -130,7 +133,8 @@ def remove_subscriber(conn: Connection, email: str, *, now: datetime, forget: bo
         deliveries.forget(conn, found.id)
         db.delete_subscriber(conn, found.id)
         return True
-    return db.set_status(conn, found.id, SubscriberStatus.UNSUBSCRIBED, now=now, reason="removed by operator")
+    why = f"removed by operator: {reason.strip()}" if reason.strip() else "removed by operator"
+    return db.set_status(conn, found.id, SubscriberStatus.UNSUBSCRIBED, now=now, reason=why)
 
 
 def confirm_subscriber(

@@ -1,6 +1,7 @@
-"""The ASGI app: subscriber pages from this package, plus the feed routes when that feature is
-installed. The operator console is mounted at /console (nashra.web.console); the preview of a
-digest's next issue is there, for operators only. `nashra serve` runs it under uvicorn; tests drive it with TestClient.
+"""The ASGI app: subscriber pages from this package, plus the feed and public archive routes when
+those features are installed. The operator console is mounted at /console (nashra.web.console);
+the preview of a digest's next issue is there, for operators only. `nashra serve` runs it under
+uvicorn; tests drive it with TestClient.
 
 Every response carries the security headers of nashra.web.headers. One Runtime (store) per app,
 opened when the app is created and closed at shutdown (`app.state.runtime`).
@@ -25,7 +26,10 @@ from nashra.web.probes import probe_routes
 from nashra.web.subscriptions import Subscriptions
 
 # (module, function) pairs other features provide; each returns a list of routes for the settings.
-OPTIONAL_ROUTES = (("nashra.web.feeds", "feed_routes"),)
+OPTIONAL_ROUTES = (
+    ("nashra.web.feeds", "feed_routes"),
+    ("nashra.web.archive", "archive_routes"),
+)
 
 
 def _optional_routes(settings: Settings) -> list[BaseRoute]:

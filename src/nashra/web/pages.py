@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from nashra.config import Settings
 from nashra.digest import templating
 from nashra.errors import TemplateError
+from nashra.text import parse_locale
 
 WEB_TEMPLATES = "web"  # the bundled pages' folder inside templates/
 
 
 class Pages:
-    """The named page templates, loaded once; every page also sees `site` ([site] of the config) and
+    """The named page templates, loaded once; every page also sees `site` ([site] of the config),
+    `direction` ("rtl" or "ltr", the script direction of the site's locale, for `<html dir>`) and
     `root`, the path prefix of web.public_url ("/news", or ""), which starts every link and form
     action so that they still reach the app behind a proxy that serves it under that prefix."""
 
@@ -32,6 +34,8 @@ class Pages:
             )
         self._site = settings.site
         self._root = settings.web.path_prefix
+        order = parse_locale(settings.site.locale).character_order
+        self._direction = "rtl" if order == "right-to-left" else "ltr"
         self._templates = {
             # .html is autoescaped; .txt (a mail's text part, a subject) is plain text.
             name: templating.load_layered(
@@ -42,5 +46,6 @@ class Pages:
 
     def render(self, template: str, /, **values: object) -> str:
         return templating.render(
-            self._templates[template], {"site": self._site, "root": self._root, **values}
+            self._templates[template],
+            {"site": self._site, "direction": self._direction, "root": self._root, **values},
         )

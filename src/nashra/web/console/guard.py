@@ -3,7 +3,8 @@
 1. a POST must come from the site's own pages (nashra.web.origin): 403;
 2. an open session (nashra.accounts.sessions): a GET without one is sent to the login page, any
    other method gets 401;
-3. a POST must carry the session's CSRF token (form field `csrf`, or the `X-CSRF-Token` header for
+3. a POST to a page with a `max_body` must say its length, within it, before it is read: 413;
+   a POST must carry the session's CSRF token (form field `csrf`, or the `X-CSRF-Token` header for
    scripts): 403;
 4. the operator's role must be at least the page's: 403, and the attempt is audited.
 
@@ -71,6 +72,12 @@ def guarded(console: Console, route: ConsoleRoute) -> Callable[[Request], Awaita
     return endpoint
 
 
+def _fits(request: Request, limit: int) -> bool:
+    """Whether the body's declared length is within `limit` (a browser always declares a form's)."""
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) <= limit
+
+
 async def _checked(console: Console, route: ConsoleRoute, request: Request, lang: str) -> Response:
     posting = request.method not in SAFE_METHODS
     if posting and not console.same_origin.allows(request.headers):
@@ -82,6 +89,16 @@ async def _checked(console: Console, route: ConsoleRoute, request: Request, lang
             return console.render(lang, "refused.html", status=401, values={"reason": "session"})
         target = f"{console.root}{request.url.path}"
         return RedirectResponse(f"{console.base}/login?{urlencode({'next': target})}", status_code=303)
+    if posting and route.max_body is not None and not _fits(request, route.max_body):
+        event(log, "console.refused", why="size", path=request.url.path, user=session.user.email)
+        return console.render(
+            lang,
+            "refused.html",
+            status=413,
+            user=session.user,
+            csrf=session.csrf_token,
+            values={"reason": "size", "limit_mib": max(1, route.max_body >> 20)},
+        )
     form = await request.form() if posting else None
     if form is not None:
         sent = request.headers.get("x-csrf-token") or form.get("csrf")

@@ -29,6 +29,7 @@ PAGE_MODULES = (
     "nashra.web.console.digests",
     "nashra.web.console.account",
     "nashra.web.console.users",
+    "nashra.web.console.subscribers",
     "nashra.web.console.auditlog",
     "nashra.web.console.auth",
 )
@@ -50,6 +51,8 @@ class ConsoleRoute:
     name: str
     nav: str | None = None
     """A label (marked with N_) to list the page in the navigation, for operators who may use it."""
+    max_body: int | None = None
+    """The largest request body (bytes, by its Content-Length) the guard reads for it: uploads."""
 
 
 _ROUTES: dict[str, ConsoleRoute] = {}
@@ -62,13 +65,14 @@ def console_route(
     role: Role = Role.VIEWER,
     methods: tuple[str, ...] = ("GET",),
     nav: str | None = None,
+    max_body: int | None = None,
 ) -> Callable[[Endpoint], Endpoint]:
     """Registers the decorated endpoint as a console page; names are unique."""
 
     def register(endpoint: Endpoint) -> Endpoint:
         if name in _ROUTES and _ROUTES[name].endpoint is not endpoint:
             raise ValueError(f"console route {name!r} is registered twice")
-        _ROUTES[name] = ConsoleRoute(path, endpoint, methods, role, name, nav)
+        _ROUTES[name] = ConsoleRoute(path, endpoint, methods, role, name, nav, max_body)
         return endpoint
 
     return register
