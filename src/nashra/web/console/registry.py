@@ -26,6 +26,8 @@ Endpoint = Callable[["ConsoleRequest"], Awaitable[Response]]
 PAGE_MODULES = (
     "nashra.web.console.dashboard",
     "nashra.web.console.pauses",
+    "nashra.web.console.social",
+    "nashra.web.console.sources",
     "nashra.web.console.account",
     "nashra.web.console.users",
     "nashra.web.console.auditlog",
