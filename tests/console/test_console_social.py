@@ -13,7 +13,7 @@ from werkzeug import Request, Response
 
 from nashra.ingest import ingest
 from nashra.social.post import post_pending
-from nashra.store import audit
+from nashra.store import audit, overrides
 from nashra.store import posts as records
 from nashra.store.posts import FailureKind, PostRecord, PostStatus
 from nashra.store.users import Role
@@ -187,3 +187,36 @@ def test_a_channel_paused_from_its_page_comes_back_to_it(desk: ConsoleSite) -> N
     paused = client.post("/console/pause/channel/desk", data={"csrf": csrf, "back": "/social/desk"})
     assert paused.headers["location"] == "/console/social/desk?done=paused"
     assert "paused in the console by editor@oasis.example" in client.get("/console/social/desk").text
+
+
+def test_an_admin_overrides_spacing_and_quiet_hours_and_goes_back_to_the_file(desk: ConsoleSite) -> None:
+    client, csrf = logged_in(desk, "chief@oasis.example", Role.ADMIN)
+    assert "default" in client.get("/console/social/desk").text
+    url = "/console/social/desk/settings"
+    wrong = client.post(url, data={"csrf": csrf, "min_spacing_minutes": "30", "quiet_hours": "25:00-07:00"})
+    assert "done=invalid" in wrong.headers["location"]
+    with desk.runtime.store.connect() as conn:
+        assert overrides.all_overrides(conn) == []
+
+    saved = client.post(url, data={"csrf": csrf, "min_spacing_minutes": "30", "quiet_hours": "23:00-06:00"})
+    assert saved.headers["location"].endswith("done=configured")
+    with desk.runtime.store.connect() as conn:
+        stored = {o.path: (o.value, o.set_by) for o in overrides.all_overrides(conn)}
+        entries = [e.target for e in audit.recent_entries(conn) if e.action == "config.set"]
+    assert stored == {
+        "channels.desk.min_spacing_minutes": (30.0, "chief@oasis.example"),
+        "channels.desk.quiet_hours": ("23:00-06:00", "chief@oasis.example"),
+    }
+    assert sorted(entries) == ["channels.desk.min_spacing_minutes", "channels.desk.quiet_hours"]
+    page = client.get("/console/social/desk").text
+    assert "override by chief@oasis.example" in page and "/settings/quiet_hours/file" in page
+
+    back = client.post("/console/social/desk/settings/quiet_hours/file", data={"csrf": csrf})
+    assert back.headers["location"].endswith("done=configured")
+    with desk.runtime.store.connect() as conn:
+        assert [o.path for o in overrides.all_overrides(conn)] == ["channels.desk.min_spacing_minutes"]
+    assert desk.runtime.settings.channels[0].quiet_hours is None
+
+    editor, token = logged_in(desk, "editor@oasis.example", Role.EDITOR)
+    assert "/settings" not in editor.get("/console/social/desk").text
+    assert editor.post(url, data={"csrf": token, "min_spacing_minutes": "0"}).status_code == 403

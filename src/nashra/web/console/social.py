@@ -30,6 +30,7 @@ from nashra.store.audit import AuditEntry
 from nashra.store.pauses import Pause, Paused, paused
 from nashra.store.posts import PostRecord, PostStatus
 from nashra.store.users import Role
+from nashra.web.console.channel_settings import origins
 from nashra.web.console.context import ConsoleRequest
 from nashra.web.console.registry import N_, console_route
 
@@ -143,7 +144,10 @@ async def social_channel(page: ConsoleRequest) -> Response:
         page_number=number,
         pages=max((view.total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         can_act=page.user.role.allows(Role.EDITOR),
+        can_configure=page.user.role.allows(Role.ADMIN),
+        origins=origins(runtime, config.name),
         done=page.request.query_params.get("done", ""),
+        detail=page.request.query_params.get("detail", ""),
     )
 
 
