@@ -220,3 +220,17 @@ def test_an_admin_overrides_spacing_and_quiet_hours_and_goes_back_to_the_file(de
     editor, token = logged_in(desk, "editor@oasis.example", Role.EDITOR)
     assert "/settings" not in editor.get("/console/social/desk").text
     assert editor.post(url, data={"csrf": token, "min_spacing_minutes": "0"}).status_code == 403
+
+
+def test_posts_held_for_a_missing_secret_are_on_the_dashboard_with_why(
+    make_console: Callable[[str], ConsoleSite], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSROOM_HOOK", raising=False)
+    site = make_console(
+        f'{TOML}\n[[channels]]\ntype = "webhook"\nname = "desk"\nurl_env = "NEWSROOM_HOOK"\nmax_age_hours = 1000000\n'
+    )
+    ingest(site.runtime)
+    client, _ = logged_in(site, "desk@oasis.example", Role.VIEWER)
+    needs_you = client.get("/console/").text.split('class="needs-you"')[1].split("</section>")[0]
+    assert "environment variable(s) not set: NEWSROOM_HOOK" in needs_you
+    assert 'href="/console/social/desk"' in needs_you
