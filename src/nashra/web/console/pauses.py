@@ -43,7 +43,8 @@ async def _change(page: ConsoleRequest, pausing: bool) -> Response:
             page.audit(conn, f"{kind}.{'pause' if pausing else 'resume'}", name, changed=changed)
 
     await page.run(change)
-    return page.redirect("/", done="paused" if pausing else "resumed")
+    back = page.field("back")  # the page the button is on (a console path), else the dashboard
+    return page.redirect(back if back.startswith("/") else "/", done="paused" if pausing else "resumed")
 
 
 @console_route("/pause/{kind}/{name}", name="pause", role=Role.EDITOR, methods=("POST",))
