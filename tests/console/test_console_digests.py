@@ -168,7 +168,7 @@ def test_an_editor_sends_a_test_copy_then_the_issue_and_follows_it(
         pause(conn, Paused.DIGEST, "daily", now=datetime.now(UTC), reason="مراجعة")
     held = editor.post(f"{PATH}/send", data={"csrf": csrf})
     assert held.status_code == 409 and "متوقفة مؤقتًا أو معطّلة" in held.text
-    resumed = editor.post("/console/resume/digest/daily", data={"csrf": csrf, "back": "digest"})
+    resumed = editor.post("/console/resume/digest/daily", data={"csrf": csrf, "back": "/digests/daily"})
     assert resumed.headers["location"] == f"{PATH}?done=resumed"
 
     started = editor.post(f"{PATH}/send", data={"csrf": csrf})

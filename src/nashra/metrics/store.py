@@ -67,7 +67,7 @@ def _digests(conn: Connection) -> Iterator[GaugeMetricFamily]:
 def _posts(conn: Connection, channels: Iterable[str]) -> GaugeMetricFamily:
     found = _gauge(
         "nashra_social_posts",
-        "Posts recorded per channel and status (publishing, posted, retry, failed, unknown).",
+        "Posts recorded per channel and status (publishing, posted, retry, failed, unknown, skipped).",
         ["channel", "status"],
     )
     counts = posts.count_by_status(conn)

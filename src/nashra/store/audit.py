@@ -53,3 +53,11 @@ def recent_entries(conn: Connection, *, limit: int = 100) -> list[AuditEntry]:
     """Newest first."""
     rows = conn.execute(select(audit_log).order_by(audit_log.c.id.desc()).limit(limit))
     return [AuditEntry(r.id, r.at, r.actor, r.action, r.target, dict(r.details)) for r in rows]
+
+
+def latest_for(conn: Connection, targets: list[str]) -> dict[str, AuditEntry]:
+    """The latest entry about each of `targets` that has any: what an operator last did to it."""
+    if not targets:
+        return {}
+    rows = conn.execute(select(audit_log).where(audit_log.c.target.in_(targets)).order_by(audit_log.c.id))
+    return {r.target: AuditEntry(r.id, r.at, r.actor, r.action, r.target, dict(r.details)) for r in rows}

@@ -549,3 +549,18 @@ def _progress(conn: Connection, issues: Sequence[Any]) -> list[IssueProgress]:
     ):
         counts[issue_id]["bounced"] = int(n)
     return [IssueProgress(r.id, r.digest, r.status, r.created_at, counts[r.id]) for r in issues]
+
+
+def unsubscribed_since(conn: Connection, issue_id: int, since: datetime) -> int:
+    """How many of the issue's recipients have unsubscribed since `since` (the issue's creation):
+    what an issue cost in readers, as the dashboard shows next to its bounces."""
+    query = (
+        select(func.count())
+        .select_from(deliveries.join(subscribers, subscribers.c.id == deliveries.c.subscriber_id))
+        .where(
+            deliveries.c.issue_id == issue_id,
+            subscribers.c.status == SubscriberStatus.UNSUBSCRIBED,
+            subscribers.c.status_changed_at >= since,
+        )
+    )
+    return int(conn.execute(query).scalar_one())

@@ -11,6 +11,7 @@ finds the row and does not post again. Statuses:
               `max_attempts` tries; `last_error` says why (`nashra post --send-again ID`)
 - unknown:    the request may or may not have reached a platform that does not deduplicate;
               an operator decides (`nashra post --mark-posted ID` or `--send-again ID`)
+- skipped:    an operator decided it never goes out (the console's "skip"); final, like posted
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class PostStatus(StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     UNKNOWN = "unknown"
+    SKIPPED = "skipped"
 
 
 class FailureKind(StrEnum):
@@ -209,8 +211,10 @@ def claim_new(
     version: int,
     text: str,
     now: datetime,
+    status: PostStatus = PostStatus.PUBLISHING,
 ) -> int | None:
-    """Insert the "publishing" row; None when another worker already holds this (article, channel).
+    """Insert the "publishing" row (or an operator's "skipped" one for a post never tried); None when
+    another worker already holds this (article, channel).
 
     Runs in a SAVEPOINT so a lost race does not abort the caller's transaction on PostgreSQL.
     """
@@ -222,7 +226,7 @@ def claim_new(
                     article_id=article_id,
                     channel=channel,
                     channel_type=channel_type,
-                    status=PostStatus.PUBLISHING,
+                    status=status,
                     article_version=version,
                     text=text,
                     attempts=0,
@@ -295,3 +299,51 @@ def resolve(conn: Connection, record_id: int, *, posted: bool, now: datetime) ->
         .values(**values)
     )
     return result.rowcount == 1
+
+
+def mark_posted(conn: Connection, record_id: int, *, now: datetime, url: str | None) -> bool:
+    """An operator states the post is on the platform (it was there after all, or they posted it by
+    hand), with its address when they give one. The record keeps no remote id: Nashra never saw
+    the platform's answer; the audit log says who stated it. False unless the post is unknown,
+    failed or waiting for a retry."""
+    allowed = (PostStatus.UNKNOWN, PostStatus.FAILED, PostStatus.RETRY)
+    result = conn.execute(
+        social_posts.update()
+        .where(social_posts.c.id == record_id, social_posts.c.status.in_(allowed))
+        .values(
+            status=PostStatus.POSTED,
+            posted_at=now,
+            updated_at=now,
+            remote_url=url,
+            next_attempt_at=None,
+        )
+    )
+    return result.rowcount == 1
+
+
+def skip(conn: Connection, record_id: int, *, now: datetime) -> bool:
+    """An operator decides a post never goes out. Not while a run is publishing it (that run's
+    outcome would be lost), nor once posted. False when the post is in neither of the states
+    that allow it."""
+    allowed = (PostStatus.UNKNOWN, PostStatus.FAILED, PostStatus.RETRY)
+    result = conn.execute(
+        social_posts.update()
+        .where(social_posts.c.id == record_id, social_posts.c.status.in_(allowed))
+        .values(status=PostStatus.SKIPPED, updated_at=now, next_attempt_at=None)
+    )
+    return result.rowcount == 1
+
+
+def channel_page(conn: Connection, channel: str, *, limit: int, offset: int) -> tuple[list[PostRecord], int]:
+    """One page of the channel's post log, latest change first, and how many posts it has in all."""
+    total = conn.execute(
+        select(func.count()).select_from(social_posts).where(social_posts.c.channel == channel)
+    ).scalar_one()
+    rows = conn.execute(
+        select(social_posts)
+        .where(social_posts.c.channel == channel)
+        .order_by(social_posts.c.updated_at.desc(), social_posts.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_record(row) for row in rows], int(total)

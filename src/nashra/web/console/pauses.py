@@ -5,7 +5,6 @@ next job."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 from starlette.responses import Response
 
@@ -44,13 +43,8 @@ async def _change(page: ConsoleRequest, pausing: bool) -> Response:
             page.audit(conn, f"{kind}.{'pause' if pausing else 'resume'}", name, changed=changed)
 
     await page.run(change)
-    # The digest's own page posts back="digest" to come back to it.
-    back = (
-        f"/digests/{quote(name, safe='')}"
-        if kind == Paused.DIGEST and page.field("back") == "digest"
-        else "/"
-    )
-    return page.redirect(back, done="paused" if pausing else "resumed")
+    back = page.field("back")  # the page the button is on (a console path), else the dashboard
+    return page.redirect(back if back.startswith("/") else "/", done="paused" if pausing else "resumed")
 
 
 @console_route("/pause/{kind}/{name}", name="pause", role=Role.EDITOR, methods=("POST",))

@@ -26,6 +26,9 @@ Endpoint = Callable[["ConsoleRequest"], Awaitable[Response]]
 PAGE_MODULES = (
     "nashra.web.console.dashboard",
     "nashra.web.console.pauses",
+    "nashra.web.console.social",
+    "nashra.web.console.channel_settings",
+    "nashra.web.console.sources",
     "nashra.web.console.digests",
     "nashra.web.console.account",
     "nashra.web.console.users",
