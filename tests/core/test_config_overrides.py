@@ -215,6 +215,7 @@ def test_the_active_scheduler_of_the_distributed_mode_takes_a_new_schedule(
         ("0 8 * * 5", "ar_DZ", "يوم الجمعة الساعة 08:00"),
         ("0 7 * * 6,0", "ar", "أيام السبت والأحد الساعة 07:00"),
         ("0 7,19 * * *", "ar", "كل يوم الساعة 07:00 و19:00"),
+        ("* * * * *", "ar", "كل دقيقة"),
         ("*/2 * * * *", "ar", "كل دقيقتين"),
         ("*/15 * * * *", "ar", "كل 15 دقيقة"),
         ("0 */2 * * *", "ar", "كل ساعتين"),
@@ -223,6 +224,7 @@ def test_the_active_scheduler_of_the_distributed_mode_takes_a_new_schedule(
         ("0 7 1 * *", "ar", "جدول cron: 0 7 1 * *"),
         ("30 9 * * 1,3", "en", "on Monday and Wednesday at 09:30"),
         ("0 */3 * * *", "en", "every 3 hours"),
+        ("* * * * *", "en", "every minute"),
     ],
 )
 def test_a_schedule_in_words(expression: str, locale: str, words: str) -> None:

@@ -82,7 +82,7 @@ def _describe(fields: CronFields, phrases: dict[str, str], locale: Locale) -> st
         return None  # days of the month, months: said as cron
     every_day = _all(fields.weekday, 0, 6)
     minute_step = _step(fields.minute, 0, 59)
-    if every_day and _all(fields.hour, 0, 23) and minute_step and minute_step > 1:
+    if every_day and _all(fields.hour, 0, 23) and minute_step:
         return phrases["every"].format(count=_count(minute_step, "minute", locale))
     if len(fields.minute) != 1:
         return None
