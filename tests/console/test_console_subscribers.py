@@ -147,6 +147,8 @@ def test_subscriber_page_shows_lists_status_reason_and_deliveries(console: Conso
     )
     page = client.get(f"/console/subscribers/{sub}")
     assert "طلب بالهاتف" in page.text and "chief@oasis.example" in page.text
+    history = page.text.split("سجلّ الحالة", 1)[1].split("</section>", 1)[0]
+    assert "<bdi>removed by operator: طلب بالهاتف</bdi>" in history, history
 
 
 def test_reactivate_needs_a_reason_and_records_it(console: ConsoleSite) -> None:

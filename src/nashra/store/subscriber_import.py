@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 
-from nashra.store.subscribers import SubscriberStatus, subscribers, subscriptions
+from nashra.store.subscribers import SubscriberStatus, log_changes, subscribers, subscriptions
 from nashra.store.types import UTCDateTime
 
 _NAME = "nashra_import_rows"
@@ -270,7 +270,9 @@ def subscribe_missing(
 def update_subscribers(
     conn: Connection, changes: Sequence[tuple[int, dict[str, Any]]], *, now: datetime
 ) -> None:
-    """Apply `manage.subscriber_changes` results; a status change stamps `status_changed_at`."""
+    """Apply `manage.subscriber_changes` results; a status change stamps `status_changed_at` and is
+    logged (`subscribers.log_changes`)."""
+    log_changes(conn, changes, now=now)
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for subscriber_id, values in changes:
         stamp = {"status_changed_at": now} if "status" in values else {}

@@ -16,16 +16,20 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
     Table,
     Text,
+    bindparam,
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -85,6 +89,30 @@ subscriptions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Index(None, "subscriber_id"),
 )
+
+
+# Every change of a subscriber's status after its creation, with the status it left: the console
+# shows a subscriber's whole history (the row itself keeps only the latest change). Erased with
+# the subscriber.
+status_log = Table(
+    "subscriber_status_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column("from_status", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Index(None, "subscriber_id", "id"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    from_status: SubscriberStatus
+    status: SubscriberStatus
+    reason: str | None
+    changed_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +214,73 @@ def insert_subscriber(
 
 
 def update_subscriber(conn: Connection, subscriber_id: int, *, now: datetime, **values: Any) -> None:
+    if "status" in values:
+        _log_change(conn, subscriber_id, values["status"], values.get("status_reason"), now)
     stamp = {"status_changed_at": now} if "status" in values else {}
     conn.execute(
         update(subscribers).where(subscribers.c.id == subscriber_id).values(updated_at=now, **stamp, **values)
     )
+
+
+def _log_change(
+    conn: Connection, subscriber_id: int, status: SubscriberStatus, reason: str | None, now: datetime
+) -> None:
+    """Log the change to `status`, read from the row before it is updated (in the same transaction);
+    nothing when the status stays the same."""
+    change = _change_of(
+        literal(subscriber_id, Integer),
+        literal(str(status), String(20)),
+        literal(reason, Text),
+        literal(now, UTCDateTime()),
+    )
+    conn.execute(insert(status_log).from_select(_LOGGED, change))
+
+
+_LOGGED = ["subscriber_id", "from_status", "status", "reason", "changed_at"]
+
+
+def _change_of(
+    subscriber_id: ColumnElement[Any],
+    status: ColumnElement[Any],
+    reason: ColumnElement[Any],
+    now: ColumnElement[Any],
+) -> Select[Any]:
+    """The log row of a change of the subscriber to `status`, none when it has that status already
+    (values, or bind parameters for many changes in one statement)."""
+    return select(subscribers.c.id, subscribers.c.status, status, reason, now).where(
+        subscribers.c.id == subscriber_id, subscribers.c.status != status
+    )
+
+
+def log_changes(conn: Connection, changes: Sequence[tuple[int, dict[str, Any]]], *, now: datetime) -> None:
+    """`_log_change` for the status changes among many updates (an import), in one statement."""
+    params = [
+        {"_sid": sid, "_status": values["status"], "_reason": values.get("status_reason")}
+        for sid, values in changes
+        if "status" in values
+    ]
+    if params:
+        statement = _change_of(
+            bindparam("_sid", type_=Integer),
+            bindparam("_status", type_=String(20)),
+            bindparam("_reason", type_=Text),
+            literal(now, UTCDateTime()),
+        )
+        conn.execute(insert(status_log).from_select(_LOGGED, statement), params)
+
+
+def status_history(conn: Connection, subscriber_id: int, *, limit: int = 100) -> list[StatusChange]:
+    """The subscriber's status changes, newest first."""
+    rows = conn.execute(
+        select(status_log)
+        .where(status_log.c.subscriber_id == subscriber_id)
+        .order_by(status_log.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        StatusChange(SubscriberStatus(r.from_status), SubscriberStatus(r.status), r.reason, r.changed_at)
+        for r in rows
+    ]
 
 
 def set_status(
@@ -203,6 +294,7 @@ def set_status(
     """Change a subscriber's status; False when it already had that status (nothing changed)."""
     if status not in set(SubscriberStatus):  # a plain string from an untyped caller
         raise ValueError(f"unknown subscriber status {status!r}")
+    _log_change(conn, subscriber_id, status, reason, now)
     result = conn.execute(
         update(subscribers)
         .where(subscribers.c.id == subscriber_id, subscribers.c.status != status)
@@ -279,6 +371,7 @@ def widened_digests(current: str | None, wanted: str) -> str | None:
 def delete_subscriber(conn: Connection, subscriber_id: int) -> None:
     """Erase a subscriber and their subscriptions (their deliveries first: `deliveries.forget`)."""
     conn.execute(subscriptions.delete().where(subscriptions.c.subscriber_id == subscriber_id))
+    conn.execute(status_log.delete().where(status_log.c.subscriber_id == subscriber_id))
     conn.execute(subscribers.delete().where(subscribers.c.id == subscriber_id))
 
 

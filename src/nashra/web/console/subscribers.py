@@ -22,7 +22,14 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response, StreamingResponse
 
 from nashra.store import subscriber_search as lookup
-from nashra.store.subscribers import SubscriberRow, SubscriberStatus, count_by_status, get_subscriber
+from nashra.store.subscribers import (
+    StatusChange,
+    SubscriberRow,
+    SubscriberStatus,
+    count_by_status,
+    get_subscriber,
+    status_history,
+)
 from nashra.store.users import Role
 from nashra.subscribers.addresses import InvalidAddress
 from nashra.subscribers.csvio import ImportReport, UnreadableCsv, export_rows, import_csv
@@ -307,7 +314,9 @@ async def _detail(
     before_text = page.request.query_params.get("before", "")
     before = int(before_text) if before_text.isdigit() else None
 
-    def read() -> tuple[list[lookup.Subscription], list[lookup.Received], int | None, list[object]]:
+    def read() -> tuple[
+        list[lookup.Subscription], list[lookup.Received], int | None, list[object], list[StatusChange]
+    ]:
         with page.console.runtime.store.connect() as conn:
             received, older = lookup.deliveries_of(conn, found.id, before=before)
             return (
@@ -315,9 +324,10 @@ async def _detail(
                 received,
                 older,
                 list(lookup.actions_on(conn, [_target(found.email)])),
+                status_history(conn, found.id),
             )
 
-    subscriptions, received, older, actions = await page.run(read)
+    subscriptions, received, older, actions, changes = await page.run(read)
     return page.page(
         "subscriber.html",
         status=status,
@@ -326,6 +336,7 @@ async def _detail(
         received=received,
         older=older,
         actions=actions,
+        changes=changes,
         sticky=found.status
         in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED),
         problem=problem,
