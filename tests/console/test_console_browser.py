@@ -4,7 +4,6 @@ scrolling, English on request (left to right), and what a viewer may not do."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,14 +19,6 @@ from nashra.store.users import Role
 from nashra.web.app import create_app
 from nashra.web.console.throttle import PER_ACCOUNT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-sync",
-]
 ACCOUNT_LIMIT = int(PER_ACCOUNT.split("/")[0])
 
 LAYOUT = """() => {
@@ -46,22 +37,6 @@ FORGE = """([action, withToken]) => {
 }"""
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"{CHROMIUM} is missing, and CI must run the browser tests (apt-get install chromium)"
-            )
-        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium, e.g. `make system-deps`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

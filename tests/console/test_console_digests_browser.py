@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from consolekit import PASSWORD
 from sqlalchemy import select, update
-from test_console_browser import ARGS, CHROMIUM, LAYOUT, log_in
+from test_console_browser import LAYOUT, log_in
 
 from loopback import free_port, live_app, wait_until
 from nashra.accounts import manage
@@ -58,18 +58,6 @@ class Site:
     runtime: Runtime
     url: str
     inbox: Inbox
-
-
-@pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium, e.g. `make system-deps`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

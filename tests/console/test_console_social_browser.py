@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from consolekit import TOML
 from pytest_httpserver import HTTPServer
-from test_console_browser import LAYOUT, chromium, log_in  # noqa: F401  (the browser fixture)
+from test_console_browser import LAYOUT, log_in
 from werkzeug import Request, Response
 
 from loopback import free_port, live_app
@@ -104,7 +104,7 @@ def _shots(page, name: str) -> None:  # type: ignore[no-untyped-def]
         assert layout["scrollWidth"] <= layout["clientWidth"], f"horizontal scroll at {width}px: {layout}"
 
 
-def test_a_failing_source_on_the_dashboard_and_a_failed_post_retried(chromium, newsroom: Newsroom) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_failing_source_on_the_dashboard_and_a_failed_post_retried(chromium, newsroom: Newsroom) -> None:  # type: ignore[no-untyped-def]
     page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.goto(f"{newsroom.url}/")
     log_in(page, newsroom.url, "editor@oasis.example")

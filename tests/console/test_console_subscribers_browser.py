@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from consolekit import PASSWORD, TOML
-from test_console_browser import LAYOUT, chromium, log_in  # noqa: F401 (the browser fixture)
+from test_console_browser import LAYOUT, log_in
 
 from loopback import free_port, live_app
 from nashra.accounts import manage
@@ -45,7 +45,7 @@ def site(make_runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, R
         yield f"{base}/console", runtime
 
 
-def test_an_admin_manages_subscribers(chromium, site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_admin_manages_subscribers(chromium, site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     console_url, runtime = site
     page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.goto(f"{console_url}/subscribers")

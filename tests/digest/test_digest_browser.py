@@ -5,7 +5,6 @@ Screenshots go to tests/artifacts/ for a person to look at.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -16,18 +15,8 @@ from digest_helpers import DEMO_NOW
 from nashra.digest import find_digest, prepare_digest
 from nashra.runtime import Runtime
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 MEDIA = Path(str(files("nashra") / "demo" / "media"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 MEASURE = """() => {
   const dir = el => getComputedStyle(el).direction;
@@ -43,22 +32,6 @@ MEASURE = """() => {
                                               right: i.getBoundingClientRect().right, width: i.getBoundingClientRect().width})),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"{CHROMIUM} is missing, and CI must run the browser tests (apt-get install chromium)"
-            )
-        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium, e.g. `make system-deps`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _serve_media(route) -> None:  # type: ignore[no-untyped-def]

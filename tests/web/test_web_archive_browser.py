@@ -3,7 +3,6 @@ and no horizontal scroll on the phone. Screenshots go to the test's tmp dir for 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import timedelta
 from importlib.resources import files
@@ -19,15 +18,7 @@ from nashra.ingest import ingest
 from nashra.mail.send import send_digest
 from nashra.runtime import Runtime
 
-CHROMIUM = Path("/usr/bin/chromium")
 MEDIA = Path(str(files("nashra") / "demo" / "media"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-sync",
-]
 # No path prefix here: the browser talks to the app itself, with no proxy to strip one.
 TOML = """
 [site]
@@ -62,22 +53,6 @@ MEASURE = """() => {
       - b.getBoundingClientRect().right),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"{CHROMIUM} is missing, and CI must run the browser tests (apt-get install chromium)"
-            )
-        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium, e.g. `make system-deps`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
