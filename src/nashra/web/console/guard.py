@@ -89,37 +89,28 @@ async def _checked(console: Console, route: ConsoleRoute, request: Request, lang
             return console.render(lang, "refused.html", status=401, values={"reason": "session"})
         target = f"{console.root}{request.url.path}"
         return RedirectResponse(f"{console.base}/login?{urlencode({'next': target})}", status_code=303)
-    if posting and route.max_body is not None and not _fits(request, route.max_body):
-        event(log, "console.refused", why="size", path=request.url.path, user=session.user.email)
+
+    def refused(status: int, reason: str, **values: object) -> Response:
+        """The refusal page for an operator who is logged in (so it keeps their header)."""
         return console.render(
             lang,
             "refused.html",
-            status=413,
+            status=status,
             user=session.user,
             csrf=session.csrf_token,
-            values={"reason": "size", "limit_mib": max(1, route.max_body >> 20)},
+            values={"reason": reason, **values},
         )
+
+    if posting and route.max_body is not None and not _fits(request, route.max_body):
+        event(log, "console.refused", why="size", path=request.url.path, user=session.user.email)
+        return refused(413, "size", limit_mib=max(1, route.max_body >> 20))
     form = await request.form() if posting else None
     if form is not None:
         sent = request.headers.get("x-csrf-token") or form.get("csrf")
         if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
             event(log, "console.refused", why="csrf", path=request.url.path, user=session.user.email)
-            return console.render(
-                lang,
-                "refused.html",
-                status=403,
-                user=session.user,
-                csrf=session.csrf_token,
-                values={"reason": "csrf"},
-            )
+            return refused(403, "csrf")
     if not session.user.role.allows(route.role):
         await run_in_threadpool(_refuse_role, console, session, route, request)
-        return console.render(
-            lang,
-            "refused.html",
-            status=403,
-            user=session.user,
-            csrf=session.csrf_token,
-            values={"reason": "role"},
-        )
+        return refused(403, "role")
     return await route.endpoint(ConsoleRequest(request, console, session, lang, form))
