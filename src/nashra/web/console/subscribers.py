@@ -345,6 +345,18 @@ async def _detail(
     )
 
 
+async def _with_reason(page: ConsoleRequest) -> tuple[SubscriberRow, str] | Response:
+    """The subscriber an action is for and the reason the operator gave, or the page refusing it
+    (no such subscriber; no reason: a status change is never made without one)."""
+    found = await _subscriber(page)
+    if found is None:
+        return page.page("refused.html", status=404, reason="missing")
+    reason = page.field("reason").strip()
+    if not reason:
+        return await _detail(page, found, status=400, problem="reason")
+    return found, reason
+
+
 @console_route(
     "/subscribers/{subscriber_id}/unsubscribe",
     name="subscriber_unsubscribe",
@@ -352,12 +364,10 @@ async def _detail(
     methods=("POST",),
 )
 async def unsubscribe(page: ConsoleRequest) -> Response:
-    found = await _subscriber(page)
-    if found is None:
-        return page.page("refused.html", status=404, reason="missing")
-    reason = page.field("reason").strip()
-    if not reason:
-        return await _detail(page, found, status=400, problem="reason")
+    asked = await _with_reason(page)
+    if isinstance(asked, Response):
+        return asked
+    found, reason = asked
 
     def run() -> bool:
         with page.console.runtime.store.begin() as conn:
@@ -383,12 +393,10 @@ async def unsubscribe(page: ConsoleRequest) -> Response:
     methods=("POST",),
 )
 async def reactivate(page: ConsoleRequest) -> Response:
-    found = await _subscriber(page)
-    if found is None:
-        return page.page("refused.html", status=404, reason="missing")
-    reason = page.field("reason").strip()
-    if not reason:
-        return await _detail(page, found, status=400, problem="reason")
+    asked = await _with_reason(page)
+    if isinstance(asked, Response):
+        return asked
+    found, reason = asked
 
     def run() -> None:
         with page.console.runtime.store.begin() as conn:
