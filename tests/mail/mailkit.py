@@ -40,6 +40,7 @@ TEXT = (
 class Received:
     recipients: list[str]
     content: bytes
+    mail_from: str = ""
 
 
 @dataclass
@@ -97,7 +98,9 @@ class RecordingHandler:
                 queue = self.data_replies.get(address)
                 if queue:
                     return queue.pop(0)
-            received = Received(list(envelope.rcpt_tos), envelope.original_content or envelope.content)
+            received = Received(
+                list(envelope.rcpt_tos), envelope.original_content or envelope.content, envelope.mail_from
+            )
             self.messages.append(received)
         if self.on_message is not None:
             self.on_message(received)

@@ -89,6 +89,11 @@ class MailSettings(BaseModel):
     """Address in the mailto: half of List-Unsubscribe; default unsubscribe@<from domain>."""
     return_path: str | None = None
     """Envelope sender (MAIL FROM); default: the address of from_address."""
+    verp: bool = False
+    """Give each digest message its own envelope sender, `<local>+<issue>-<subscriber>-<sig>@<domain>`
+    of the envelope sender above (nashra.mail.verp), so a bounce mailed back later is matched to its
+    subscriber. The mailbox must take `+` addresses (most do: Postfix recipient_delimiter, Gmail,
+    Exchange plus addressing)."""
     secret_env: str = "NASHRA_SECRET"
     """Environment variable holding the key that signs confirm/unsubscribe links."""
     confirm_hours: Annotated[float, Field(gt=0)] = 48

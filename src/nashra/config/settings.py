@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from nashra.config.channels import ChannelSettings
 from nashra.config.digests import DigestSettings
+from nashra.config.feedback import FeedbackSettings
 from nashra.config.feeds import FeedsSettings
 from nashra.config.lists import ListSettings
 from nashra.config.mail import MailSettings, WebSettings
@@ -133,6 +134,7 @@ class Settings(Section):
     channels: list[ChannelSettings] = []
     queue: QueueSettings = QueueSettings()
     metrics: MetricsSettings = MetricsSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _origin: str | None = PrivateAttr(default=None)

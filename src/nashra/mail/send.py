@@ -75,7 +75,7 @@ from nashra.mail.lock import Fence, sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
 from nashra.mail.pacing import RateLimiter, SharedPace, pace
 from nashra.mail.replies import RefusalWatch, Verdict, refusal, verdict
-from nashra.mail.tokens import UNSUBSCRIBE, Tokens
+from nashra.mail.tokens import UNSUBSCRIBE, Tokens, load_secret
 from nashra.mail.transport import (
     Committing,
     Envelope,
@@ -86,6 +86,7 @@ from nashra.mail.transport import (
     send_one,
 )
 from nashra.mail.transports import make_transport
+from nashra.mail.verp import Verp
 from nashra.runtime import Runtime
 from nashra.store import deliveries
 from nashra.store.deliveries import UNFINISHED, WHOLE, Claimed, DeliveryStatus, Span
@@ -536,6 +537,7 @@ class Dispatcher:
         self.template = template
         self.transport = transport
         self.links = UnsubscribeLinks(settings, tokens)
+        self.verp = Verp(load_secret(settings), template.envelope_from) if settings.mail.verp else None
         self.summary = summary
         self.limiter = limiter
         self.again = False
@@ -560,7 +562,12 @@ class Dispatcher:
             unsubscribe_url=https,
             unsubscribe_mailto=mailto,
         )
-        envelope = Envelope(self.template.envelope_from, item.email, key.replace(".", "-"), wire_ready=True)
+        sender = (
+            self.template.envelope_from
+            if self.verp is None
+            else self.verp.address(self.ledger.issue_id, item.subscriber_id)
+        )
+        envelope = Envelope(sender, item.email, key.replace(".", "-"), wire_ready=True)
         return Outgoing(envelope, self.template.render(personal), item)
 
     # The session's feed -------------------------------------------------------------------------
