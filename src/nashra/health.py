@@ -10,6 +10,7 @@ is the active scheduler: it beats and records each job's last and next run the s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,14 +24,19 @@ from nashra.runtime import Runtime
 from nashra.social.open_posts import open_posts
 from nashra.social.registry import configured_channels
 from nashra.sources.registry import configured_sources
+from nashra.store import feedback, queue_state, workers
 from nashra.store import posts as records
-from nashra.store import queue_state, workers
 from nashra.store.articles import count_articles
 from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
+from nashra.store.feedback import Kind
 from nashra.store.pauses import Pause, Paused, all_pauses
 from nashra.store.sources import all_states
 from nashra.text.urls import redact_credentials
 from nashra.worker import next_run
+
+COMPLAINT_RATE_LIMIT = 0.001
+"""Spam complaints per message sent above which an issue needs attention (Gmail's bulk-sender
+guideline: under 0.1%, never 0.3%)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,15 @@ class IssueHealth:
     counts: dict[str, int]
     """Deliveries by outcome: sent, failed (of which bounced), skipped, unknown, and still to go."""
     progress_percent: int
+    reports: dict[str, int] = field(default_factory=dict)
+    """Reports received after the send, by kind (nashra.feedback): hard_bounce, complaint, …"""
+
+    @property
+    def complaint_rate(self) -> float:
+        """Complaints per message sent: what mailbox providers judge a sender by (Gmail asks for
+        under 0.1%, and refuses bulk mail above 0.3%)."""
+        sent = self.counts.get(DeliveryStatus.SENT, 0)
+        return self.reports.get(Kind.COMPLAINT, 0) / sent if sent else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +189,8 @@ class Health:
     missing_secrets: list[str] = field(default_factory=list)
     queue: QueueHealth | None = None
     """Only with `[queue] backend = "procrastinate"`."""
+    unmatched_reports: int = 0
+    """Reports received after sending that named no subscriber Nashra could trust them about."""
 
     @property
     def attention(self) -> list[str]:
@@ -186,6 +203,12 @@ class Health:
             unknown = sum(i.counts.get(DeliveryStatus.UNKNOWN, 0) for i in digest.issues)
             if unknown:
                 lines.append(f"digest {digest.name}: {unknown} deliveries of unknown fate in its last issues")
+            lines += [
+                f"digest {digest.name}, issue {i.id}: {i.reports[Kind.COMPLAINT]} spam complaints, "
+                f"{i.complaint_rate:.2%} of sent (keep it under {COMPLAINT_RATE_LIMIT:.1%})"
+                for i in digest.issues
+                if i.complaint_rate > COMPLAINT_RATE_LIMIT
+            ]
             if digest.paused:
                 lines.append(f"digest {digest.name} is paused ({digest.paused.reason})")
         for channel in self.channels:
@@ -199,6 +222,11 @@ class Health:
             for s in self.sources
             if s.last_error
         ]
+        if self.unmatched_reports:
+            lines.append(
+                f"{self.unmatched_reports} bounce or complaint reports matched no subscriber "
+                "(kept; see `nashra subscribers reports --unmatched`)"
+            )
         return lines
 
 
@@ -207,7 +235,7 @@ def _pause(pauses: dict[tuple[Paused, str], Pause], kind: Paused, name: str) -> 
     return PauseHealth(found.paused_at, found.reason) if found else None
 
 
-def issue_health(issue: IssueProgress) -> IssueHealth:
+def issue_health(issue: IssueProgress, reports: Mapping[Kind, int] | None = None) -> IssueHealth:
     """An issue's counts with how many are still to go and the percent done (status, console)."""
     counts = dict(issue.counts)
     total = sum(n for status, n in counts.items() if status in DeliveryStatus.__members__.values())
@@ -221,7 +249,14 @@ def issue_health(issue: IssueProgress) -> IssueHealth:
         )
     )
     percent = 100 if total == 0 else round(100 * (total - to_go) / total)
-    return IssueHealth(issue.issue_id, issue.status, issue.created_at, counts, percent)
+    return IssueHealth(
+        issue.issue_id,
+        issue.status,
+        issue.created_at,
+        counts,
+        percent,
+        {k.value: n for k, n in (reports or {}).items()},
+    )
 
 
 def _jobs(
@@ -299,6 +334,8 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         newest = workers.newest_worker(conn)
         runs = workers.job_runs_by_name(conn)
         issues = recent_issues(conn, limit=30)
+        reports = feedback.counts_by_issue(conn, [i.issue_id for i in issues])
+        unmatched = feedback.unmatched_count(conn)
         pauses = {(p.kind, p.name): p for p in all_pauses(conn)}
         states = {s.name: s for s in all_states(conn)}
         articles = count_articles(conn)
@@ -314,7 +351,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
             digest.name,
             digest.enabled,
             _pause(pauses, Paused.DIGEST, digest.name),
-            [issue_health(i) for i in issues if i.digest == digest.name][:5],
+            [issue_health(i, reports.get(i.issue_id)) for i in issues if i.digest == digest.name][:5],
         )
         for digest in configured_digests(settings)
     ]
@@ -342,4 +379,5 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         articles=sum(articles.values()),
         missing_secrets=missing_secrets(settings, Uses(sources=True, channels=True, mail=True)),
         queue=queue,
+        unmatched_reports=unmatched,
     )

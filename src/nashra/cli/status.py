@@ -20,7 +20,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
-from nashra.health import Health, QueueHealth, gather
+from nashra.health import COMPLAINT_RATE_LIMIT, Health, IssueHealth, QueueHealth, gather
+from nashra.store.feedback import Kind
 
 STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
 """procrastinate's job states, in the order a job goes through them."""
@@ -45,6 +46,22 @@ def _json(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     raise TypeError(f"not serialisable: {value!r}")
+
+
+REPORT_WORDS = {
+    Kind.HARD_BOUNCE: "hard bounced",
+    Kind.SOFT_BOUNCE: "soft bounced",
+    Kind.COMPLAINT: "complained",
+    Kind.UNSUBSCRIBE: "unsubscribed by mail",
+}
+
+
+def _reported(issue: IssueHealth) -> str:
+    """What came back after the send (nashra.feedback), complaints in red above the guideline."""
+    parts = [f"{issue.reports[k]} {words}" for k, words in REPORT_WORDS.items() if issue.reports.get(k)]
+    if issue.complaint_rate > COMPLAINT_RATE_LIMIT:
+        parts = [f"[red]{p}[/]" if p.endswith("complained") else p for p in parts]
+    return ", ".join(parts)
 
 
 def _print(health: Health) -> None:
@@ -93,14 +110,14 @@ def _print(health: Health) -> None:
 
     issues = Table(title="Digests: last issues")
     columns = ("sent", "failed", "bounced", "skipped", "unknown")
-    for column in ("digest", "issue", "status", *columns, "progress"):
+    for column in ("digest", "issue", "status", *columns, "progress", "reported later"):
         issues.add_column(column)
     for digest in health.digests:
         state = (
             "disabled" if not digest.enabled else f"paused: {digest.paused.reason}" if digest.paused else ""
         )
         if not digest.issues:
-            issues.add_row(digest.name, "—", state or "no issue yet", *[""] * (len(columns) + 1))
+            issues.add_row(digest.name, "—", state or "no issue yet", *[""] * (len(columns) + 2))
         for issue in digest.issues:
             cells = [str(issue.counts.get(c, 0)) for c in columns]
             if issue.counts.get("unknown"):
@@ -111,6 +128,7 @@ def _print(health: Health) -> None:
                 escape(state or issue.status),
                 *cells,
                 f"{issue.progress_percent}%",
+                _reported(issue),
             )
     console.print(issues)
 

@@ -1,4 +1,4 @@
-"""`nashra subscribers import|export|add|remove|count`."""
+"""`nashra subscribers import|export|add|remove|reactivate|count|show|reports`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from nashra.cli.app import STATE, app, console
 from nashra.subscribers.manage import DEFAULT_LIST
 
 subscribers_app = typer.Typer(
-    name="subscribers", help="Subscribers: import, export, add, remove, count.", no_args_is_help=True
+    name="subscribers",
+    help="Subscribers: import, export, add, remove, reactivate, count, show, and reports received after sending.",
+    no_args_is_help=True,
 )
 app.add_typer(subscribers_app, name="subscribers")
 
@@ -218,3 +220,93 @@ def count_command(
         table.add_row(status, str(counts.get(status, 0)))
     table.add_row("[bold]total[/]", f"[bold]{sum(counts.values())}[/]")
     console.print(table)
+
+
+@subscribers_app.command("show")
+def show_command(
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+) -> None:
+    """One subscriber: status and why, consent, lists, every status change, and the bounce,
+    complaint and unsubscribe reports received about them."""
+    from nashra.store import feedback
+    from nashra.store import subscribers as db
+    from nashra.subscribers.addresses import InvalidAddress, normalise_email
+
+    with STATE.runtime() as runtime, runtime.store.connect() as conn:
+        try:
+            found = db.find_subscriber(conn, normalise_email(email))
+        except InvalidAddress as exc:
+            console.print(f"[red]{escape(str(exc))}[/]", highlight=False)
+            raise typer.Exit(1) from None
+        if found is None:
+            console.print(f"[red]{escape(email)}: no such subscriber[/]", highlight=False)
+            raise typer.Exit(1)
+        history = db.status_history(conn, found.id, limit=20)
+        reports = feedback.for_subscriber(conn, found.id)
+    console.print(f"{escape(found.email)}{f' ({escape(found.name)})' if found.name else ''}", highlight=False)
+    reason = f" — {found.status_reason}" if found.status_reason else ""
+    console.print(f"status: {found.status}{escape(reason)}", highlight=False)
+    console.print(f"status changed: {_moment(found.status_changed_at)}; created: {_moment(found.created_at)}")
+    console.print(
+        f"consent: {_moment(found.consent_at)} ({escape(found.consent_source or 'unknown')})", highlight=False
+    )
+    console.print(f"lists: {escape(', '.join(found.lists) or 'none')}", highlight=False)
+    if history:
+        changes = Table(title="status changes, newest first")
+        for column in ("when", "from", "to", "reason"):
+            changes.add_column(column, overflow="fold")
+        for change in history:
+            changes.add_row(
+                _moment(change.changed_at), change.from_status, change.status, escape(change.reason or "")
+            )
+        console.print(changes)
+    if reports:
+        table = Table(title="reports received after sending, newest first")
+        for column in ("when", "source", "kind", "issue", "outcome", "reason"):
+            table.add_column(column, overflow="fold")
+        for report in reports:
+            table.add_row(
+                _moment(report.occurred_at),
+                report.source,
+                report.kind,
+                str(report.issue_id or "—"),
+                report.outcome,
+                escape(report.reason),
+            )
+        console.print(table)
+
+
+@subscribers_app.command("reports")
+def reports_command(
+    unmatched: Annotated[
+        bool, typer.Option("--unmatched", help="Only reports that matched no subscriber.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 50,
+) -> None:
+    """Bounces, complaints and unsubscribes received after sending (by mail or a service's webhook),
+    and what each did."""
+    from nashra.store import feedback
+
+    with STATE.runtime() as runtime, runtime.store.connect() as conn:
+        listed = feedback.recent(conn, unmatched=unmatched, limit=limit)
+    if not listed:
+        console.print("no reports" + (" without a subscriber" if unmatched else ""))
+        return
+    table = Table(title="reports received after sending, newest first")
+    for column in ("received", "source", "kind", "issue", "address", "outcome", "reason"):
+        table.add_column(column, overflow="fold")
+    for report in listed:
+        table.add_row(
+            _moment(report.received_at),
+            report.source,
+            report.kind,
+            str(report.issue_id or "—"),
+            escape(report.email or "—"),
+            report.outcome,
+            escape(report.reason),
+        )
+    console.print(table)
+
+
+def _moment(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"

@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from nashra.store.deliveries import DeliveryStatus, deliveries
 from nashra.store.schema import metadata
+from nashra.store.subscribers import subscribers
 from nashra.store.types import UTCDateTime
 
 
@@ -184,4 +185,42 @@ def for_subscriber(conn: Connection, subscriber_id: int, *, limit: int = 20) -> 
     return [
         StoredReport(r.source, Kind(r.kind), r.issue_id, r.reason, Outcome(r.outcome), r.occurred_at)
         for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedReport:
+    """A report as `nashra subscribers reports` lists it: its subscriber's address when it matched
+    one, else the address a service named (if any)."""
+
+    received_at: datetime
+    source: str
+    kind: Kind
+    issue_id: int | None
+    outcome: Outcome
+    email: str | None
+    reason: str
+
+
+def recent(conn: Connection, *, unmatched: bool = False, limit: int = 50) -> list[ListedReport]:
+    """The newest reports, newest first."""
+    query = (
+        select(feedback, subscribers.c.email.label("subscriber_email"))
+        .outerjoin(subscribers, subscribers.c.id == feedback.c.subscriber_id)
+        .order_by(feedback.c.id.desc())
+        .limit(limit)
+    )
+    if unmatched:
+        query = query.where(feedback.c.outcome == Outcome.UNMATCHED)
+    return [
+        ListedReport(
+            r.received_at,
+            r.source,
+            Kind(r.kind),
+            r.issue_id,
+            Outcome(r.outcome),
+            r.subscriber_email or r.email,
+            r.reason,
+        )
+        for r in conn.execute(query)
     ]
