@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from nashra.config import Settings
+from nashra.config.digests import DigestSettings
 from nashra.digest import configured_digests
+from nashra.digest.alert import alert_digest
 from nashra.pipeline import all_jobs
 from nashra.preflight import Uses, missing_secrets
 from nashra.runtime import Runtime
@@ -328,6 +330,12 @@ def queue_health(settings: Settings, conn: Connection, now: datetime) -> QueueHe
     )
 
 
+def _alert(settings: Settings) -> list[DigestSettings]:
+    """The breaking-news alert's issues are shown as a digest's."""
+    found = alert_digest(settings)
+    return [found] if found else []
+
+
 def gather(runtime: Runtime, now: datetime) -> Health:
     settings = runtime.settings
     with runtime.store.connect() as conn:
@@ -353,7 +361,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
             _pause(pauses, Paused.DIGEST, digest.name),
             [issue_health(i, reports.get(i.issue_id)) for i in issues if i.digest == digest.name][:5],
         )
-        for digest in configured_digests(settings)
+        for digest in [*configured_digests(settings), *_alert(settings)]
     ]
     sources = []
     for _, config in configured_sources(settings):

@@ -15,6 +15,7 @@ from nashra.config import Settings
 from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest, source_names
 from nashra.jobs import Every, Job, Split, Stage, Unit
+from nashra.mail.alerts import alert_jobs, alert_target, alert_targets, alerts_stage
 from nashra.mail.stage import digest_jobs, digest_names, digest_target, digests_stage
 from nashra.model import StageReport
 from nashra.runtime import Runtime
@@ -40,6 +41,10 @@ def _ingest_jobs(settings: Settings) -> Sequence[Job]:
 
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", ingest, jobs=_ingest_jobs, split=Split(source_names, ingest)),
+    # Right after ingest: breaking news goes out within the cycle that saw it.
+    Stage(
+        "alerts", alerts_stage, jobs=alert_jobs, after_ingest=True, split=Split(alert_targets, alert_target)
+    ),
     Stage("feeds", build_feeds_stage, after_ingest=True),
     Stage("digests", digests_stage, jobs=digest_jobs, split=Split(digest_names, digest_target)),
     Stage(

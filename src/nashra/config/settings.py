@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from nashra.config.breaking import ALERT_DIGEST, BreakingSettings
 from nashra.config.channels import ChannelSettings
 from nashra.config.digests import DigestSettings
 from nashra.config.feedback import FeedbackSettings
@@ -135,6 +136,7 @@ class Settings(Section):
     queue: QueueSettings = QueueSettings()
     metrics: MetricsSettings = MetricsSettings()
     feedback: FeedbackSettings = FeedbackSettings()
+    breaking: BreakingSettings = BreakingSettings()
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _origin: str | None = PrivateAttr(default=None)
@@ -150,6 +152,15 @@ class Settings(Section):
         if duplicates:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicates)}")
         return value
+
+    @model_validator(mode="after")
+    def _alert_name_free(self) -> Settings:
+        if self.breaking.alert_list is not None and any(d.name == ALERT_DIGEST for d in self.digests):
+            raise ValueError(
+                f"digests: the name {ALERT_DIGEST!r} is the breaking-news alert's ([breaking] alert_list); "
+                "rename that digest"
+            )
+        return self
 
     @field_validator("lists")
     @classmethod

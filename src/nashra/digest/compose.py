@@ -130,7 +130,8 @@ def direction(lang: str) -> str:
     return "ltr" if primary and primary not in RTL_LANGUAGES else "rtl"
 
 
-def _teaser(stored: StoredArticle, length: int) -> Teaser:
+def teaser(stored: StoredArticle, length: int) -> Teaser:
+    """One article as the templates show it, from its forms (a digest's teasers, an alert's story)."""
     article = stored.article
     forms = forms_of(stored, length)
     excerpt = forms.excerpt(length)
@@ -232,7 +233,7 @@ def compose(
         by_section.setdefault(stored.article.section, []).append(stored)
     length = digest.teaser_length
     groups = tuple(
-        SectionGroup(section, tuple(_teaser(s, length) for s in by_section[section]))
+        SectionGroup(section, tuple(teaser(s, length) for s in by_section[section]))
         for section in _section_order(rest, digest)
     )
-    return Composition(lead=_teaser(lead, length) if lead else None, sections=groups)
+    return Composition(lead=teaser(lead, length) if lead else None, sections=groups)

@@ -52,7 +52,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import cast
+from typing import Protocol, cast
 from urllib.parse import quote
 
 from sqlalchemy import Connection
@@ -141,6 +141,14 @@ class SendSummary:
 
 
 ProgressFn = Callable[[SendSummary], None]
+
+
+class Prepare(Protocol):
+    """Makes a digest's next issue, or None when there is nothing to send."""
+
+    def __call__(
+        self, runtime: Runtime, digest: DigestSettings, *, now: datetime
+    ) -> RenderedDigest | None: ...
 
 
 class LoggedProgress:
@@ -692,9 +700,11 @@ def send_digest(
     progress: ProgressFn | None = None,
     now: datetime | None = None,
     sleep: Callable[[float], object] | None = None,
+    prepare: Prepare | None = None,
 ) -> SendSummary:
     """Send `digest`'s open issue, or a new one if there is something new; resumable at any point.
-    Waits (rate, backoff, outages) end early when the runtime is asked to stop.
+    Waits (rate, backoff, outages) end early when the runtime is asked to stop. `prepare` makes
+    the new issue (default: the digest of what is new; nashra.digest.alert makes an alert).
 
     Status "busy" when another process is sending this digest right now (see `mail.lock`). A
     transport that cannot be built (bad options, links that would not work) stops it before
@@ -708,7 +718,9 @@ def send_digest(
         if fence is None:
             return busy(digest.name, "another nashra process is sending this digest; it was left to finish")
         summary = SendSummary(digest=digest.name)
-        issue_id = open_for_send(runtime, digest, summary, now=now or datetime.now(UTC))
+        issue_id = open_for_send(
+            runtime, digest, summary, now=now or datetime.now(UTC), prepare=prepare or prepare_digest
+        )
         if issue_id is None:
             return summary
         return send_span(
@@ -749,6 +761,7 @@ def open_for_send(
     *,
     now: datetime,
     queued: Callable[[Connection, int], None] | None = None,
+    prepare: Prepare = prepare_digest,
 ) -> int | None:
     """The issue to send, as the digest's only sender: its open issue, with what a dead sender
     left of it settled, or a new one with its rows queued. None when there is nothing to send
@@ -763,7 +776,7 @@ def open_for_send(
                 # subscribers to come; wait until there is someone to send to.
                 summary.status = SendStatus.NO_RECIPIENTS
                 return None
-        rendered = prepare_digest(runtime, digest, now=now)
+        rendered = prepare(runtime, digest, now=now)
         if rendered is None:
             return None
         with runtime.store.begin() as conn:

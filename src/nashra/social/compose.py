@@ -110,6 +110,7 @@ def compose(
     limit: int,
     max_hashtags: int,
     site_name: str = "",
+    prefix: str = "",
 ) -> Composed:
     """The longest faithful post for `article` whose `measure` is within `limit`.
 
@@ -118,10 +119,11 @@ def compose(
     would break the tag or the link. A post holding Arabic is right-to-left as a whole even when
     it opens with Latin (platforms take the direction from the first strong letter): the
     finished text gets an RLM in front when it needs one, counted like any other character.
+    `prefix` (breaking news: "عاجل | ") opens the title and is kept when the title is shortened.
     """
     item = article.article
     forms = article.forms
-    title = forms.title.isolated if forms is not None else isolate_ltr_runs(clean_text(item.title))
+    title = prefix + (forms.title.isolated if forms is not None else isolate_ltr_runs(clean_text(item.title)))
     summary = isolate_ltr_runs(summary_of(article))
     tags = tuple(hashtags(item.tags, limit=max_hashtags))
     url = item.url

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from nashra.breaking import is_breaking
 from nashra.errors import DeliveryError, TemplateError
 from nashra.logs import event
 from nashra.model import StoredArticle
@@ -202,21 +203,18 @@ def _in_quiet_hours(channel: Channel, runtime: Runtime, now: datetime) -> bool:
     return start <= local < end if start < end else (local >= start or local < end)
 
 
-def _hold_reason(channel: Channel, runtime: Runtime, now: datetime) -> str | None:
-    """Why nothing may be posted on this channel now, or None."""
+def _blocked(channel: Channel, runtime: Runtime, now: datetime) -> str | None:
+    """Why nothing at all may be posted on this channel now (an operator's pause, a failing or
+    rate-limiting platform, refused credentials), or None."""
     with runtime.store.connect() as conn:
         pause = paused(conn, Paused.CHANNEL, channel.name)
+        waiting = records.waiting_for_retry(conn, channel.name, now)
+        refused = records.last_auth_failure(conn, channel.name)
     if pause is not None:
         return (
             f"paused by an operator since {pause.paused_at.isoformat(timespec='seconds')} ({pause.reason});"
             f" `nashra channel resume {channel.name}`"
         )
-    if _in_quiet_hours(channel, runtime, now):
-        return f"quiet hours {channel.config.quiet_hours} ({runtime.settings.site.timezone})"
-    with runtime.store.connect() as conn:
-        waiting = records.waiting_for_retry(conn, channel.name, now)
-        refused = records.last_auth_failure(conn, channel.name)
-        last = records.last_posted_at(conn, channel.name)
     if waiting is not None and waiting.next_attempt_at is not None:
         if waiting.error_kind is FailureKind.RATE_LIMITED:
             return f"rate limited until {waiting.next_attempt_at.isoformat()}"
@@ -229,9 +227,20 @@ def _hold_reason(channel: Channel, runtime: Runtime, now: datetime) -> str | Non
             f"credentials refused ({refused.last_error}); paused until {(refused.updated_at + auth_pause).isoformat()}"
             f" — fix them, then `nashra post --send-again {refused.id}`"
         )
+    return None
+
+
+def _paced(channel: Channel, runtime: Runtime, now: datetime) -> str | None:
+    """Why an ordinary story waits (quiet hours, spacing since the last post), or None; breaking
+    news does not wait for these."""
+    if _in_quiet_hours(channel, runtime, now):
+        return f"quiet hours {channel.config.quiet_hours} ({runtime.settings.site.timezone})"
     spacing = timedelta(minutes=channel.config.min_spacing_minutes)
-    if spacing and last is not None and now < last + spacing:
-        return f"spacing: next post after {(last + spacing).isoformat()}"
+    if spacing:
+        with runtime.store.connect() as conn:
+            last = records.last_posted_at(conn, channel.name)
+        if last is not None and now < last + spacing:
+            return f"spacing: next post after {(last + spacing).isoformat()}"
     return None
 
 
@@ -383,12 +392,17 @@ def post_channel(
     results: list[PostResult] = []
     if not dry_run:
         _settle(runtime, channel, orphaned, now)
-    hold = _hold_reason(channel, runtime, now)
+    blocked = _blocked(channel, runtime, now)
     missing = channel.missing_secrets() if hasattr(channel, "missing_secrets") else []
-    if missing and hold is None:
-        hold = f"environment variable(s) not set: {', '.join(missing)}"
+    if missing and blocked is None:
+        blocked = f"environment variable(s) not set: {', '.join(missing)}"
+    paced = _paced(channel, runtime, now)
     spacing = channel.config.min_spacing_minutes > 0
+    rules = runtime.settings.breaking
+    breaking = {c.article.id for c in candidates if is_breaking(c.article.article, rules, now)}
+    candidates.sort(key=lambda c: c.article.id not in breaking)  # stable: breaking news first, in order
     for candidate in candidates:
+        hold = blocked or (None if candidate.article.id in breaking else paced)
         post: Post | None = None
         try:
             post = channel.render(candidate.article)
@@ -448,7 +462,7 @@ def post_channel(
         if attempt.stop_channel:
             break
         if spacing and attempt.status is PostStatus.POSTED:
-            hold = f"spacing: {channel.config.min_spacing_minutes:g} minutes between posts"
+            paced = paced or f"spacing: {channel.config.min_spacing_minutes:g} minutes between posts"
     return results
 
 

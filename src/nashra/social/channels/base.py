@@ -16,6 +16,7 @@ from typing import ClassVar, TypeVar
 
 import httpx
 
+from nashra.breaking import prefix_for
 from nashra.config.channels import ChannelSettings
 from nashra.config.secrets import read_secret
 from nashra.errors import ConfigError, DeliveryError, Unverified
@@ -183,6 +184,7 @@ class TemplatedChannel(Adapter[OptionsT], ABC):
             limit=limit,
             max_hashtags=self.config.max_hashtags,
             site_name=self.context.settings.site.name,
+            prefix=prefix_for(article.article, self.context.settings.breaking),
         )
         text = self.finish(composed.text)
         return Post(
