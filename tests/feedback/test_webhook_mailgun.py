@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -18,12 +19,15 @@ import pytest
 
 from feedback.webhookkit import DOMAIN, ISSUE, SAMIR, Site
 from nashra.config.webhooks import MailgunWebhook
+from nashra.errors import ConfigError
 from nashra.feedback.services import Posted
 from nashra.feedback.services.mailgun import Mailgun
 from nashra.feedback.services.marks import Marks
+from nashra.runtime import Runtime
 from nashra.store.feedback import Kind
 from nashra.store.subscribers import SubscriberStatus
 from nashra.subscribers.manage import reactivate_subscriber
+from nashra.web.app import create_app
 
 KEY = "key-mailgun-signing-for-tests"
 TOML = '[feedback.webhooks.mailgun]\nenabled = true\nsigning_key_env = "TEST_MAILGUN_KEY"\n'
@@ -159,3 +163,35 @@ def test_events_map_to_kinds(changes: dict[str, object], kind: Kind | None) -> N
     assert [r.kind for r in reports] == ([kind] if kind else [])
     for found in reports:
         assert (found.email, found.subscriber_id, found.issue_id) == (SAMIR, 42, ISSUE)
+
+
+@pytest.mark.sqlite_only
+def test_an_enabled_service_without_its_secret_stops_the_app(
+    make_runtime: Callable[[str], Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEST_MAILGUN_KEY")
+    runtime = make_runtime(TOML)
+    with pytest.raises(
+        ConfigError, match=r"TEST_MAILGUN_KEY is not set \(needed for feedback.webhooks.mailgun\)"
+    ):
+        create_app(runtime.settings, runtime=runtime)
+
+
+def test_each_refusal_is_logged_with_its_service_and_why_and_no_secret(
+    make_site: Callable[..., Site], caplog: pytest.LogCaptureFixture
+) -> None:
+    site = make_site(TOML)
+    with caplog.at_level(logging.WARNING, logger="nashra.web.webhooks"):
+        post(site, signed(bounce(site), key="key-someone-elses"))
+        post(site, signed(bounce(site), at=time.time() - 3600))
+
+    refusals = [
+        (r.getMessage(), getattr(r, "service", None), getattr(r, "why", None))
+        for r in caplog.records
+        if r.name == "nashra.web.webhooks"
+    ]
+    assert refusals == [
+        ("webhook.refused", "mailgun", "bad signature"),
+        ("webhook.refused", "mailgun", "stale: signed too long ago"),
+    ]
+    assert not any(KEY in str(r.__dict__) for r in caplog.records)
