@@ -94,6 +94,9 @@ def test_forged_posts_are_refused_and_change_nothing(make_site: Callable[..., Si
         "stale": post(site, signed(data, at=time.time() - 16 * 60)),
         "from the future": post(site, signed(data, at=time.time() + 3600)),
         "not JSON": post(site, b"event=failed&recipient=samir%40example.com"),
+        "signature not ASCII": post(
+            site, signed(data).replace(b'"signature": "', '"signature": "١'.encode(), 1)
+        ),
     }
 
     assert answers == {
@@ -102,6 +105,7 @@ def test_forged_posts_are_refused_and_change_nothing(make_site: Callable[..., Si
         "stale": 400,
         "from the future": 400,
         "not JSON": 400,
+        "signature not ASCII": 403,
     }
     assert site.untouched()  # 0 forged events accepted
     # Mailgun signs the token, not the event: a signature seen once with its event (a delivery)

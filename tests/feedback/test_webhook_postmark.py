@@ -89,9 +89,12 @@ def test_posts_without_the_password_are_refused_and_change_nothing(make_site: Ca
         post(site, record, auth=httpx.BasicAuth("someone", PASSWORD)),
         post(site, old, auth=httpx.BasicAuth("hooks", PASSWORD + "x")),
         site.client.post("/webhooks/postmark", json=record, headers={"Authorization": "Bearer " + PASSWORD}),
+        site.client.post(
+            "/webhooks/postmark", json=record, headers={"Authorization": "Basic été==".encode()}
+        ),
     ]
 
-    assert [a.status_code for a in answers] == [401] * 5
+    assert [a.status_code for a in answers] == [401] * 6
     assert all(a.headers["www-authenticate"].startswith("Basic ") for a in answers)
     assert site.untouched()  # 0 forged events accepted
 

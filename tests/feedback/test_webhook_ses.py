@@ -241,6 +241,9 @@ def test_forged_messages_are_refused_and_change_nothing(make_site: Callable[...,
         "another key": answer("another key", sns("Notification", bounce(), key=OTHER_KEY)),
         "message altered": answer("message altered", {**genuine, "Message": complaint(site)}),
         "version 3": answer("version 3", {**genuine, "SignatureVersion": "3"}),
+        "signature not ASCII": answer(
+            "signature not ASCII", {**genuine, "Signature": "١" + genuine["Signature"]}
+        ),
     }
 
     assert answers == {
@@ -251,6 +254,7 @@ def test_forged_messages_are_refused_and_change_nothing(make_site: Callable[...,
         "another key": 403,
         "message altered": 403,
         "version 3": 403,
+        "signature not ASCII": 403,
     }
     # Nothing was fetched but Amazon's certificate, and that only for posts worth checking.
     assert {case: urls for case, urls in fetched_for.items() if urls} == {"another key": [CERT_URL]}

@@ -103,7 +103,8 @@ class Mailgun:
             raise Refused(400, "malformed: no signature or event-data")
         timestamp, token = text(signature.get("timestamp")), text(signature.get("token"))
         expected = hmac.new(self._key, (timestamp + token).encode("utf-8"), hashlib.sha256).hexdigest()
-        if not (timestamp and token and hmac.compare_digest(expected, text(signature.get("signature")))):
+        given = text(signature.get("signature")).encode("utf-8")
+        if not (timestamp and token and hmac.compare_digest(expected.encode("ascii"), given)):
             raise Refused(403, "bad signature")
         try:
             signed_at = datetime.fromtimestamp(int(timestamp), UTC)

@@ -19,7 +19,6 @@ header). `spamreport` is a complaint; `unsubscribe` and `group_unsubscribe` unsu
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,7 +54,7 @@ def _public_key(variable: str) -> ec.EllipticCurvePublicKey:
     value = read_secret(variable, purpose="feedback.webhooks.sendgrid")
     try:
         key = load_der_public_key(base64.b64decode(value.strip(), validate=True))
-    except (binascii.Error, ValueError):
+    except ValueError:  # not base64 (binascii.Error), or not a DER key
         key = None
     if not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)):
         raise ConfigError(
@@ -89,7 +88,7 @@ class SendGrid:
         try:
             signature = base64.b64decode(posted.headers.get(SIGNATURE_HEADER, ""), validate=True)
             self._key.verify(signature, timestamp.encode("utf-8") + posted.body, ec.ECDSA(hashes.SHA256()))
-        except (binascii.Error, ValueError, InvalidSignature):
+        except (ValueError, InvalidSignature):  # ValueError: not base64, or not ASCII
             raise Refused(403, "bad signature") from None
         try:
             return datetime.fromtimestamp(int(timestamp), UTC)

@@ -14,7 +14,6 @@ AWS's SDK validators do the same; none is kept up for Python, and the checks tak
 from __future__ import annotations
 
 import base64
-import binascii
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -105,7 +104,7 @@ class Certificates:
             raise Refused(403, "unsupported SignatureVersion")
         try:
             signature = base64.b64decode(message.get("Signature", ""), validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a character that is not ASCII
             raise Refused(403, "bad signature") from None
         data = string_to_sign(message)
         certificate = self._certificate(url)
