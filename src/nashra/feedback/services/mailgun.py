@@ -7,8 +7,8 @@ could put another event under its signature. Hence a token is taken with one eve
 post again (Mailgun retrying, or a replay while fresh) is answered 200 and changes nothing, its
 event already stored; the token with a different event is refused. Tokens are remembered by each
 web process until their signature is stale (`max_age_minutes`), after which it is refused anyway.
-A post caught on its way, before Nashra saw its token, could still be altered: serve the webhook
-over https only.
+A post caught on its way, before Nashra saw its token, could still be altered, and so could one
+sent on to another web process within that time: serve the webhook over https only.
 
 Events: `failed` with severity "permanent" is a hard bounce, save the ones that are not about the
 address (`old`: Mailgun gave up retrying a temporary failure; `espblock`) which count as soft, and

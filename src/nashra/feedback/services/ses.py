@@ -1,11 +1,11 @@
 """Amazon SES bounce and complaint notifications, which SES publishes to SNS topics and SNS posts
 here (docs.aws.amazon.com/ses, "Amazon SNS notification contents for Amazon SES").
 
-A post is taken only from a topic in `topic_arns`, signed by SNS (nashra.feedback.services.sns)
-and no older than `max_age_minutes` by its signed Timestamp, checked in that order, so a post from
-an unknown topic or naming a certificate elsewhere is refused before anything is fetched. A
-replayed post is the same notification, its reports keyed by SES's `feedbackId` and recipient:
-it changes nothing.
+A post is taken only from a topic in `topic_arns`, naming its certificate on an allowed host, no
+older than `max_age_minutes` by its Timestamp, and signed by SNS (nashra.feedback.services.sns),
+checked in that order: a post from an unknown topic, naming a certificate elsewhere or stale is
+refused before anything is fetched. A replayed post is the same notification, its reports keyed by
+SES's `feedbackId` and recipient: it changes nothing.
 
 - SubscriptionConfirmation: confirmed by fetching its SubscribeURL (an allowed host, like the
   certificate's), and logged; UnsubscribeConfirmation is logged only.
@@ -26,7 +26,16 @@ import httpx
 
 from nashra.config.webhooks import SesWebhook
 from nashra.feedback.report import Report
-from nashra.feedback.services import Posted, Refused, check_fresh, iso_time, parse_json, report, text
+from nashra.feedback.services import (
+    Posted,
+    Refused,
+    check_fresh,
+    digest,
+    iso_time,
+    parse_json,
+    report,
+    text,
+)
 from nashra.feedback.services.marks import Mark, Marks
 from nashra.feedback.services.sns import SIGNED_FIELDS, Certificates
 from nashra.logs import event
@@ -133,7 +142,7 @@ class Ses:
             return []
         kind = _BOUNCE_KINDS.get(text(bounce.get("bounceType")), Kind.SOFT_BOUNCE)
         about = f"{text(bounce.get('bounceType'))}/{text(bounce.get('bounceSubType'))}"
-        feedback_id = text(bounce.get("feedbackId"))
+        feedback_id = text(bounce.get("feedbackId")) or digest(bounce)
         recipients = _listed(bounce.get("bouncedRecipients"))
         mark = _one(mark, recipients)
         reports = []
@@ -158,7 +167,7 @@ class Ses:
     def _complaints(self, complaint: object, mark: Mark, signed_at: datetime) -> list[Report]:
         if not isinstance(complaint, dict):
             return []
-        feedback_id = text(complaint.get("feedbackId"))
+        feedback_id = text(complaint.get("feedbackId")) or digest(complaint)
         recipients = _listed(complaint.get("complainedRecipients"))
         mark = _one(mark, recipients)
         detail = text(complaint.get("complaintFeedbackType")) or "complaint"
