@@ -52,7 +52,7 @@ REPORT_WORDS = {
     Kind.HARD_BOUNCE: "hard bounced",
     Kind.SOFT_BOUNCE: "soft bounced",
     Kind.COMPLAINT: "complained",
-    Kind.UNSUBSCRIBE: "unsubscribed by mail",
+    Kind.UNSUBSCRIBE: "unsubscribed later",
 }
 
 

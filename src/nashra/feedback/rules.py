@@ -3,7 +3,7 @@
 - soft bounces suppress it once `feedback.soft_bounce_issues` issues in a row to it soft-bounced;
 - a complaint suppresses it for good ("complained"), over an unsubscribe or a bounce too, and is
   logged as a warning: complaint rates are what mailbox providers judge a sender by;
-- an unsubscribe by mail unsubscribes it.
+- an unsubscribe (mailed to the List-Unsubscribe address, or made at an email service) unsubscribes it.
 Each report is acted on once (`store.feedback.claim`), and a suppression is lifted only by an
 operator who says why (`nashra subscribers reactivate`). The status change and the report are
 written in the caller's transaction, so a crash keeps both or neither.
@@ -37,7 +37,7 @@ _WORDS = {
     Kind.HARD_BOUNCE: "hard bounce",
     Kind.SOFT_BOUNCE: "soft bounce",
     Kind.COMPLAINT: "spam complaint",
-    Kind.UNSUBSCRIBE: "unsubscribe by mail",
+    Kind.UNSUBSCRIBE: "unsubscribe request",
 }
 
 

@@ -1,4 +1,5 @@
-"""The ASGI app: subscriber pages from this package, plus the feed and public archive routes when
+"""The ASGI app: subscriber pages from this package and the email services' webhooks
+(nashra.web.webhooks, for the services enabled), plus the feed and public archive routes when
 those features are installed. The operator console is mounted at /console (nashra.web.console);
 the preview of a digest's next issue is there, for operators only. `nashra serve` runs it under
 uvicorn; tests drive it with TestClient.
@@ -24,6 +25,7 @@ from nashra.web.console.mount import console_mount
 from nashra.web.headers import SecurityHeaders
 from nashra.web.probes import probe_routes
 from nashra.web.subscriptions import Subscriptions
+from nashra.web.webhooks import Webhooks
 
 # (module, function) pairs other features provide; each returns a list of routes for the settings.
 OPTIONAL_ROUTES = (
@@ -58,6 +60,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     routes: list[BaseRoute] = [
         *probe_routes(active),
         *Subscriptions(active).routes(),
+        *Webhooks(active).routes(),
         console_mount(active),
         *_optional_routes(settings),
     ]
