@@ -1,6 +1,6 @@
-"""The ASGI app: subscriber pages from this package, plus the feed and public archive routes when
-those features are installed. The operator console is mounted at /console (nashra.web.console);
-the preview of a digest's next issue is there, for operators only. `nashra serve` runs it under
+"""The ASGI app: subscriber pages from this package, plus the feed, public archive and click
+redirect routes when those features are installed. The operator console is mounted at /console
+(nashra.web.console); the preview of a digest's next issue is there, for operators only. `nashra serve` runs it under
 uvicorn; tests drive it with TestClient.
 
 Every response carries the security headers of nashra.web.headers. One Runtime (store) per app,
@@ -29,6 +29,7 @@ from nashra.web.subscriptions import Subscriptions
 OPTIONAL_ROUTES = (
     ("nashra.web.feeds", "feed_routes"),
     ("nashra.web.archive", "archive_routes"),
+    ("nashra.web.clicks", "click_routes"),
 )
 
 
