@@ -23,8 +23,8 @@ from nashra.digest import find_digest, prepare_digest, record_issue
 from nashra.ingest import ingest
 from nashra.runtime import Runtime
 from nashra.store import clicks, deliveries, workers
-from nashra.store.articles import get_articles
 from nashra.store import subscribers as db
+from nashra.store.articles import get_articles
 from nashra.store.pauses import Paused, pause
 
 TOML = '[site]\ntimezone = "Africa/Algiers"\n\n[[digests]]\nname = "daily"\nschedule = "0 7 * * *"\n'

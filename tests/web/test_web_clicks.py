@@ -83,7 +83,7 @@ def _mail_links(runtime: Runtime, to: str) -> tuple[list[str], list[str]]:
 def _clicks(runtime: Runtime) -> dict[str, int]:
     with runtime.store.connect() as conn:
         rows = conn.execute(select(digest_clicks.c.article_id, digest_clicks.c.clicks)).all()
-    return {article: n for article, n in rows}
+    return {row.article_id: row.clicks for row in rows}
 
 
 def _reader_rows(runtime: Runtime) -> list[tuple[str, int]]:
@@ -212,7 +212,9 @@ def test_per_subscriber_records_stop_when_the_operator_turns_them_off(
     # Same database and mail, the config now counts without records: links already sent name
     # their reader, and are still only counted.
     counting_only = make_runtime(DIGEST_TOML + CLICKS + WEB)
-    with TestClient(create_app(counting_only.settings, runtime=counting_only), follow_redirects=False) as client:
+    with TestClient(
+        create_app(counting_only.settings, runtime=counting_only), follow_redirects=False
+    ) as client:
         assert client.get(salma[0]).headers["location"] == url
         assert _clicks(counting_only) == {first: 1}
         assert _reader_rows(counting_only) == []
@@ -238,4 +240,3 @@ def test_a_preview_link_reaches_the_story_without_being_counted(
     assert answer.status_code in (302, 303) and answer.headers["location"] == url
     with runtime.store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(digest_clicks)).scalar_one() == 0
-

@@ -67,7 +67,9 @@ class ClickTokens:
 
     def read_link(self, token: str) -> ClickedLink:
         try:
-            article_id, newline, digest = base64_decode(self._links.unsign(token)).decode("utf-8").partition("\n")
+            article_id, newline, digest = (
+                base64_decode(self._links.unsign(token)).decode("utf-8").partition("\n")
+            )
         except (BadData, UnicodeError):
             raise ClickError("invalid click link") from None
         if not newline or not article_id or not digest:
@@ -76,6 +78,10 @@ class ClickTokens:
 
     def reader(self, issue_id: int, subscriber_id: int) -> str:
         return self._readers.sign(f"{issue_id}.{subscriber_id}").decode("ascii")
+
+    def reader_part(self, issue_id: int, subscriber_id: int) -> str:
+        """What a recipient's message carries in place of CLICK_READER: one HMAC per message."""
+        return "/" + self.reader(issue_id, subscriber_id)
 
     def read_reader(self, token: str) -> ClickReader:
         try:

@@ -69,6 +69,7 @@ from nashra.digest import (
     record_issue,
     write_archive,
 )
+from nashra.digest.clicks import ClickTokens
 from nashra.errors import RelayRefused, SenderFenced
 from nashra.logs import event
 from nashra.mail.lock import Fence, sender_lock
@@ -528,6 +529,7 @@ class Dispatcher:
         summary: SendSummary,
         stopping: threading.Event,
         limiter: RateLimiter | SharedPace,
+        readers: ClickTokens | None = None,
     ) -> None:
         self.settings = settings
         self.stopping = stopping
@@ -536,6 +538,8 @@ class Dispatcher:
         self.template = template
         self.transport = transport
         self.links = UnsubscribeLinks(settings, tokens)
+        self.readers = readers
+        """Set when the digest records who clicked: each message's story links name its reader."""
         self.summary = summary
         self.limiter = limiter
         self.again = False
@@ -559,6 +563,9 @@ class Dispatcher:
             message_key=f"{key}.{self.ledger.claim[:12]}",
             unsubscribe_url=https,
             unsubscribe_mailto=mailto,
+            click_reader=self.readers.reader_part(self.ledger.issue_id, item.subscriber_id)
+            if self.readers
+            else "",
         )
         envelope = Envelope(self.template.envelope_from, item.email, key.replace(".", "-"), wire_ready=True)
         return Outgoing(envelope, self.template.render(personal), item)
@@ -851,6 +858,7 @@ def send_span(
             summary,
             runtime.stopping,
             pace(runtime.store, issue_id, rate, shared=span != WHOLE, sleep=sleep),
+            ClickTokens.from_settings(settings) if digest.clicks_per_subscriber else None,
         )
         ended = _deliver(runtime, dispatcher, ledger, summary, progress or LoggedProgress(), sleep)
         if ended is not PassEnd.DONE:

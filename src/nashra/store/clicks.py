@@ -82,7 +82,9 @@ def click_target(conn: Connection, digest: str, article_id: str) -> ClickTarget 
 
 
 def count_click(conn: Connection, issue_id: int, article_id: str) -> None:
-    statement = conflict_insert(conn, digest_clicks).values(issue_id=issue_id, article_id=article_id, clicks=1)
+    statement = conflict_insert(conn, digest_clicks).values(
+        issue_id=issue_id, article_id=article_id, clicks=1
+    )
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=[digest_clicks.c.issue_id, digest_clicks.c.article_id],
@@ -91,7 +93,9 @@ def count_click(conn: Connection, issue_id: int, article_id: str) -> None:
     )
 
 
-def record_reader(conn: Connection, issue_id: int, article_id: str, subscriber_id: int, *, now: datetime) -> bool:
+def record_reader(
+    conn: Connection, issue_id: int, article_id: str, subscriber_id: int, *, now: datetime
+) -> bool:
     """Record that the subscriber followed the story, if this is their first click on it and the
     issue was delivered to them (an id given to someone else since never is); True when recorded."""
     delivered = exists().where(deliveries.c.issue_id == issue_id, deliveries.c.subscriber_id == subscriber_id)

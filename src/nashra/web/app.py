@@ -1,7 +1,7 @@
 """The ASGI app: subscriber pages from this package, plus the feed, public archive and click
 redirect routes when those features are installed. The operator console is mounted at /console
-(nashra.web.console); the preview of a digest's next issue is there, for operators only. `nashra serve` runs it under
-uvicorn; tests drive it with TestClient.
+(nashra.web.console); the preview of a digest's next issue is there, for operators only.
+`nashra serve` runs it under uvicorn; tests drive it with TestClient.
 
 Every response carries the security headers of nashra.web.headers. One Runtime (store) per app,
 opened when the app is created and closed at shutdown (`app.state.runtime`).

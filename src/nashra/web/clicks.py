@@ -65,7 +65,9 @@ class ClickRedirect:
             return self._page(NOT_FOUND, 404)
         return RedirectResponse(url, status_code=302, headers=HEADERS)
 
-    def _follow(self, runtime: Runtime, link: ClickedLink, who: ClickReader | None, *, count: bool) -> str | None:
+    def _follow(
+        self, runtime: Runtime, link: ClickedLink, who: ClickReader | None, *, count: bool
+    ) -> str | None:
         """The story's URL, counting the click; None when there is nowhere to go."""
         with runtime.store.begin() as conn:
             target = clicks.click_target(conn, link.digest, link.article_id)

@@ -35,7 +35,10 @@ def upgrade() -> None:
         ),
         sa.Column("article_id", sa.String(40), primary_key=True),
         sa.Column(
-            "subscriber_id", sa.Integer(), sa.ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+            "subscriber_id",
+            sa.Integer(),
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            primary_key=True,
         ),
         sa.Column("clicked_at", UTCDateTime(), nullable=False),
     )
