@@ -2,10 +2,11 @@
 
 `nashra status` prints it as tables or as JSON (for scripts and monitoring), and the console can
 show the same. Everything comes from the store, so it works from any process and machine: the
-worker's heartbeat and its own schedule (nashra.store.workers), each digest's issues, each
-channel's posts, each source's last fetch, pauses, the secrets that would stop a command and, in
-the distributed mode, the queue (nashra.store.queue_state). There the "worker" of the inline mode
-is the active scheduler: it beats and records each job's last and next run the same way.
+worker's heartbeat and its own schedule (nashra.store.workers), each digest's issues (with their
+clicks, for a digest that counts them: nashra.store.clicks), each channel's posts, each source's
+last fetch, pauses, the secrets that would stop a command and, in the distributed mode, the queue
+(nashra.store.queue_state). There the "worker" of the inline mode is the active scheduler: it
+beats and records each job's last and next run the same way.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from nashra.sources.registry import configured_sources
 from nashra.store import posts as records
 from nashra.store import queue_state, workers
 from nashra.store.articles import count_articles
+from nashra.store.clicks import IssueClicks, issue_clicks
 from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
 from nashra.store.pauses import Pause, Paused, all_pauses
 from nashra.store.sources import all_states
 from nashra.text.urls import redact_credentials
 from nashra.worker import next_run
+
+NO_CLICKS = IssueClicks(0, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,8 @@ class IssueHealth:
     counts: dict[str, int]
     """Deliveries by outcome: sent, failed (of which bounced), skipped, unknown, and still to go."""
     progress_percent: int
+    clicks: IssueClicks | None = None
+    """Clicks on its story links and the most followed stories; None unless its digest counts them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +213,7 @@ def _pause(pauses: dict[tuple[Paused, str], Pause], kind: Paused, name: str) -> 
     return PauseHealth(found.paused_at, found.reason) if found else None
 
 
-def issue_health(issue: IssueProgress) -> IssueHealth:
+def issue_health(issue: IssueProgress, clicks: IssueClicks | None = None) -> IssueHealth:
     """An issue's counts with how many are still to go and the percent done (status, console)."""
     counts = dict(issue.counts)
     total = sum(n for status, n in counts.items() if status in DeliveryStatus.__members__.values())
@@ -221,7 +227,7 @@ def issue_health(issue: IssueProgress) -> IssueHealth:
         )
     )
     percent = 100 if total == 0 else round(100 * (total - to_go) / total)
-    return IssueHealth(issue.issue_id, issue.status, issue.created_at, counts, percent)
+    return IssueHealth(issue.issue_id, issue.status, issue.created_at, counts, percent, clicks)
 
 
 def _jobs(
@@ -299,6 +305,8 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         newest = workers.newest_worker(conn)
         runs = workers.job_runs_by_name(conn)
         issues = recent_issues(conn, limit=30)
+        counting = {d.name for d in configured_digests(settings) if d.count_clicks}
+        clicked = issue_clicks(conn, [i.issue_id for i in issues if i.digest in counting])
         pauses = {(p.kind, p.name): p for p in all_pauses(conn)}
         states = {s.name: s for s in all_states(conn)}
         articles = count_articles(conn)
@@ -314,7 +322,11 @@ def gather(runtime: Runtime, now: datetime) -> Health:
             digest.name,
             digest.enabled,
             _pause(pauses, Paused.DIGEST, digest.name),
-            [issue_health(i) for i in issues if i.digest == digest.name][:5],
+            [
+                issue_health(i, clicked.get(i.issue_id, NO_CLICKS) if digest.count_clicks else None)
+                for i in issues
+                if i.digest == digest.name
+            ][:5],
         )
         for digest in configured_digests(settings)
     ]

@@ -62,7 +62,7 @@ class StoryClicks:
 @dataclass(frozen=True, slots=True)
 class IssueClicks:
     total: int
-    top: list[StoryClicks]
+    top: tuple[StoryClicks, ...]
     """The most followed stories, most clicks first."""
 
 
@@ -124,4 +124,7 @@ def issue_clicks(conn: Connection, issue_ids: Sequence[int], *, top: int = 3) ->
     stories: dict[int, list[StoryClicks]] = {}
     for row in rows:
         stories.setdefault(row.issue_id, []).append(StoryClicks(row.article_id, row.title or "", row.clicks))
-    return {issue: IssueClicks(sum(s.clicks for s in found), found[:top]) for issue, found in stories.items()}
+    return {
+        issue: IssueClicks(sum(s.clicks for s in found), tuple(found[:top]))
+        for issue, found in stories.items()
+    }
