@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from digest.digest_helpers import DEMO_NOW, DIGEST_TOML
 from mail.mailkit import populate
 from nashra.digest import find_digest, prepare_digest
+from nashra.digest.archive import archive_route
 from nashra.digest.clicks import ClickTokens
 from nashra.ingest import ingest
 from nashra.mail.send import send_digest
@@ -28,6 +29,7 @@ from nashra.mail.tokens import UNSUBSCRIBE, Tokens
 from nashra.runtime import Runtime
 from nashra.store.articles import get_articles
 from nashra.store.clicks import digest_clicks, subscriber_clicks
+from nashra.store.digests import digest_issues
 from nashra.store.subscribers import find_subscriber
 from nashra.subscribers import remove_subscriber
 from nashra.web.app import create_app
@@ -174,6 +176,13 @@ def test_per_subscriber_mode_keeps_one_row_per_reader_and_story_and_erasure_remo
     assert set(yacine_text) <= set(yacine)
     first, url = _article_url(runtime, salma[0])
     assert _article_url(runtime, yacine[0]) == (first, url)
+    # The issue's public web copy has the same story links with no reader in them.
+    with runtime.store.connect() as conn:
+        [issue] = conn.execute(select(digest_issues.c.archive_url)).scalars()
+    archive = client.get(archive_route(issue))
+    assert archive.status_code == 200
+    public = LINK.findall(archive.text)
+    assert public == [p.rsplit("/", 1)[0] for p in salma] and "%%" not in archive.text
     second = next(p for p in salma if _article_url(runtime, p)[0] != first)
     second_id = _article_url(runtime, second)[0]
     with runtime.store.connect() as conn:
