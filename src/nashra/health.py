@@ -11,6 +11,7 @@ beats and records each job's last and next run the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,8 +34,6 @@ from nashra.store.pauses import Pause, Paused, all_pauses
 from nashra.store.sources import all_states
 from nashra.text.urls import redact_credentials
 from nashra.worker import next_run
-
-NO_CLICKS = IssueClicks(0, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +229,18 @@ def issue_health(issue: IssueProgress, clicks: IssueClicks | None = None) -> Iss
     return IssueHealth(issue.issue_id, issue.status, issue.created_at, counts, percent, clicks)
 
 
+def counted_clicks(
+    conn: Connection, settings: Settings, issues: Sequence[IssueProgress]
+) -> dict[int, IssueClicks | None]:
+    """Each issue's clicks (none yet: zero); None for an issue of a digest that does not count them."""
+    counting = {d.name for d in settings.digests if d.count_clicks}
+    found = issue_clicks(conn, [i.issue_id for i in issues if i.digest in counting])
+    return {
+        i.issue_id: found.get(i.issue_id, IssueClicks(0, ())) if i.digest in counting else None
+        for i in issues
+    }
+
+
 def _jobs(
     runtime: Runtime, worker: WorkerHealth | None, runs: dict[str, workers.JobRun], now: datetime
 ) -> list[JobHealth]:
@@ -305,8 +316,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         newest = workers.newest_worker(conn)
         runs = workers.job_runs_by_name(conn)
         issues = recent_issues(conn, limit=30)
-        counting = {d.name for d in configured_digests(settings) if d.count_clicks}
-        clicked = issue_clicks(conn, [i.issue_id for i in issues if i.digest in counting])
+        clicked = counted_clicks(conn, settings, issues)
         pauses = {(p.kind, p.name): p for p in all_pauses(conn)}
         states = {s.name: s for s in all_states(conn)}
         articles = count_articles(conn)
@@ -322,11 +332,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
             digest.name,
             digest.enabled,
             _pause(pauses, Paused.DIGEST, digest.name),
-            [
-                issue_health(i, clicked.get(i.issue_id, NO_CLICKS) if digest.count_clicks else None)
-                for i in issues
-                if i.digest == digest.name
-            ][:5],
+            [issue_health(i, clicked[i.issue_id]) for i in issues if i.digest == digest.name][:5],
         )
         for digest in configured_digests(settings)
     ]
