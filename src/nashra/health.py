@@ -2,15 +2,16 @@
 
 `nashra status` prints it as tables or as JSON (for scripts and monitoring), and the console can
 show the same. Everything comes from the store, so it works from any process and machine: the
-worker's heartbeat and its own schedule (nashra.store.workers), each digest's issues, each
-channel's posts, each source's last fetch, pauses, the secrets that would stop a command and, in
-the distributed mode, the queue (nashra.store.queue_state). There the "worker" of the inline mode
-is the active scheduler: it beats and records each job's last and next run the same way.
+worker's heartbeat and its own schedule (nashra.store.workers), each digest's issues (with their
+clicks, for a digest that counts them: nashra.store.clicks), each channel's posts, each source's
+last fetch, pauses, the secrets that would stop a command and, in the distributed mode, the queue
+(nashra.store.queue_state). There the "worker" of the inline mode is the active scheduler: it
+beats and records each job's last and next run the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from nashra.sources.registry import configured_sources
 from nashra.store import feedback, queue_state, workers
 from nashra.store import posts as records
 from nashra.store.articles import count_articles
+from nashra.store.clicks import IssueClicks, issue_clicks
 from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
 from nashra.store.feedback import Kind
 from nashra.store.pauses import Pause, Paused, all_pauses
@@ -85,6 +87,9 @@ class IssueHealth:
         under 0.1%, and refuses bulk mail above 0.3%)."""
         sent = self.counts.get(DeliveryStatus.SENT, 0)
         return self.reports.get(Kind.COMPLAINT, 0) / sent if sent else 0.0
+
+    clicks: IssueClicks | None = None
+    """Clicks on its story links and the most followed stories; None unless its digest counts them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +242,9 @@ def _pause(pauses: dict[tuple[Paused, str], Pause], kind: Paused, name: str) -> 
     return PauseHealth(found.paused_at, found.reason) if found else None
 
 
-def issue_health(issue: IssueProgress, reports: Mapping[Kind, int] | None = None) -> IssueHealth:
+def issue_health(
+    issue: IssueProgress, reports: Mapping[Kind, int] | None = None, clicks: IssueClicks | None = None
+) -> IssueHealth:
     """An issue's counts with how many are still to go and the percent done (status, console)."""
     counts = dict(issue.counts)
     total = sum(n for status, n in counts.items() if status in DeliveryStatus.__members__.values())
@@ -258,7 +265,20 @@ def issue_health(issue: IssueProgress, reports: Mapping[Kind, int] | None = None
         counts,
         percent,
         {k.value: n for k, n in (reports or {}).items()},
+        clicks,
     )
+
+
+def counted_clicks(
+    conn: Connection, settings: Settings, issues: Sequence[IssueProgress]
+) -> dict[int, IssueClicks | None]:
+    """Each issue's clicks (none yet: zero); None for an issue of a digest that does not count them."""
+    counting = {d.name for d in settings.digests if d.count_clicks}
+    found = issue_clicks(conn, [i.issue_id for i in issues if i.digest in counting])
+    return {
+        i.issue_id: found.get(i.issue_id, IssueClicks(0, ())) if i.digest in counting else None
+        for i in issues
+    }
 
 
 def _jobs(
@@ -344,6 +364,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         issues = recent_issues(conn, limit=30)
         reports = feedback.counts_by_issue(conn, [i.issue_id for i in issues])
         unmatched = feedback.unmatched_count(conn)
+        clicked = counted_clicks(conn, settings, issues)
         pauses = {(p.kind, p.name): p for p in all_pauses(conn)}
         states = {s.name: s for s in all_states(conn)}
         articles = count_articles(conn)
@@ -359,7 +380,11 @@ def gather(runtime: Runtime, now: datetime) -> Health:
             digest.name,
             digest.enabled,
             _pause(pauses, Paused.DIGEST, digest.name),
-            [issue_health(i, reports.get(i.issue_id)) for i in issues if i.digest == digest.name][:5],
+            [
+                issue_health(i, reports.get(i.issue_id), clicked[i.issue_id])
+                for i in issues
+                if i.digest == digest.name
+            ][:5],
         )
         for digest in [*configured_digests(settings), *_alert(settings)]
     ]

@@ -12,9 +12,13 @@ from datetime import UTC, datetime
 
 from consolekit import ConsoleSite, logged_in
 
+from digest.digest_helpers import DEMO_NOW
 from loopback import wait_until
+from nashra.digest import prepare_digest, record_issue
 from nashra.ingest import ingest
 from nashra.mail.stage import digests_stage
+from nashra.store import clicks
+from nashra.store.articles import get_articles
 from nashra.store.audit import recent_entries
 from nashra.store.deliveries import IssueProgress, digest_issues_progress
 from nashra.store.overrides import all_overrides
@@ -213,3 +217,39 @@ def test_an_editor_skips_the_next_issue(make_console: Callable[[str], ConsoleSit
     # The worker's job then finds nothing to send.
     assert digests_stage(site.runtime, "daily").counts == {"nothing_new": 1}
     assert ("editor@oasis.example", "digest.skip", "daily") in _actions(site)
+
+
+def test_an_issue_page_shows_its_clicks_when_the_digest_counts_them(
+    make_console: Callable[[str], ConsoleSite],
+) -> None:
+    site = make_console(TOML + "count_clicks = true\n")
+    ingest(site.runtime)
+    viewer, _ = logged_in(site, "desk@oasis.example", Role.VIEWER)
+    rendered = prepare_digest(site.runtime, site.runtime.settings.digests[0], now=DEMO_NOW)
+    assert rendered is not None
+    first, second = rendered.article_ids[:2]
+    with site.runtime.store.begin() as conn:
+        issue_id = record_issue(conn, rendered, now=DEMO_NOW)
+        for article_id in (first, second, second):
+            clicks.count_click(conn, issue_id, article_id)
+        titles = {a.id: a.article.title for a in get_articles(conn, [first, second])}
+    page = viewer.get(f"{PATH}/issues/{issue_id}")
+    assert page.status_code == 200
+    assert "النقرات" in page.text and "3 نقرات على روابط أخباره." in page.text
+    top = re.findall(r"<li><bdi>([^<]+)</bdi> · (\d+)</li>", page.text)
+    assert top == [(titles[second], "2"), (titles[first], "1")]
+    assert viewer.get(f"{PATH}/issues/{issue_id}/progress").json()["clicks"]["total"] == 3
+
+
+def test_an_issue_page_says_nothing_of_clicks_when_the_digest_does_not_count_them(
+    make_console: Callable[[str], ConsoleSite],
+) -> None:
+    site = _site(make_console)
+    viewer, _ = logged_in(site, "desk@oasis.example", Role.VIEWER)
+    rendered = prepare_digest(site.runtime, site.runtime.settings.digests[0], now=DEMO_NOW)
+    assert rendered is not None
+    with site.runtime.store.begin() as conn:
+        issue_id = record_issue(conn, rendered, now=DEMO_NOW)
+    page = viewer.get(f"{PATH}/issues/{issue_id}")
+    assert page.status_code == 200 and "النقرات" not in page.text
+    assert viewer.get(f"{PATH}/issues/{issue_id}/progress").json()["clicks"] is None

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from nashra.cli import app
 from nashra.config import Settings
-from nashra.mail.tokens import load_secret
 from nashra.mail.transport import Envelope, send_one
 from nashra.mail.transports import make_transport
 from nashra.runtime import Runtime
+from nashra.signing_key import load_secret
 from nashra.store.database import open_store
 from nashra.subscribers import add_subscriber
 

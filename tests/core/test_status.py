@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import time_machine
 from sqlalchemy import select
 
+from digest.digest_helpers import DEMO_NOW, DIGEST_TOML
 from mail.mailkit import populate, record_test_issue
 from nashra.config import Settings
+from nashra.digest import find_digest, prepare_digest, record_issue
+from nashra.ingest import ingest
 from nashra.runtime import Runtime
-from nashra.store import deliveries, workers
+from nashra.store import clicks, deliveries, workers
 from nashra.store import subscribers as db
+from nashra.store.articles import get_articles
 from nashra.store.pauses import Paused, pause
 
 TOML = '[site]\ntimezone = "Africa/Algiers"\n\n[[digests]]\nname = "daily"\nschedule = "0 7 * * *"\n'
@@ -94,3 +100,52 @@ def test_status_json_says_what_is_going_on(make_settings: Callable[[str], Settin
         "channel outbox is paused (حملة متوقفة)",
     ]
     assert report["generated_at"].endswith("Z")
+
+
+def test_status_shows_each_issue_clicks_when_the_digest_counts_them(
+    make_settings: Callable[[str], Settings],
+) -> None:
+    settings = make_settings(DIGEST_TOML + "count_clicks = true\n")
+    with Runtime.open(settings) as runtime:
+        with time_machine.travel(DEMO_NOW - timedelta(hours=1), tick=False):
+            ingest(runtime)
+        rendered = prepare_digest(runtime, find_digest(settings, "daily"), now=DEMO_NOW)
+        assert rendered is not None
+        first, second, third = rendered.article_ids[:3]
+        with runtime.store.begin() as conn:
+            issue_id = record_issue(conn, rendered, now=DEMO_NOW)
+            for article_id, n in ((first, 1), (second, 4), (third, 2)):
+                for _ in range(n):
+                    clicks.count_click(conn, issue_id, article_id)
+            titles = {a.id: a.article.title for a in get_articles(conn, [first, second, third])}
+
+    report = _status(settings)
+    [digest] = report["digests"]
+    [issue] = digest["issues"]
+    assert issue["clicks"]["total"] == 7
+    assert issue["clicks"]["top"] == [
+        {"article_id": second, "title": titles[second], "clicks": 4},
+        {"article_id": third, "title": titles[third], "clicks": 2},
+        {"article_id": first, "title": titles[first], "clicks": 1},
+    ]
+    table = subprocess.run(
+        [sys.executable, "-m", "nashra", "--config", str(settings.origin), "status"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NASHRA_SECRET": "test-secret", "COLUMNS": "200"},
+        check=False,
+    )
+    assert table.returncode == 0, table.stderr
+    assert "clicks" in table.stdout and "Clicks: most followed stories" in table.stdout
+    assert re.search(rf"daily\s.*\s{issue_id}\s.*\s7\s", table.stdout), table.stdout
+
+
+def test_status_leaves_clicks_out_for_a_digest_that_does_not_count_them(
+    make_settings: Callable[[str], Settings],
+) -> None:
+    settings = make_settings(TOML)
+    with Runtime.open(settings) as runtime:
+        record_test_issue(runtime)
+    [digest] = _status(settings)["digests"]
+    [issue] = digest["issues"]
+    assert issue["clicks"] is None

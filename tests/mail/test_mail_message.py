@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nashra.config.mail import DkimSettings, MailSettings
+from nashra.digest.placeholders import CLICK_READER
 from nashra.mail.message import SUBSCRIBER_EMAIL, UNSUBSCRIBE_URL, MessageTemplate, Personal, dkim_signer
 
 MAIL = MailSettings(from_address="نشرة الواحة <news@oasis.example>", reply_to="التحرير <desk@oasis.example>")
@@ -34,10 +35,18 @@ def _template(text: str, html_body: str, **kwargs: object) -> MessageTemplate:
 
 
 def _person(
-    email_address: str = "reader@example.com", name: str = "", url: str = "https://oasis.example/u/tok"
+    email_address: str = "reader@example.com",
+    name: str = "",
+    url: str = "https://oasis.example/u/tok",
+    click_reader: str = "",
 ) -> Personal:
     return Personal(
-        email_address, name, "7.42", url, "mailto:unsubscribe@oasis.example?subject=unsubscribe%20tok"
+        email_address,
+        name,
+        "7.42",
+        url,
+        "mailto:unsubscribe@oasis.example?subject=unsubscribe%20tok",
+        click_reader,
     )
 
 
@@ -51,19 +60,28 @@ pieces = st.text(
     parts=st.lists(pieces, min_size=1, max_size=6),
     url_tail=st.text(alphabet="abcXYZ019-_.", max_size=9),
     local=st.text(alphabet="abcdefgh", min_size=1, max_size=7),
+    reader=st.text(alphabet="abcXYZ019-_./", max_size=11),
 )
 def test_splicing_decodes_to_the_filled_parts_at_every_alignment(
-    parts: list[str], url_tail: str, local: str
+    parts: list[str], url_tail: str, local: str, reader: str
 ) -> None:
-    tokens = [UNSUBSCRIBE_URL, SUBSCRIBER_EMAIL]
-    body = "".join(p + tokens[i % 2] for i, p in enumerate(parts[:-1])) + parts[-1]
-    person = _person(f"{local}@example.com", url=f"https://oasis.example/u/{url_tail}?a=1&b=2")
+    tokens = [UNSUBSCRIBE_URL, SUBSCRIBER_EMAIL, CLICK_READER]
+    body = "".join(p + tokens[i % 3] for i, p in enumerate(parts[:-1])) + parts[-1]
+    person = _person(
+        f"{local}@example.com", url=f"https://oasis.example/u/{url_tail}?a=1&b=2", click_reader=reader
+    )
     raw = _template(body, f"<p>{body}</p>").render(person)
     message = email.message_from_bytes(raw, policy=policy.default)
-    expected = body.replace(UNSUBSCRIBE_URL, person.unsubscribe_url).replace(SUBSCRIBER_EMAIL, person.email)
+    expected = (
+        body.replace(UNSUBSCRIBE_URL, person.unsubscribe_url)
+        .replace(SUBSCRIBER_EMAIL, person.email)
+        .replace(CLICK_READER, reader)
+    )
     assert message.get_body(("plain",)).get_content() == expected.replace("\r\n", "\n")
-    expected_html = f"<p>{body}</p>".replace(UNSUBSCRIBE_URL, html.escape(person.unsubscribe_url)).replace(
-        SUBSCRIBER_EMAIL, html.escape(person.email)
+    expected_html = (
+        f"<p>{body}</p>".replace(UNSUBSCRIBE_URL, html.escape(person.unsubscribe_url))
+        .replace(SUBSCRIBER_EMAIL, html.escape(person.email))
+        .replace(CLICK_READER, reader)
     )
     assert message.get_body(("html",)).get_content() == expected_html
 

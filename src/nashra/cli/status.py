@@ -2,8 +2,9 @@
 
 The data is nashra.health's; this only lays it out: what needs a human first, then the worker (in
 the distributed mode: the scheduler, then the queue's jobs and workers) and its jobs, digests and
-their issues, channels and their posts not yet final, and sources. Times are shown in the site's
-zone (named); the JSON gives them in UTC.
+their issues (with their clicks and most followed stories, for a digest that counts clicks),
+channels and their posts not yet final, and sources. Times are shown in the site's zone (named);
+the JSON gives them in UTC.
 """
 
 from __future__ import annotations
@@ -108,29 +109,7 @@ def _print(health: Health) -> None:
         jobs.add_row(job.id, ago(job.last_started, now), f"[{colour}]{escape(result)}[/]", planned)
     console.print(jobs)
 
-    issues = Table(title="Digests: last issues")
-    columns = ("sent", "failed", "bounced", "skipped", "unknown")
-    for column in ("digest", "issue", "status", *columns, "progress", "reported later"):
-        issues.add_column(column)
-    for digest in health.digests:
-        state = (
-            "disabled" if not digest.enabled else f"paused: {digest.paused.reason}" if digest.paused else ""
-        )
-        if not digest.issues:
-            issues.add_row(digest.name, "—", state or "no issue yet", *[""] * (len(columns) + 2))
-        for issue in digest.issues:
-            cells = [str(issue.counts.get(c, 0)) for c in columns]
-            if issue.counts.get("unknown"):
-                cells[-1] = f"[yellow]{cells[-1]}[/]"
-            issues.add_row(
-                digest.name,
-                str(issue.id),
-                escape(state or issue.status),
-                *cells,
-                f"{issue.progress_percent}%",
-                _reported(issue),
-            )
-    console.print(issues)
+    _print_digests(health)
 
     channels = Table(title="Channels")
     for column in ("channel", "state", "posted", "retry", "failed", "unknown"):
@@ -168,6 +147,53 @@ def _print(health: Health) -> None:
     console.print(f"articles stored: {health.articles}")
 
 
+def _print_digests(health: Health) -> None:
+    """Each digest's last issues; with a digest that counts clicks, a clicks column and each
+    issue's most followed stories."""
+    clicks = any(issue.clicks is not None for digest in health.digests for issue in digest.issues)
+    issues = Table(title="Digests: last issues")
+    columns = ("sent", "failed", "bounced", "skipped", "unknown")
+    for column in (
+        "digest",
+        "issue",
+        "status",
+        *columns,
+        "progress",
+        "reported later",
+        *(["clicks"] if clicks else []),
+    ):
+        issues.add_column(column)
+    stories = Table(title="Clicks: most followed stories")
+    for column in ("digest", "issue", "story", "clicks"):
+        stories.add_column(column, overflow="fold")
+    for digest in health.digests:
+        state = (
+            "disabled" if not digest.enabled else f"paused: {digest.paused.reason}" if digest.paused else ""
+        )
+        if not digest.issues:
+            issues.add_row(digest.name, "—", state or "no issue yet", *[""] * (len(columns) + 2 + clicks))
+        for issue in digest.issues:
+            cells = [str(issue.counts.get(c, 0)) for c in columns]
+            if issue.counts.get("unknown"):
+                cells[-1] = f"[yellow]{cells[-1]}[/]"
+            issues.add_row(
+                digest.name,
+                str(issue.id),
+                escape(state or issue.status),
+                *cells,
+                f"{issue.progress_percent}%",
+                _reported(issue),
+                *([str(issue.clicks.total) if issue.clicks else ""] if clicks else []),
+            )
+            for story in issue.clicks.top if issue.clicks else ():
+                stories.add_row(
+                    digest.name, str(issue.id), escape(story.title or story.article_id), str(story.clicks)
+                )
+    console.print(issues)
+    if stories.row_count:
+        console.print(stories)
+
+
 def _print_queue(queue: QueueHealth, now: datetime, local: Callable[[datetime | None], str]) -> None:
     """The distributed mode: schedulers, queue workers, and jobs per queue by state."""
     for scheduler in queue.schedulers:
@@ -200,8 +226,9 @@ def status(
     ] = Format.TABLE,
 ) -> None:
     """Whether Nashra is healthy and what it will do next: what needs attention, the worker and its
-    jobs (last run, next run as the running worker has it), digests and their last issues,
-    channels and their posts not yet final, sources. In JSON, `attention` is empty when all is well."""
+    jobs (last run, next run as the running worker has it), digests and their last issues (and
+    their clicks, for a digest that counts them), channels and their posts not yet final, sources.
+    In JSON, `attention` is empty when all is well."""
     with STATE.runtime() as runtime:
         health = gather(runtime, datetime.now(runtime.settings.site.zone))
     if format is Format.JSON:

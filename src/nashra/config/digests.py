@@ -58,6 +58,16 @@ class DigestSettings(BaseModel):
     footer_legal: str = ""
     manage_url: str | None = None
     size_budget: Annotated[int, Field(ge=10_000, le=102_000)] = 95_000
+    count_clicks: bool = Field(
+        default=False,
+        description="story links go through a signed redirect at web.public_url that counts clicks "
+        "per issue and story, in aggregate",
+    )
+    clicks_per_subscriber: bool = Field(
+        default=False,
+        description="with count_clicks: also record which subscriber followed which story, once each "
+        "(personal data, erased with the subscriber)",
+    )
     unknown: Literal["skip", "resend"] = Field(
         default="skip",
         description='messages whose fate a crash left unknown: "skip" (never twice) or "resend" (never lost)',
@@ -88,6 +98,12 @@ class DigestSettings(BaseModel):
     def _font_pair(self) -> DigestSettings:
         if (self.web_font_family is None) != (self.web_font_url is None):
             raise ValueError("web_font_family and web_font_url go together: set both or neither")
+        return self
+
+    @model_validator(mode="after")
+    def _clicks_pair(self) -> DigestSettings:
+        if self.clicks_per_subscriber and not self.count_clicks:
+            raise ValueError("clicks_per_subscriber needs count_clicks = true")
         return self
 
     @property

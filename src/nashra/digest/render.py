@@ -1,7 +1,9 @@
 """Composition -> email: Jinja2 (autoescaped) -> MJML -> HTML with mjml-python, plus the text part.
 
 Both parts are rendered from the same composition, so when the size budget drops teasers from
-the HTML the text part drops the same ones, and `article_ids` says exactly what readers got.
+the HTML the text part drops the same ones, and `article_ids` says exactly what readers got. A
+digest that counts clicks has its teasers' URLs swapped for their click links first
+(nashra.digest.clicks), so both parts and any operator's template carry them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from nashra.config import Settings
 from nashra.config.digests import DigestSettings
 from nashra.digest import templating
 from nashra.digest.archive import archive_url
+from nashra.digest.clicks import ClickLinks
 from nashra.digest.compose import Composition
 from nashra.digest.mjml_compat import compile_mjml
 from nashra.digest.placeholders import SUBSCRIBER_EMAIL, UNSUBSCRIBE_URL
@@ -107,6 +110,7 @@ class DigestRenderer:
         text_override = settings.resolve(digest.text_template) if digest.text_template else None
         self.html_template = templating.load(HTML_TEMPLATE, html_override, autoescape=True)
         self.text_template = templating.load(TEXT_TEMPLATE, text_override, autoescape=False)
+        self.clicks = ClickLinks(settings, digest) if digest.count_clicks else None
 
     def context(
         self, site: dict[str, Any], composition: Composition, *, subject: str, preheader: str, archive: str
@@ -163,8 +167,11 @@ class DigestRenderer:
         return rtl_lines(templating.render(self.text_template, context))
 
     def render(self, composition: Composition, *, now: datetime) -> RenderedDigest:
-        """Subject, preheader, HTML within the size budget, and the matching text part."""
+        """Subject, preheader, HTML within the size budget, and the matching text part; with
+        `count_clicks`, every story link goes through the click redirect (measured in the budget)."""
         settings, digest = self.settings, self.digest
+        if self.clicks is not None:
+            composition = self.clicks.tracked(composition)
         site = site_context(settings, digest, now)
         whole = composition_context(composition)
         headers = {**site, **whole}

@@ -6,7 +6,8 @@ piece is base64-encoded in advance — three times, once per possible alignment,
 works in 3-byte groups and the personal values before a piece shift it by 0, 1 or 2 bytes.
 
 Per recipient: To, Message-ID and List-Unsubscribe are formatted, the few bytes around each
-personal value are base64-encoded, and the precomputed pieces are joined. No MJML, no Jinja2, no
+personal value (the unsubscribe link, the address, and the reader part of each story link when the
+digest records who clicked) are base64-encoded, and the precomputed pieces are joined. No MJML, no Jinja2, no
 EmailMessage: a few microseconds and one bytes join. Every line stays within 76 characters in the
 body and 78 in the headers, except List-Unsubscribe, whose URLs cannot be folded (SMTP allows
 998); no line starts with ".", so the bytes go onto the wire without dot-stuffing.
@@ -30,10 +31,10 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from nashra.config.mail import MailSettings
-from nashra.digest.placeholders import SUBSCRIBER_EMAIL, UNSUBSCRIBE_URL
+from nashra.digest.placeholders import ALL, CLICK_READER, SUBSCRIBER_EMAIL, UNSUBSCRIBE_URL
 from nashra.errors import ConfigError
 
-_TOKENS = re.compile(re.escape(UNSUBSCRIBE_URL) + "|" + re.escape(SUBSCRIBER_EMAIL))
+_TOKENS = re.compile("|".join(map(re.escape, ALL)))
 _CRLF = b"\r\n"
 _LINE_BYTES = 57  # 57 raw bytes -> 76 base64 characters, the RFC 2045 line limit
 
@@ -62,6 +63,9 @@ class Personal:
     """Unique per (issue, subscriber): becomes the local part of the Message-ID."""
     unsubscribe_url: str
     unsubscribe_mailto: str
+    click_reader: str = ""
+    """Ends each story link when the digest records who clicked: "/<reader token>"
+    (nashra.digest.clicks); "" otherwise."""
 
 
 def _b64_lines(data: bytes) -> bytes:
@@ -204,10 +208,12 @@ class MessageTemplate:
         """The complete message for one recipient, CRLF line endings, ready for SMTP DATA."""
         email_bytes = who.email.encode("ascii")
         url = who.unsubscribe_url.encode("ascii")
-        text_values = {UNSUBSCRIBE_URL: url, SUBSCRIBER_EMAIL: email_bytes}
+        reader = who.click_reader.encode("ascii")  # URL-safe alphabet: the same bytes in HTML
+        text_values = {UNSUBSCRIBE_URL: url, SUBSCRIBER_EMAIL: email_bytes, CLICK_READER: reader}
         html_values = {
             UNSUBSCRIBE_URL: html.escape(who.unsubscribe_url).encode("ascii"),
             SUBSCRIBER_EMAIL: html.escape(who.email).encode("ascii"),
+            CLICK_READER: reader,
         }
         pieces = [
             _address_header(who.name, who.email),

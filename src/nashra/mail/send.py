@@ -69,13 +69,14 @@ from nashra.digest import (
     record_issue,
     write_archive,
 )
+from nashra.digest.clicks import ClickTokens
 from nashra.errors import RelayRefused, SenderFenced
 from nashra.logs import event
 from nashra.mail.lock import Fence, sender_lock
 from nashra.mail.message import MessageTemplate, Personal, dkim_signer
 from nashra.mail.pacing import RateLimiter, SharedPace, pace
 from nashra.mail.replies import RefusalWatch, Verdict, refusal, verdict
-from nashra.mail.tokens import UNSUBSCRIBE, Tokens, load_secret
+from nashra.mail.tokens import UNSUBSCRIBE, Tokens
 from nashra.mail.transport import (
     Committing,
     Envelope,
@@ -88,6 +89,7 @@ from nashra.mail.transport import (
 from nashra.mail.transports import make_transport
 from nashra.mail.verp import Verp
 from nashra.runtime import Runtime
+from nashra.signing_key import load_secret
 from nashra.store import deliveries
 from nashra.store.deliveries import UNFINISHED, WHOLE, Claimed, DeliveryStatus, Span
 from nashra.store.digests import IssueStatus
@@ -537,6 +539,7 @@ class Dispatcher:
         summary: SendSummary,
         stopping: threading.Event,
         limiter: RateLimiter | SharedPace,
+        readers: ClickTokens | None = None,
     ) -> None:
         self.settings = settings
         self.stopping = stopping
@@ -546,6 +549,8 @@ class Dispatcher:
         self.transport = transport
         self.links = UnsubscribeLinks(settings, tokens)
         self.verp = Verp(load_secret(settings), template.envelope_from) if settings.mail.verp else None
+        self.readers = readers
+        """Set when the digest records who clicked: each message's story links name its reader."""
         self.summary = summary
         self.limiter = limiter
         self.again = False
@@ -569,6 +574,9 @@ class Dispatcher:
             message_key=f"{key}.{self.ledger.claim[:12]}",
             unsubscribe_url=https,
             unsubscribe_mailto=mailto,
+            click_reader=self.readers.reader_part(self.ledger.issue_id, item.subscriber_id)
+            if self.readers
+            else "",
         )
         sender = (
             self.template.envelope_from
@@ -871,6 +879,7 @@ def send_span(
             summary,
             runtime.stopping,
             pace(runtime.store, issue_id, rate, shared=span != WHOLE, sleep=sleep),
+            ClickTokens.from_settings(settings) if digest.clicks_per_subscriber else None,
         )
         ended = _deliver(runtime, dispatcher, ledger, summary, progress or LoggedProgress(), sleep)
         if ended is not PassEnd.DONE:

@@ -5,29 +5,20 @@ mailbox it was made for even if ids were ever reused) and the time it was made (
 link older than an unsubscribe can be refused) and is signed with HMAC by itsdangerous;
 the purpose is the salt, so an unsubscribe token can never confirm and vice versa.
 
-The key comes from the environment variable named by `mail.secret_env` (default NASHRA_SECRET).
-When it is unset — the embedded demo — a random per-install key is created once in
-`<paths.data>/secret.key` (mode 0600) and reused; with several machines (web and worker apart)
-set the variable instead, the same on all of them, or links made by one are refused by the other.
+The key is the install's link-signing key (nashra.signing_key).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from nashra.config import Settings
-from nashra.logs import event
-from nashra.private import open_private, private_dir
-
-log = logging.getLogger(__name__)
+from nashra.signing_key import load_secret
 
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
@@ -53,35 +44,6 @@ class TokenClaims:
 
 def email_digest(email: str) -> str:
     return hashlib.sha256(email.encode("utf-8")).hexdigest()[:12]
-
-
-def load_secret(settings: Settings) -> str:
-    value = os.environ.get(settings.mail.secret_env)
-    if value:
-        return value
-    path = settings.data_dir / "secret.key"
-    if path.is_file():
-        return path.read_text(encoding="ascii").strip()
-    return _create_secret(path, settings.mail.secret_env)
-
-
-def _create_secret(path: Path, variable: str) -> str:
-    private_dir(path.parent)
-    value = secrets.token_urlsafe(32)
-    try:
-        fd = open_private(path, exclusive=True)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(value)
-    event(
-        log,
-        "secret.created",
-        level=logging.WARNING,
-        path=str(path),
-        hint=f"set {variable} to share one key between machines",
-    )
-    return value
 
 
 class Tokens:

@@ -67,6 +67,7 @@ digest_issue_articles = Table(
     Column("url", Text, nullable=False),
     Column("title_key", Text, nullable=False),
     Index(None, "digest"),
+    Index(None, "article_id"),  # the click redirect finds the issue that carried an article
 )
 
 

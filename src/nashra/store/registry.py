@@ -5,6 +5,7 @@ A feature that adds a store module adds its import here; that is the only place 
 
 from nashra.store import (
     audit,  # noqa: F401  (registers audit_log)
+    clicks,  # noqa: F401  (registers digest_clicks, digest_subscriber_clicks)
     deliveries,  # noqa: F401  (registers deliveries)
     digests,  # noqa: F401  (registers digest_issues, digest_issue_articles)
     feedback,  # noqa: F401  (registers feedback_reports)

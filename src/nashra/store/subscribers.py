@@ -369,7 +369,8 @@ def widened_digests(current: str | None, wanted: str) -> str | None:
 
 
 def delete_subscriber(conn: Connection, subscriber_id: int) -> None:
-    """Erase a subscriber and their subscriptions (their deliveries first: `deliveries.forget`)."""
+    """Erase a subscriber and their subscriptions (their deliveries and click records first:
+    `deliveries.forget`, `clicks.forget`)."""
     conn.execute(subscriptions.delete().where(subscriptions.c.subscriber_id == subscriber_id))
     conn.execute(status_log.delete().where(status_log.c.subscriber_id == subscriber_id))
     conn.execute(subscribers.delete().where(subscribers.c.id == subscriber_id))

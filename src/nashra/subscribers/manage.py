@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from nashra.config.lists import DEFAULT_LIST as DEFAULT_LIST  # where callers have always found it
 from nashra.logs import event
-from nashra.store import deliveries
+from nashra.store import clicks, deliveries
 from nashra.store import subscribers as db
 from nashra.store.subscribers import SubscriberStatus
 from nashra.subscribers.addresses import normalise_email
@@ -131,6 +131,7 @@ def remove_subscriber(
         return False
     if forget:
         deliveries.forget(conn, found.id)
+        clicks.forget(conn, found.id)
         db.delete_subscriber(conn, found.id)
         return True
     why = f"removed by operator: {reason.strip()}" if reason.strip() else "removed by operator"

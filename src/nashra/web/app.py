@@ -1,8 +1,8 @@
 """The ASGI app: subscriber pages from this package and the email services' webhooks
-(nashra.web.webhooks, for the services enabled), plus the feed and public archive routes when
-those features are installed. The operator console is mounted at /console (nashra.web.console);
-the preview of a digest's next issue is there, for operators only. `nashra serve` runs it under
-uvicorn; tests drive it with TestClient.
+(nashra.web.webhooks, for the services enabled), plus the feed, public archive and click redirect
+routes when those features are installed. The operator console is mounted at /console
+(nashra.web.console); the preview of a digest's next issue is there, for operators only.
+`nashra serve` runs it under uvicorn; tests drive it with TestClient.
 
 Every response carries the security headers of nashra.web.headers. One Runtime (store) per app,
 opened when the app is created and closed at shutdown (`app.state.runtime`).
@@ -31,6 +31,7 @@ from nashra.web.webhooks import Webhooks
 OPTIONAL_ROUTES = (
     ("nashra.web.feeds", "feed_routes"),
     ("nashra.web.archive", "archive_routes"),
+    ("nashra.web.clicks", "click_routes"),
 )
 
 

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 
 from nashra.config import Settings
-from nashra.mail.tokens import load_secret
 from nashra.mail.verp import Verp
+from nashra.signing_key import load_secret
 
 _MESSAGE_ID = re.compile(r"<?(\d{1,12})\.(\d{1,12})\.[0-9a-f]{12}@([^<>\s]+)>?")
 

@@ -1,7 +1,8 @@
 """One issue of a digest, for every operator: its deliveries by outcome and the percent done, kept
 current while it is sent by a few lines of script (digest_progress.js) reading a JSON snapshot
 of the same counts, with no reload. What is unknown (handed to the server, no reply seen) is
-counted apart and said so: it is neither sent nor failed.
+counted apart and said so: it is neither sent nor failed. When the digest counts clicks, the page
+also shows the issue's clicks and its most followed stories (as they were when it was loaded).
 
 The console's pages allow no script; this page allows its own script file and reading from its
 own origin, nothing more.
@@ -14,7 +15,7 @@ from dataclasses import asdict
 from starlette.responses import JSONResponse, Response
 
 from nashra.digest.issues import load_issue
-from nashra.health import IssueHealth, issue_health
+from nashra.health import IssueHealth, counted_clicks, issue_health
 from nashra.store.deliveries import issue_progress
 from nashra.store.digests import IssueRecord
 from nashra.web.console import templates
@@ -32,11 +33,13 @@ def _read(page: ConsoleRequest) -> tuple[IssueRecord, IssueHealth] | None:
     if not number.isdigit():
         return None
     issue_id = int(number)
-    with page.console.runtime.store.connect() as conn:
+    runtime = page.console.runtime
+    with runtime.store.connect() as conn:
         progress = issue_progress(conn, issue_id)
         if progress is None or progress.digest != name:
             return None
-        return load_issue(conn, issue_id), issue_health(progress)
+        clicks = counted_clicks(conn, runtime.settings, [progress])[issue_id]
+        return load_issue(conn, issue_id), issue_health(progress, clicks=clicks)
 
 
 def snapshot(health: IssueHealth) -> dict[str, object]:
