@@ -2,8 +2,8 @@
 
 Pillow draws Arabic correctly only through libraqm (HarfBuzz for joining letters and placing
 harakat, FriBiDi for right-to-left order). Its wheels carry libraqm but load FriBiDi from the
-system at run time; without it Pillow quietly falls back to its basic layout, which draws each
-letter in its isolated form and in the wrong order. A card like that must never be published, so
+system at run time; without it Pillow falls back, with no more than a warning, to its basic
+layout, which draws each letter in its isolated form and in the wrong order. A card like that must never be published, so
 a missing libraqm is an error here, never a fallback.
 """
 
@@ -63,5 +63,6 @@ def _digest(path: Path, mtime_ns: int, size: int) -> str:  # mtime and size: the
 
 
 def direction(text: str) -> str:
-    """The paragraph direction raqm lays `text` out in: right-to-left unless it starts with a Latin word."""
+    """The paragraph direction to lay `text` out in, as `dir="auto"` would: right-to-left when its
+    first letter that has a direction is Arabic, so a French headline is set left to right."""
     return "rtl" if is_rtl(text) else "ltr"
