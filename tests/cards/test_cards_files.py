@@ -108,3 +108,21 @@ def test_the_stored_forms_give_the_title(
     layout = layout_card(settings_from(""), stored, "landscape")
     assert " ".join(layout.title.lines) == TITLE == forms.title.plain
     assert layout.title.lines == layout_card(settings_from(""), raw, "landscape").title.lines
+
+
+def test_each_text_runs_in_its_own_direction(
+    settings_from: Callable[[str], Settings], article: Callable[..., StoredArticle]
+) -> None:
+    """An Arabic headline quoting Latin stays right to left (raqm orders the Latin run inside it);
+    a French one is set left to right, under the site's Arabic name."""
+    settings = settings_from("")
+    arabic = layout_card(settings, article("الجزائر تستضيف مؤتمر COP 31 للمناخ", section="بيئة"), "square")
+    french = layout_card(
+        settings, article("Le parlement adopte la loi de finances", section="Économie"), "square"
+    )
+    assert (arabic.title.direction, arabic.section and arabic.section.direction) == ("rtl", "rtl")
+    assert (french.title.direction, french.section and french.section.direction) == ("ltr", "ltr")
+    assert french.site.direction == "rtl"
+    assert (
+        arabic.rule[2] == arabic.width - arabic.margin
+    )  # the accent bar starts on the right, with the site's name
