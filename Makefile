@@ -21,7 +21,15 @@ demo: $(BIN)/.installed
 	$(BIN)/nashra run --once
 
 # Chromium renders digests for the RTL browser tests; Postfix's smtp-sink/smtp-source serve bench/.
+# FriBiDi lets Pillow's libraqm shape share cards (without it cards refuse to render); tesseract with
+# its Arabic data reads cards back in the card tests.
 system-deps:
+	@dpkg -s libfribidi0 >/dev/null 2>&1 || { \
+	  echo "installing Debian's libfribidi0 for Pillow's text shaping (share cards)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfribidi0 >/dev/null; }
+	@{ command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx ara; } || { \
+	  echo "installing Debian's tesseract-ocr and its Arabic data for the share-card tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-ara >/dev/null; }
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }

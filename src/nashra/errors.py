@@ -61,3 +61,8 @@ class RelayRefused(DeliveryError):
 class SenderFenced(DeliveryError):
     """This process lost its digest's sender lock mid-send (its database session ended) and another
     sender may have taken over: it stops before its next "." rather than risk a second copy."""
+
+
+class CardError(NashraError):
+    """A share card cannot be drawn as it should be: this machine's Pillow cannot shape text, the
+    configured font cannot be read, or an adapter asked for a size `[cards.sizes]` does not name."""

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from nashra.config.breaking import ALERT_DIGEST, BreakingSettings
+from nashra.config.cards import CardsSettings
 from nashra.config.channels import ChannelSettings
 from nashra.config.digests import DigestSettings
 from nashra.config.feedback import FeedbackSettings
@@ -133,6 +134,7 @@ class Settings(Section):
     web: WebSettings = WebSettings()
     lists: list[ListSettings] = []
     channels: list[ChannelSettings] = []
+    cards: CardsSettings = CardsSettings()
     queue: QueueSettings = QueueSettings()
     metrics: MetricsSettings = MetricsSettings()
     feedback: FeedbackSettings = FeedbackSettings()
