@@ -20,7 +20,7 @@ import json
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import httpx
@@ -159,7 +159,7 @@ class Graph:
 
     http: httpx.Client
     root: str
-    token: str
+    token: str = field(repr=False)
     timeout: httpx.Timeout
 
     def get(self, node: str, *, fields: str) -> dict[str, Any]:
