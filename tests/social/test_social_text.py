@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from social_helpers import make_article
 
 from bidi_checks import graphemes_intact, has_arabic, isolates_balanced, paragraph_direction
+from nashra.config import Settings
+from nashra.config.channels import ChannelSettings
 from nashra.errors import TemplateError
 from nashra.model import Image
 from nashra.social.compose import summary_of
@@ -113,6 +115,19 @@ def test_link_alone_over_the_limit_is_a_failed_post_not_a_cut_link(
         channel.render(make_article(url=URL))
 
 
+def test_without_the_link_the_title_is_cut_last_and_nothing_left_is_a_failed_post(
+    settings_from: Callable[[str], Settings],
+) -> None:
+    from nashra.social.compose import PostTooLong, compose, load_template
+
+    template = load_template(settings_from(""), ChannelSettings(type="facebook", name="f"))
+    article = make_article(url=URL)
+    short = compose(article, template=template, measure=len, limit=30, max_hashtags=3, with_link=False)
+    assert short.text == short.title and short.title.endswith("…") and len(short.text) <= 30
+    with pytest.raises(PostTooLong, match=r"not even a shortened title fits, over the limit of 1$"):
+        compose(article, template=template, measure=len, limit=1, max_hashtags=3, with_link=False)
+
+
 def test_operator_template_and_its_errors(channel_from: Callable[..., Channel], tmp_path: Path) -> None:
     (tmp_path / "mine.j2").write_text("{{ site_name }} | {{ title }}\n{{ hashtags }}\n", encoding="utf-8")
     channel = channel_from(
@@ -176,6 +191,7 @@ CHANNELS = {
     "bluesky": '[[channels]]\ntype = "bluesky"\nname = "b"\nhandle = "news.example.org"\n',
     "telegram": '[[channels]]\ntype = "telegram"\nname = "t"\nchat_id = "@news"\n',
     "webhook": '[[channels]]\ntype = "webhook"\nname = "w"\nurl = "https://hooks.example/x"\nmax_length = 280\n',
+    "threads": '[[channels]]\ntype = "threads"\nname = "th"\nthreads_user_id = "1"\n',
 }
 
 

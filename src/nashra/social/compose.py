@@ -3,7 +3,8 @@
 Pure functions of the article, the template and the channel's own `measure`, so `nashra post
 --dry-run` shows exactly what would be sent. Shortening order, as editors do it by hand: cut the
 summary at a word (and always a grapheme) boundary, then drop hashtags from the end, then the
-summary altogether, then the title; the link is never cut and always sits alone on the last line.
+summary altogether, then the title; the link is never cut and always sits alone on the last line
+(or is left out, for a platform that carries it beside the text: a Facebook link post).
 """
 
 from __future__ import annotations
@@ -111,8 +112,12 @@ def compose(
     max_hashtags: int,
     site_name: str = "",
     prefix: str = "",
+    with_link: bool = True,
 ) -> Composed:
     """The longest faithful post for `article` whose `measure` is within `limit`.
+
+    Without `with_link` the article's link is not written into the text: the platform is given it
+    separately (a Facebook link post's `link`) or the channel chose to leave it out.
 
     Latin names, numbers and URLs inside Arabic title and summary are isolated (only where the
     bidi algorithm needs it); hashtags and the link are left bare, since an isolate inside them
@@ -126,7 +131,7 @@ def compose(
     title = prefix + (forms.title.isolated if forms is not None else isolate_ltr_runs(clean_text(item.title)))
     summary = isolate_ltr_runs(summary_of(article))
     tags = tuple(hashtags(item.tags, limit=max_hashtags))
-    url = item.url
+    url = item.url if with_link else ""
 
     def build(summary_text: str, kept: tuple[str, ...], title_text: str = title) -> str:
         body = _tidy(
@@ -140,7 +145,9 @@ def compose(
                 site_name=site_name,
             )
         )
-        return rtl_paragraph(f"{body}\n{url}") if body else url
+        if not body:
+            return url
+        return rtl_paragraph(f"{body}\n{url}" if url else body)
 
     def fits(text: str) -> bool:
         return measure(text) <= limit
@@ -169,6 +176,7 @@ def compose(
     text = build("", (), short_title)
     if short_title.removesuffix(ELLIPSIS).strip() and fits(text):
         return Composed(text, short_title, "", ())
-    if fits(url):
+    if url and fits(url):
         return Composed(url, "", "", ())
-    raise PostTooLong(f"the link alone measures {measure(url)}, over the limit of {limit}", where=item.url)
+    what = f"the link alone measures {measure(url)}" if url else "not even a shortened title fits"
+    raise PostTooLong(f"{what}, over the limit of {limit}", where=item.url)

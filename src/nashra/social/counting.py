@@ -2,6 +2,8 @@
 
 No hand-written weighting: X through twitter-text-parser (the v3 conformance rules: URLs 23,
 emoji sequences 2, isolates and "…" 2 each, NFC first), Mastodon through Mastodon.py's helper.
+Meta's platforms have no library to count with; `meta_length` follows the one rule Meta documents
+(Threads: characters, each emoji as its UTF-8 bytes).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
     from twitter_text import parse_tweet
 
-from nashra.text import grapheme_len
+from nashra.text import grapheme_len, graphemes
 
 X_LIMIT = 280
 MASTODON_LIMIT = 500
@@ -27,8 +29,14 @@ BLUESKY_GRAPHEMES = 300
 BLUESKY_BYTES = 3000
 TELEGRAM_MESSAGE = 4096
 TELEGRAM_CAPTION = 1024
+FACEBOOK_LIMIT = 63_206
+INSTAGRAM_CAPTION = 2_200
+INSTAGRAM_HASHTAGS = 30
+THREADS_LIMIT = 500
+THREADS_HASHTAGS = 1  # Threads makes one tag of a post a topic; further "#…" stay plain text
 
 _TAG = regex.compile(r"<[^<>]*>")
+_EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3\ufe0f]")
 
 
 def x_length(text: str) -> int:
@@ -69,3 +77,15 @@ def telegram_visible_text(html_text: str) -> str:
 def telegram_length(html_text: str) -> int:
     """Telegram's count for a `parse_mode=HTML` message or caption, after parsing the HTML."""
     return utf16_len(telegram_visible_text(html_text))
+
+
+def meta_length(text: str) -> int:
+    """Threads' documented count, also used against Instagram's and Facebook's limits: code points,
+    but an emoji (a whole cluster: ZWJ family, flag, keycap) as its UTF-8 bytes.
+
+    Code points rather than graphemes, because Meta does not say how harakat count: a vowelled word
+    is then counted long, never short, so a post is never refused for its length.
+    """
+    if _EMOJI.search(text) is None:
+        return len(text)
+    return sum(len(g.encode("utf-8")) if _EMOJI.search(g) else len(g) for g in graphemes(text))

@@ -28,12 +28,19 @@ class ChannelOptions(AdapterOptions):
     """Base for each adapter's own keys; unknown keys are errors."""
 
 
+CardMaker = Callable[[StoredArticle, str], Path]
+"""(article, preset) -> the file of a share card drawn for it: what a platform that requires an
+image (Instagram) posts for an article without one (see nashra.social.cards)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelContext:
-    """What an adapter may use: settings, the shared HTTP client, and where files go."""
+    """What an adapter may use: settings, the shared HTTP client, where files go, and (when the
+    process has one) a maker of share cards."""
 
     settings: Settings
     http: httpx.Client
+    cards: CardMaker | None = None
 
     @property
     def outbox_dir(self) -> Path:

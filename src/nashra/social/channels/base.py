@@ -117,6 +117,8 @@ class TemplatedChannel(Adapter[OptionsT], ABC):
     kind: ClassVar[str]
     Options: ClassVar[type[ChannelOptions]]
     dedupes: ClassVar[bool] = False
+    hashtag_cap: ClassVar[int | None] = None
+    """The platform's own ceiling on hashtags (Threads: one), over the channel's `max_hashtags`."""
 
     def __init__(self, config: ChannelSettings, options: OptionsT, context: ChannelContext) -> None:
         self.name = config.name
@@ -174,17 +176,28 @@ class TemplatedChannel(Adapter[OptionsT], ABC):
         """Plain post text -> what is sent (Telegram escapes it for HTML). Must not change the count."""
         return plain
 
+    def image_for(self, article: StoredArticle) -> Image | None:
+        """The image the post carries: the article's own, unless the channel attaches none."""
+        return article.article.image if self.config.attach_image else None
+
+    def link_in_text(self, *, with_image: bool) -> bool:
+        """Whether the article's link is the text's last line; False where the platform is given
+        it apart (a Facebook link post) or it would be dead text (Instagram, when so configured)."""
+        return True
+
     def render(self, article: StoredArticle) -> Post:
-        image = article.article.image if self.config.attach_image else None
+        image = self.image_for(article)
         limit = self.limit(with_image=image is not None)
+        cap = self.config.max_hashtags
         composed = compose(
             article,
             template=self.template,
             measure=lambda plain: self.measure(self.finish(plain)),
             limit=limit,
-            max_hashtags=self.config.max_hashtags,
+            max_hashtags=cap if self.hashtag_cap is None else min(cap, self.hashtag_cap),
             site_name=self.context.settings.site.name,
             prefix=prefix_for(article.article, self.context.settings.breaking),
+            with_link=self.link_in_text(with_image=image is not None),
         )
         text = self.finish(composed.text)
         return Post(

@@ -20,7 +20,7 @@ from pydantic import Field
 from nashra.config.channels import ChannelSettings
 from nashra.plugins import writable_folder
 from nashra.social.channels.base import TemplatedChannel
-from nashra.social.counting import bluesky_length, mastodon_length, telegram_length, x_length
+from nashra.social.counting import bluesky_length, mastodon_length, meta_length, telegram_length, x_length
 from nashra.social.protocol import ChannelContext, ChannelOptions, Post, Published
 from nashra.text import grapheme_len
 
@@ -30,6 +30,7 @@ _MEASURES = {
     "mastodon": mastodon_length,
     "bluesky": bluesky_length,
     "telegram": telegram_length,
+    "meta": meta_length,
 }
 
 
@@ -38,7 +39,7 @@ class FileOptions(ChannelOptions):
     limit: Annotated[int, Field(gt=0)] = 500
     count_as: str = Field(
         default="graphemes",
-        pattern="^(graphemes|x|mastodon|bluesky|telegram)$",
+        pattern="^(graphemes|x|mastodon|bluesky|telegram|meta)$",
         description="which platform's counting to preview",
     )
 
