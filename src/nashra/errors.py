@@ -61,3 +61,8 @@ class RelayRefused(DeliveryError):
 class SenderFenced(DeliveryError):
     """This process lost its digest's sender lock mid-send (its database session ended) and another
     sender may have taken over: it stops before its next "." rather than risk a second copy."""
+
+
+class MailboxError(NashraError):
+    """The bounce mailbox could not be read (or a message in it marked read) this round; what was
+    not marked is read again on the next one."""

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nashra.config.inbound import ImapSettings, InboundSettings
+
 
 class FeedbackSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -17,3 +19,5 @@ class FeedbackSettings(BaseModel):
     soft_bounce_issues: Annotated[int, Field(ge=1, le=50)] = 3
     """A mailbox that soft-bounced this many issues in a row (full, over quota, greylisted for
     days) is suppressed as bounced; one delivered issue between them starts the count again."""
+    imap: ImapSettings | None = None
+    inbound: InboundSettings | None = None
