@@ -66,7 +66,11 @@ def _read(raw: bytes) -> Understood | Ignored | Unrecognised:
     [
         ("postfix_hard", Kind.HARD_BOUNCE, "550 5.1.1 <…>: Recipient address rejected: User unknown"),
         ("exim_hard", Kind.HARD_BOUNCE, "550 5.1.1 <…>: no mailbox here by that name"),
-        ("gmail_hard", Kind.HARD_BOUNCE, "550-5.1.1 The email account that you tried to reach does not exist"),
+        (
+            "gmail_hard",
+            Kind.HARD_BOUNCE,
+            "550-5.1.1 The email account that you tried to reach does not exist",
+        ),
         ("outlook_hard", Kind.HARD_BOUNCE, "550 5.1.10 RESOLVER.ADR.RecipientNotFound"),
         ("sendmail_soft", Kind.SOFT_BOUNCE, "452 4.2.2 Mailbox over quota"),
         ("mailbox_full", Kind.SOFT_BOUNCE, "554 5.2.2 mailbox full"),
