@@ -29,6 +29,7 @@ from nashra.web.subscriptions import Subscriptions
 OPTIONAL_ROUTES = (
     ("nashra.web.feeds", "feed_routes"),
     ("nashra.web.archive", "archive_routes"),
+    ("nashra.web.inbound", "inbound_routes"),
 )
 
 
