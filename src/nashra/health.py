@@ -23,8 +23,8 @@ from nashra.runtime import Runtime
 from nashra.social.open_posts import open_posts
 from nashra.social.registry import configured_channels
 from nashra.sources.registry import configured_sources
+from nashra.store import inbound, queue_state, workers
 from nashra.store import posts as records
-from nashra.store import queue_state, workers
 from nashra.store.articles import count_articles
 from nashra.store.deliveries import DeliveryStatus, IssueProgress, recent_issues
 from nashra.store.pauses import Pause, Paused, all_pauses
@@ -174,6 +174,8 @@ class Health:
     missing_secrets: list[str] = field(default_factory=list)
     queue: QueueHealth | None = None
     """Only with `[queue] backend = "procrastinate"`."""
+    inbound_kept: int = 0
+    """Mail that came back and acted on nobody (unreadable, unrecognised, unmatched): `nashra inbound list`."""
 
     @property
     def attention(self) -> list[str]:
@@ -302,6 +304,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         pauses = {(p.kind, p.name): p for p in all_pauses(conn)}
         states = {s.name: s for s in all_states(conn)}
         articles = count_articles(conn)
+        kept = inbound.kept_count(conn)
         channels = _channels(runtime, conn, pauses, now)
         queue = queue_health(settings, conn, now) if settings.queue.backend == "procrastinate" else None
     worker = (
@@ -342,4 +345,5 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         articles=sum(articles.values()),
         missing_secrets=missing_secrets(settings, Uses(sources=True, channels=True, mail=True)),
         queue=queue,
+        inbound_kept=kept,
     )

@@ -14,8 +14,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from nashra.config import Settings
 from nashra.config.inbound import ImapSettings
-from nashra.errors import MailboxError
+from nashra.config.secrets import read_secret
+from nashra.errors import ConfigError, MailboxError
 
 _LITERAL_END = re.compile(rb"\{\d+\}$")
 
@@ -122,15 +124,19 @@ def _connect(settings: ImapSettings, ca_file: Path | None) -> imaplib.IMAP4:
 
 
 @contextmanager
-def open_mailbox(settings: ImapSettings, password: str, *, ca_file: Path | None = None) -> Iterator[Mailbox]:
-    """A logged-in session on the mailbox, logged out at the end."""
-    where = f"imap {settings.host}:{settings.server_port}"
+def open_mailbox(settings: Settings) -> Iterator[Mailbox]:
+    """A logged-in session on the mailbox of `[feedback.imap]`, logged out at the end."""
+    imap = settings.feedback.imap
+    if imap is None:
+        raise ConfigError(["no [feedback.imap] table: there is no mailbox to read"])
+    password = read_secret(imap.password_env, purpose="feedback.imap")
+    where = f"imap {imap.host}:{imap.server_port}"
     try:
-        client = _connect(settings, ca_file)
+        client = _connect(imap, settings.resolve(imap.ca_file) if imap.ca_file else None)
     except (imaplib.IMAP4.error, OSError) as exc:
         raise MailboxError(f"cannot connect: {type(exc).__name__}: {exc}", where=where) from None
     try:
-        mailbox = Mailbox(client, settings, where)
+        mailbox = Mailbox(client, imap, where)
         mailbox.login(password)
         yield mailbox
     finally:

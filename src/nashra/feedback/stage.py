@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from nashra.config import Settings
-from nashra.config.secrets import read_secret
 from nashra.errors import ConfigError, MailboxError
 from nashra.feedback.imap import Mailbox, open_mailbox
 from nashra.feedback.inbound import receive
@@ -56,13 +55,10 @@ def _drain(runtime: Runtime, mailbox: Mailbox, report: StageReport) -> None:
 def poll_mailbox(runtime: Runtime) -> StageReport:
     """Read the unseen messages of the bounce mailbox, act on each, count what became of them."""
     report = StageReport(STAGE)
-    imap = runtime.settings.feedback.imap
-    if imap is None:
+    if runtime.settings.feedback.imap is None:
         return report
     try:
-        password = read_secret(imap.password_env, purpose="feedback.imap")
-        ca_file = runtime.settings.resolve(imap.ca_file) if imap.ca_file else None
-        with open_mailbox(imap, password, ca_file=ca_file) as mailbox:
+        with open_mailbox(runtime.settings) as mailbox:
             _drain(runtime, mailbox, report)
     except (MailboxError, ConfigError) as exc:
         report.problems.append(f"{exc}; what was not marked done is read again on the next poll")
