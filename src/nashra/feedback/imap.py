@@ -58,11 +58,14 @@ class Mailbox:
         self._capabilities = set(_text(self._run("capability", client.capability)).upper().split())
         self._run(f"select {settings.folder}", client.select, quoted(settings.folder))
 
-    def unseen(self) -> list[bytes]:
-        """The UIDs of the folder's unseen messages, oldest first, at most `max_messages`."""
+    def _unseen(self) -> list[bytes]:
         data = self._run("search unseen", self._client.uid, "SEARCH", "UNSEEN", "UNDELETED")
         found = data[0] if data and isinstance(data[0], bytes) else b""
-        return found.split()[: self._settings.max_messages]
+        return found.split()
+
+    def unseen(self) -> list[bytes]:
+        """The UIDs of the folder's unseen messages, oldest first, at most `max_messages`."""
+        return self._unseen()[: self._settings.max_messages]
 
     def fetch(self, uid: bytes) -> bytes | None:
         """The message's first `max_message_kb` kilobytes, leaving it unseen; None when it is gone."""
@@ -97,7 +100,7 @@ class Mailbox:
     def describe(self) -> str:
         """What `nashra check` says: the folder's unseen messages, and that `move_to` exists."""
         settings = self._settings
-        line = f"logged in as {settings.username}; {settings.folder}: {len(self.unseen())} unseen"
+        line = f"logged in as {settings.username}; {settings.folder}: {len(self._unseen())} unseen"
         if settings.after == "move":
             self._run(
                 f"folder {settings.move_to}", self._client.status, quoted(settings.move_to), "(MESSAGES)"
