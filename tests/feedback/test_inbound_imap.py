@@ -7,9 +7,11 @@ changes nothing, and a poll cut between the commit and the mailbox's flag double
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -17,6 +19,7 @@ from imapkit import ImapServer, imap_server
 from inboundkit import headers_of, message
 from sqlalchemy import Connection, func, select
 
+from loopback import self_signed_certificate
 from mail.mailkit import DIGESTS_TOML, SmtpServer, populate, record_test_issue
 from nashra.digest import find_digest
 from nashra.feedback.stage import inbound_jobs, poll_mailbox
@@ -273,3 +276,27 @@ def test_a_mailbox_that_refuses_the_login_is_a_problem_line_not_a_crash(
     monkeypatch.delenv(PASSWORD_ENV)
     assert "environment variable TEST_IMAP_PASSWORD is not set" in poll_mailbox(runtime).problems[0]
     assert imap.state.flags() == [set()]
+
+
+@pytest.mark.sqlite_only
+def test_the_mailbox_over_tls_is_read_only_with_a_certificate_it_trusts(
+    make_runtime: Callable[[str], Runtime],
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with imap_server(context=context) as server:
+        monkeypatch.setenv(PASSWORD_ENV, server.state.password)
+        trusting = _runtime(make_runtime, smtp_server, server, security="tls", extra=f'ca_file = "{cert}"')
+        sent = Sent(trusting, smtp_server, ["amina@example.org"])
+        server.state.deliver(sent.unsubscribe_by_mail("amina@example.org"))
+        untrusting = make_runtime(server.toml(security="tls"))
+
+        refused = poll_mailbox(untrusting)
+        read = poll_mailbox(trusting)
+
+    assert refused.counts == {} and "CERTIFICATE_VERIFY_FAILED" in refused.problems[0]
+    assert read.counts == {"suppressed": 1}
