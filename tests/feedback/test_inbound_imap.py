@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,6 +23,8 @@ from sqlalchemy import Connection, func, select
 from loopback import self_signed_certificate
 from mail.mailkit import DIGESTS_TOML, SmtpServer, populate, record_test_issue
 from nashra.digest import find_digest
+from nashra.feedback.inbound import receive
+from nashra.feedback.signed import Signatures
 from nashra.feedback.stage import inbound_jobs, poll_mailbox
 from nashra.jobs import Every
 from nashra.mail.send import send_digest
@@ -29,10 +32,11 @@ from nashra.pipeline import all_jobs
 from nashra.runtime import Runtime
 from nashra.store import inbound
 from nashra.store import subscribers as db
-from nashra.store.feedback import feedback
+from nashra.store.feedback import Outcome, feedback
 from nashra.store.subscribers import SubscriberStatus
 
 PASSWORD_ENV = "TEST_IMAP_PASSWORD"
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SUBSCRIBERS = [
     "samir@example.com",
     "leila@example.org",
@@ -201,7 +205,7 @@ def test_a_poll_cut_between_the_commit_and_the_flag_doubles_nothing(
 
     cut = poll_mailbox(runtime)
 
-    assert cut.counts == {} and len(cut.problems) == 1
+    assert cut.counts == {"suppressed": 1} and len(cut.problems) == 1
     assert "move 1" in cut.problems[0] and "read again on the next poll" in cut.problems[0]
     assert _statuses(runtime)["samir@example.com"] is SubscriberStatus.BOUNCED  # committed
     assert imap.state.count("INBOX") == 2 and imap.state.flags() == [set(), set()]
@@ -300,3 +304,32 @@ def test_the_mailbox_over_tls_is_read_only_with_a_certificate_it_trusts(
 
     assert refused.counts == {} and "CERTIFICATE_VERIFY_FAILED" in refused.problems[0]
     assert read.counts == {"suppressed": 1}
+
+
+def test_control_characters_in_a_message_never_reach_a_text_column(
+    make_runtime: Callable[[str], Runtime],
+) -> None:
+    """PostgreSQL refuses NUL in text: a Message-ID, a diagnostic or a header made of them is
+    hashed, cleaned or kept as bytes."""
+    runtime = make_runtime("")
+    raw = message("forged_bounce", address="salma@example.com", subscriber_id="9")
+    raw = raw.replace(b"Message-Id: <20261130070000.forged@mx.stranger.example>", b"Message-Id: <a\x00b@x>")
+    raw = raw.replace(b"550 5.1.1 User unknown\r\n", b"550 5.1.1 User\x00 unknown\x07\r\n")
+    signatures = Signatures.from_settings(runtime.settings)
+
+    with runtime.store.begin() as conn:
+        outcome = receive(conn, raw, source="imap", signatures=signatures, soft_bounce_issues=3, now=NOW)
+        kept = receive(
+            conn,
+            b"From: \x00\r\nSubject: \x00\r\n\r\n\x00",
+            source="imap",
+            signatures=signatures,
+            soft_bounce_issues=3,
+            now=NOW,
+        )
+
+    assert (outcome, kept) == (Outcome.UNMATCHED, "kept")
+    with runtime.store.connect() as conn:
+        reason = conn.execute(select(feedback.c.reason, feedback.c.key)).one()
+    assert "\x00" not in reason.reason and reason.key.startswith("mail:sha256:")
+    assert "User unknown" in reason.reason

@@ -22,7 +22,7 @@ from nashra.errors import ConfigError, MailboxError
 _LITERAL_END = re.compile(rb"\{\d+\}$")
 
 
-def quoted(name: str) -> str:
+def _quoted(name: str) -> str:
     """A mailbox name as an IMAP quoted string (imaplib sends arguments as they are)."""
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -53,10 +53,10 @@ class Mailbox:
 
     def login(self, password: str) -> None:
         settings, client = self._settings, self._client
-        self._run(f"login as {settings.username}", client.login, quoted(settings.username), password)
+        self._run(f"login as {settings.username}", client.login, _quoted(settings.username), password)
         # Servers may offer more once logged in (MOVE, UIDPLUS): ask again.
         self._capabilities = set(_text(self._run("capability", client.capability)).upper().split())
-        self._run(f"select {settings.folder}", client.select, quoted(settings.folder))
+        self._run(f"select {settings.folder}", client.select, _quoted(settings.folder))
 
     def _unseen(self) -> list[bytes]:
         data = self._run("search unseen", self._client.uid, "SEARCH", "UNSEEN", "UNDELETED")
@@ -82,7 +82,7 @@ class Mailbox:
         if after == "seen":
             self._run(f"flag {name} seen", command, "STORE", uid, "+FLAGS.SILENT", "(\\Seen)")
             return
-        folder = quoted(self._settings.move_to)
+        folder = _quoted(self._settings.move_to)
         if after == "move" and "MOVE" in self._capabilities:
             self._run(f"move {name}", command, "MOVE", uid, folder)
             return
@@ -103,7 +103,7 @@ class Mailbox:
         line = f"logged in as {settings.username}; {settings.folder}: {len(self._unseen())} unseen"
         if settings.after == "move":
             self._run(
-                f"folder {settings.move_to}", self._client.status, quoted(settings.move_to), "(MESSAGES)"
+                f"folder {settings.move_to}", self._client.status, _quoted(settings.move_to), "(MESSAGES)"
             )
             line += f"; processed mail moves to {settings.move_to}"
         return line

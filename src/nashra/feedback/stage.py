@@ -47,8 +47,8 @@ def _drain(runtime: Runtime, mailbox: Mailbox, report: StageReport) -> None:
                 soft_bounce_issues=settings.feedback.soft_bounce_issues,
                 now=datetime.now(UTC),
             )
+        report.add(result)  # committed, whatever happens to the mailbox now
         mailbox.done(uid)
-        report.add(result)
     mailbox.finish()
 
 
