@@ -1,15 +1,20 @@
 """Loopback servers for tests: a free 127.0.0.1 port, an ASGI app served by uvicorn (real HTTP), a
-server that trickles its answer, and waiting for what a server thread does."""
+server that trickles its answer, waiting for what a server thread does, and a TLS certificate for
+127.0.0.1."""
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
 
 
@@ -85,3 +90,40 @@ def drip_server(body: bytes, *, headers_too: bool, interval: float = 1.0) -> Ite
         stop.set()
         thread.join(5)
         listener.close()
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A fresh certificate for 127.0.0.1 and its key (PEM files in `folder`): what a test server
+    presents, and what its client is told to trust."""
+    x509 = pytest.importorskip("cryptography.x509", reason="needs cryptography to make a test certificate")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

@@ -66,3 +66,8 @@ class SenderFenced(DeliveryError):
 class CardError(NashraError):
     """A share card cannot be drawn as it should be: this machine's Pillow cannot shape text, the
     configured font cannot be read, or an adapter asked for a size `[cards.sizes]` does not name."""
+
+
+class MailboxError(NashraError):
+    """The bounce mailbox could not be read (or a message in it marked read) this round; what was
+    not marked is read again on the next one."""

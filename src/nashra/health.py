@@ -27,7 +27,7 @@ from nashra.runtime import Runtime
 from nashra.social.open_posts import open_posts
 from nashra.social.registry import configured_channels
 from nashra.sources.registry import configured_sources
-from nashra.store import feedback, queue_state, workers
+from nashra.store import feedback, inbound, queue_state, workers
 from nashra.store import posts as records
 from nashra.store.articles import count_articles
 from nashra.store.clicks import IssueClicks, issue_clicks
@@ -198,6 +198,8 @@ class Health:
     """Only with `[queue] backend = "procrastinate"`."""
     unmatched_reports: int = 0
     """Reports received after sending that named no subscriber Nashra could trust them about."""
+    inbound_kept: int = 0
+    """Mail that came back and acted on nobody (unreadable, unrecognised, unmatched): `nashra inbound list`."""
 
     @property
     def attention(self) -> list[str]:
@@ -368,6 +370,7 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         pauses = {(p.kind, p.name): p for p in all_pauses(conn)}
         states = {s.name: s for s in all_states(conn)}
         articles = count_articles(conn)
+        kept = inbound.kept_count(conn)
         channels = _channels(runtime, conn, pauses, now)
         queue = queue_health(settings, conn, now) if settings.queue.backend == "procrastinate" else None
     worker = (
@@ -413,4 +416,5 @@ def gather(runtime: Runtime, now: datetime) -> Health:
         missing_secrets=missing_secrets(settings, Uses(sources=True, channels=True, mail=True)),
         queue=queue,
         unmatched_reports=unmatched,
+        inbound_kept=kept,
     )

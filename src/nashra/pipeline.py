@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nashra.config import Settings
+from nashra.feedback.stage import inbound_jobs, poll_mailbox
 from nashra.feeds import build_feeds_stage
 from nashra.ingest import ingest, source_names
 from nashra.jobs import Every, Job, Split, Stage, Unit
@@ -50,6 +51,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "social", social_stage, jobs=social_jobs, after_ingest=True, split=Split(channel_names, social_stage)
     ),
+    Stage("inbound", poll_mailbox, jobs=inbound_jobs),
 )
 
 

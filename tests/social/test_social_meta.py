@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from PIL import Image as PILImage
 from pytest_httpserver import HTTPServer
 from social_helpers import FakeTime, make_article
 from typer.testing import CliRunner
@@ -27,6 +28,7 @@ from nashra.cli import app
 from nashra.config import Settings
 from nashra.model import Image, StoredArticle
 from nashra.runtime import Runtime
+from nashra.social import post as post_module
 from nashra.social.channels.graph import GraphError, classify_graph, regain_access_seconds
 from nashra.social.counting import meta_length
 from nashra.social.post import post_pending
@@ -448,9 +450,34 @@ def test_instagram_container_step_without_an_answer_is_retried_as_nothing_was_pu
     assert (_row(runtime).status, _row(runtime).remote_id) == (PostStatus.POSTED, "17999")
 
 
-def test_instagram_without_an_image_or_a_card_maker_fails_before_sending_anything(
+def test_instagram_draws_a_real_share_card_for_an_article_without_an_image(
     make_runtime: Callable[[str], Runtime], httpserver: HTTPServer, fake_time: FakeTime
 ) -> None:
+    """The worker's own context: a JPEG card drawn by nashra.cards, published and posted by URL."""
+    _instagram_api(httpserver)
+    runtime = make_runtime(
+        '[site]\nbase_url = "https://news.example.org"\n' + _instagram(httpserver, 'card_preset = "square"\n')
+    )
+    _store_article(runtime)
+
+    (result,) = post_pending(runtime, timing=fake_time.timing).results
+
+    assert result.status is PostStatus.POSTED
+    image_url = _form(httpserver.log[0][0])["image_url"]
+    assert image_url.startswith("https://news.example.org/cards/") and image_url.endswith(".jpg")
+    card = runtime.settings.public_dir / "cards" / image_url.rsplit("/", 1)[1]
+    with PILImage.open(card) as drawn:
+        assert (drawn.format, drawn.size) == ("JPEG", (1080, 1080))
+
+
+def test_instagram_without_an_image_or_a_card_maker_fails_before_sending_anything(
+    make_runtime: Callable[[str], Runtime],
+    httpserver: HTTPServer,
+    fake_time: FakeTime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process that draws no cards (an embedding without nashra.cards' context)."""
+    monkeypatch.setattr(post_module, "channel_context", lambda settings, http: ChannelContext(settings, http))
     runtime = make_runtime(_instagram(httpserver))
     _store_article(runtime)
     (result,) = post_pending(runtime, timing=fake_time.timing).results

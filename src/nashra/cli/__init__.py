@@ -7,6 +7,7 @@ from nashra.cli import (  # noqa: F401
     digest,
     digest_send,
     feeds,
+    inbound,
     init,
     pauses,
     post,

@@ -22,12 +22,15 @@ from nashra.cli.app import STATE, app, console
 from nashra.cli.status import ago
 from nashra.config import Settings, SourceSettings
 from nashra.config.channels import ChannelSettings
+from nashra.config.secrets import read_secret
 from nashra.errors import NashraError
+from nashra.feedback.imap import open_mailbox
 from nashra.health import QueueHealth, QueueWorkerHealth, queue_health
 from nashra.httpclient import open_client
 from nashra.mail.transports import make_transport
 from nashra.plugins import Verifiable
 from nashra.preflight import Uses, missing_secrets
+from nashra.social.cards import channel_context
 from nashra.social.protocol import ChannelContext
 from nashra.social.registry import build_channels, default_channel
 from nashra.sources.base import SourceContext
@@ -177,13 +180,35 @@ def _source(settings: Settings, index: int | None, config: SourceSettings, conte
     return missing or _probe(part, build)
 
 
+def _inbound(settings: Settings) -> list[Line]:
+    """The bounce mailbox (logged in, folders there) and the inbound endpoint's token, when set up."""
+    lines = []
+    imap, endpoint = settings.feedback.imap, settings.feedback.inbound
+    if imap is not None:
+
+        def login() -> str:
+            with open_mailbox(settings) as mailbox:
+                return mailbox.describe()
+
+        lines.append(_run(f"mailbox imap {imap.host}:{imap.server_port}", login))
+    if endpoint is not None:
+
+        def token() -> str:
+            read_secret(endpoint.token_env, purpose="feedback.inbound")
+            return f"POST /inbound/mail answers requests with the token in {endpoint.token_env}"
+
+        lines.append(_run("inbound endpoint", token))
+    return lines
+
+
 def check_all(settings: Settings) -> list[Line]:
     lines = [Line("ok", "config", f"{settings.origin or 'none, built-in defaults'}: valid")]
     database = _database(settings)
     lines += [database, *_queue(settings, database)]
     lines.append(_mail(settings))
+    lines += _inbound(settings)
     with open_client(settings) as http:
-        channels = ChannelContext(settings, http)
+        channels = channel_context(settings, http)
         lines += [_channel(settings, c, channels) for c in settings.channels or [default_channel()]]
         sources = SourceContext(settings, http)
         listed: list[tuple[int | None, SourceSettings]] = (

@@ -145,6 +145,11 @@ def _print(health: Health) -> None:
         sources.add_row(source.name, source.type, str(source.articles), ago(source.last_success, now), error)
     console.print(sources)
     console.print(f"articles stored: {health.articles}")
+    if health.inbound_kept:
+        console.print(
+            f"inbound mail that acted on nobody: {health.inbound_kept} kept (`nashra inbound list`)",
+            highlight=False,
+        )
 
 
 def _print_digests(health: Health) -> None:

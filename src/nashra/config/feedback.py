@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nashra.config.inbound import ImapSettings, InboundSettings
 from nashra.config.webhooks import WebhookSettings
 
 
@@ -20,3 +21,5 @@ class FeedbackSettings(BaseModel):
     """A mailbox that soft-bounced this many issues in a row (full, over quota, greylisted for
     days) is suppressed as bounced; one delivered issue between them starts the count again."""
     webhooks: WebhookSettings = WebhookSettings()
+    imap: ImapSettings | None = None
+    inbound: InboundSettings | None = None

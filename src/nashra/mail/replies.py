@@ -58,6 +58,13 @@ def enhanced_code(detail: str) -> tuple[int, int, int] | None:
     return (int(found[1]), int(found[2]), int(found[3])) if found else None
 
 
+def mailbox_gone(code: tuple[int, int, int]) -> bool:
+    """Whether an enhanced status code says the recipient's mailbox does not exist (any more) or
+    is disabled: the codes that suppress an address, at RCPT here and in a bounce mailed back
+    later (nashra.feedback.bounces)."""
+    return code[0] == 5 and code[1:] in _MAILBOX_GONE
+
+
 def verdict(outcome: Outcome) -> Verdict:
     if outcome.kind == "sent":
         return Verdict.SENT

@@ -42,13 +42,12 @@ class Verp:
         signature = self._signature(issue_id, subscriber_id)
         return f"{self._head}{issue_id}-{subscriber_id}-{signature}{self._tail}"
 
-    def read(self, address: str) -> BounceTarget | None:
-        """Whom a bounce sent to `address` is about, or None when it carries no valid token (any
-        base address: a mailbox may have been renamed since the send)."""
-        found = _TOKEN.search(address)
-        if found is None:
-            return None
-        issue_id, subscriber_id = int(found[1]), int(found[2])
-        if not hmac.compare_digest(found[3].lower(), self._signature(issue_id, subscriber_id)):
-            return None
-        return BounceTarget(issue_id, subscriber_id)
+    def read(self, text: str) -> BounceTarget | None:
+        """Whom a bounce is about: the first token in `text` (an address, a header, a whole
+        message) that carries this key's signature, or None (any base address: a mailbox may have
+        been renamed since the send)."""
+        for found in _TOKEN.finditer(text):
+            issue_id, subscriber_id = int(found[1]), int(found[2])
+            if hmac.compare_digest(found[3].lower(), self._signature(issue_id, subscriber_id)):
+                return BounceTarget(issue_id, subscriber_id)
+        return None

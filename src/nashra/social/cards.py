@@ -13,7 +13,11 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+import httpx
+
+from nashra.cards import card_for
 from nashra.config import Settings
+from nashra.errors import CardError, DeliveryError
 from nashra.feeds import public_url
 from nashra.feeds.write import write_if_changed
 from nashra.model import Image, StoredArticle
@@ -47,4 +51,18 @@ def image_or_card(
     image = article.article.image if use_article_image else None
     if image is not None or context.cards is None:
         return image
-    return public_card(context.settings, context.cards(article, preset), alt=article.title)
+    try:
+        card = context.cards(article, preset)
+    except CardError as exc:  # e.g. no FriBiDi: the post fails with why, the other channels go on
+        raise DeliveryError(f"no share card: {exc}", where=article.url) from None
+    return public_card(context.settings, card, alt=article.title)
+
+
+def channel_context(settings: Settings, http: httpx.Client) -> ChannelContext:
+    """What every channel is built with: settings, the shared HTTP client, and share cards drawn
+    as JPEG (the one format every platform that requires an image takes)."""
+
+    def cards(article: StoredArticle, preset: str) -> Path:
+        return card_for(settings, article, preset, image_format="jpeg")
+
+    return ChannelContext(settings, http, cards=cards)

@@ -25,7 +25,8 @@ from nashra.errors import DeliveryError, TemplateError
 from nashra.logs import event
 from nashra.model import StoredArticle
 from nashra.runtime import Runtime
-from nashra.social.protocol import Channel, ChannelContext, ErrorKind, Post, Published, Timing, Verdict
+from nashra.social.cards import channel_context
+from nashra.social.protocol import Channel, ErrorKind, Post, Published, Timing, Verdict
 from nashra.social.registry import build_channels
 from nashra.store import posts as records
 from nashra.store.articles import get_articles, list_articles
@@ -479,7 +480,7 @@ def post_pending(
     timing = timing or system_timing()
     run = SocialRun()
     for adapter in build_channels(
-        runtime.settings, ChannelContext(runtime.settings, runtime.http), only=channel
+        runtime.settings, channel_context(runtime.settings, runtime.http), only=channel
     ):
         try:
             run.results.extend(post_channel(runtime, adapter, timing=timing, dry_run=dry_run))

@@ -9,6 +9,7 @@ from nashra.store import (
     deliveries,  # noqa: F401  (registers deliveries)
     digests,  # noqa: F401  (registers digest_issues, digest_issue_articles)
     feedback,  # noqa: F401  (registers feedback_reports)
+    inbound,  # noqa: F401  (registers inbound_messages)
     overrides,  # noqa: F401  (registers config_overrides, config_override_log)
     pauses,  # noqa: F401  (registers pauses)
     posts,  # noqa: F401  (registers social_posts)

@@ -32,6 +32,7 @@ OPTIONAL_ROUTES = (
     ("nashra.web.feeds", "feed_routes"),
     ("nashra.web.archive", "archive_routes"),
     ("nashra.web.clicks", "click_routes"),
+    ("nashra.web.inbound", "inbound_routes"),
 )
 
 

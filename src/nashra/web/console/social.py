@@ -19,9 +19,9 @@ from starlette.responses import Response
 from nashra.config.channels import ChannelSettings
 from nashra.errors import DeliveryError
 from nashra.runtime import Runtime
+from nashra.social.cards import channel_context
 from nashra.social.open_posts import OpenPost, open_posts
 from nashra.social.post import PostResult, post_pending
-from nashra.social.protocol import ChannelContext
 from nashra.social.registry import build_channels, configured_channels
 from nashra.store import audit
 from nashra.store import posts as records
@@ -243,7 +243,7 @@ async def skip_new(page: ConsoleRequest) -> Response:
     def skip_it() -> str:
         now = datetime.now(UTC)
         (adapter,) = build_channels(
-            runtime.settings, ChannelContext(runtime.settings, runtime.http), only=name
+            runtime.settings, channel_context(runtime.settings, runtime.http), only=name
         )
         with runtime.store.begin() as conn:
             found = get_articles(conn, [article_id])
