@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 NASHRA = [sys.executable, "-m", "nashra"]
-CHANNEL_TYPES = "bluesky, file, mastodon, telegram, webhook, x"
+CHANNEL_TYPES = "bluesky, facebook, file, instagram, mastodon, telegram, threads, webhook, x"
 SOURCE_TYPES = "folder, rss, wordpress"
 
 
