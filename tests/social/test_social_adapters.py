@@ -17,8 +17,10 @@ import pytest
 import regex
 import responses
 from pytest_httpserver import HTTPServer
+from requests import PreparedRequest
 from social_helpers import FakeTime, fake_jwt, make_article
 from werkzeug import Request, Response
+from werkzeug.test import EnvironBuilder
 
 from nashra.model import Image
 from nashra.runtime import Runtime
@@ -28,7 +30,7 @@ from nashra.social.post import post_pending
 from nashra.social.protocol import Channel
 from nashra.store import posts as records
 from nashra.store.articles import upsert_articles
-from nashra.store.posts import PostStatus
+from nashra.store.posts import FailureKind, PostStatus
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -57,21 +59,35 @@ def _article(image_url: str | None = None):  # type: ignore[no-untyped-def]
 # --- X ----------------------------------------------------------------------------------------
 
 
+X_SECRETS = ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+X_UPLOAD = "https://api.x.com/2/media/upload"
+
+
+def _multipart(request: PreparedRequest) -> Request:
+    """The multipart body `responses` recorded, parsed as a server parses it (fields and files)."""
+    body = request.body
+    assert isinstance(body, bytes)
+    builder = EnvironBuilder(method="POST", data=body, content_type=request.headers["Content-Type"])
+    return Request(builder.get_environ())
+
+
 @responses.activate
-def test_x_uploads_through_v1_1_then_creates_the_tweet_v2(
+def test_x_uploads_through_v2_media_then_creates_the_tweet_with_its_id(
     channel_from: Callable[..., Channel], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+    for name in X_SECRETS:
         monkeypatch.setenv(name, name.lower())
     httpserver.expect_request("/media/handball.png").respond_with_data(PNG, content_type="image/png")
     responses.post(
-        "https://upload.twitter.com/1.1/media/upload.json",
+        X_UPLOAD,
         json={
-            "media_id": 710511363345354753,
-            "media_id_string": "710511363345354753",
-            "size": len(PNG),
-            "expires_after_secs": 86400,
-            "image": {"image_type": "image/png", "w": 1, "h": 1},
+            "data": {
+                "id": "1880028106020515840",
+                "media_key": "3_1880028106020515840",
+                "size": len(PNG),
+                "expires_after_secs": 86400,
+                "image": {"image_type": "image/png", "w": 1, "h": 1},
+            }
         },
     )
     responses.post(
@@ -86,18 +102,99 @@ def test_x_uploads_through_v1_1_then_creates_the_tweet_v2(
     assert published.remote_id == "1861000000000000001"
     assert published.url == "https://x.com/nashra/status/1861000000000000001"
     upload, tweet = responses.calls
-    assert upload.request.url == "https://upload.twitter.com/1.1/media/upload.json"
-    assert PNG in upload.request.body and b"tweet_image" in upload.request.body
+    assert (upload.request.method, upload.request.url) == ("POST", X_UPLOAD)
+    form = _multipart(upload.request)
+    assert form.form.to_dict() == {"media_category": "tweet_image"}
+    assert list(form.files) == ["media"]
+    media = form.files["media"]
+    assert media.read() == PNG and media.filename == "handball.png" and media.mimetype == "image/png"
     assert tweet.request.url == "https://api.twitter.com/2/tweets"
     assert json.loads(tweet.request.body) == {
         "text": post.text,
-        "media": {"media_ids": ["710511363345354753"]},
+        "media": {"media_ids": ["1880028106020515840"]},
     }
     for call in (upload, tweet):
         auth = call.request.headers["Authorization"]
         assert auth.startswith("OAuth ") and 'oauth_consumer_key="x_consumer_key"' in auth
         assert 'oauth_token="x_access_token"' in auth and "oauth_signature=" in auth
     assert post.length <= 280 and post.text.endswith("\n" + URL)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "recorded", "kind", "said"),
+    [
+        (
+            429,
+            {
+                "title": "Too Many Requests",
+                "detail": "Too Many Requests",
+                "type": "about:blank",
+                "status": 429,
+            },
+            PostStatus.RETRY,
+            FailureKind.RATE_LIMITED,
+            "429 Too Many Requests",
+        ),
+        (503, {"title": "Service Unavailable"}, PostStatus.RETRY, FailureKind.TRANSIENT, "503"),
+        (
+            400,
+            {
+                "errors": [{"message": "media type unrecognized."}],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            },
+            PostStatus.FAILED,
+            FailureKind.BAD_REQUEST,
+            "400 Bad Request — media type unrecognized.",
+        ),
+        (
+            401,
+            {"title": "Unauthorized", "detail": "Unauthorized", "type": "about:blank", "status": 401},
+            PostStatus.FAILED,
+            FailureKind.AUTH,
+            "401 Unauthorized — Unauthorized",
+        ),
+    ],
+    ids=["429", "503", "400", "401"],
+)
+@responses.activate
+def test_x_upload_refused_is_recorded_like_any_x_error_and_no_tweet_is_made(
+    make_runtime: Callable[[str], Runtime],
+    httpserver: HTTPServer,
+    fake_time: FakeTime,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    body: dict[str, object],
+    recorded: PostStatus,
+    kind: FailureKind,
+    said: str,
+) -> None:
+    for name in X_SECRETS:
+        monkeypatch.setenv(name, name.lower())
+    httpserver.expect_request("/media/handball.png").respond_with_data(PNG, content_type="image/png")
+    reset = fake_time.current + timedelta(minutes=5)
+    headers = {"x-rate-limit-reset": str(int(reset.timestamp())), "x-rate-limit-remaining": "0"}
+    responses.post(X_UPLOAD, status=status, json=body, headers=headers if status == 429 else {})
+    runtime = make_runtime('[[channels]]\ntype = "x"\nname = "x"\n')
+    article = make_article(
+        "x1",
+        image=Image(url=httpserver.url_for("/media/handball.png"), alt="صورة"),
+        published_at=datetime.now(UTC) - timedelta(hours=1),
+    ).article
+    with runtime.store.begin() as conn:
+        upsert_articles(conn, [article], now=datetime.now(UTC))
+    post_pending(runtime, timing=fake_time.timing)
+
+    assert [c.request.url for c in responses.calls] == [X_UPLOAD]  # no tweet without its image
+    with runtime.store.connect() as conn:
+        (row,) = records.list_records(conn)
+    assert (row.status, row.error_kind, row.attempts) == (recorded, kind, 1)
+    assert row.last_error is not None and row.last_error.startswith(said)
+    if status == 429:
+        assert row.next_attempt_at == reset
+    elif status == 503:
+        assert row.next_attempt_at == fake_time.current + timedelta(seconds=60)
 
 
 # --- Mastodon ---------------------------------------------------------------------------------
@@ -497,7 +594,7 @@ def test_bluesky_facets_for_an_arabic_link_and_tags_inside_text() -> None:
 def test_x_posts_without_the_image_when_it_cannot_be_fetched(
     channel_from: Callable[..., Channel], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+    for name in X_SECRETS:
         monkeypatch.setenv(name, name.lower())
     httpserver.expect_request("/media/gone.png").respond_with_data("not found", status=404)
     httpserver.expect_request("/media/huge.png").respond_with_data(b"\x89PNG" + b"0" * 5_000_001)
