@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from nashra.config import Settings
 from nashra.config.loader import parse_settings
 from nashra.runtime import Runtime
+from nashra.social.channels import mastodon_limits
 from nashra.store import Store, open_store
 from nashra.store.database import create_db_engine, migrate
 
@@ -97,6 +98,13 @@ def _reset_script(admin: Connection) -> str:
         "COMMIT",
     ]
     return ";\n".join(statements)
+
+
+@pytest.fixture(autouse=True)
+def fresh_mastodon_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts knowing no Mastodon server's limits: pytest-httpserver serves all tests of
+    a process from one address, which the per-process cache would otherwise carry across them."""
+    monkeypatch.setattr(mastodon_limits, "LIMITS", mastodon_limits.LimitsCache())
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,20 @@ def _fake_platforms(server: HTTPServer) -> None:
     server.expect_request("/api/v1/accounts/verify_credentials", method="GET").respond_with_json(
         {"id": "1", "username": "oasis", "acct": "oasis", "display_name": "الواحة"}
     )
+    server.expect_request("/api/v2/instance", method="GET").respond_with_json(
+        {
+            "domain": "oasis.example",
+            "version": "4.3.2",
+            "configuration": {
+                "statuses": {
+                    "max_characters": 1000,
+                    "max_media_attachments": 4,
+                    "characters_reserved_per_url": 23,
+                },
+                "media_attachments": {"image_size_limit": 8_388_608, "video_size_limit": 41_943_040},
+            },
+        }
+    )
     server.expect_request("/bot42:AAE-token/getMe", method="GET").respond_with_json(
         {"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "الواحة", "username": "oasis_bot"}}
     )
@@ -225,7 +239,10 @@ def test_all_good_is_one_ok_line_per_part_and_posts_nothing(
     details = {part: detail for _, part, detail in rows}
     assert rows[1][1].startswith("database ") and details[rows[1][1]] == "connected, schema at head"
     assert details["mail smtp"] == f"connect, EHLO, AUTH as news at 127.0.0.1:{relay}: accepted, nothing sent"
-    assert details["channel masto (mastodon)"] == f"GET /api/v1/accounts/verify_credentials at {base}: @oasis"
+    assert details["channel masto (mastodon)"] == (
+        f"GET /api/v1/accounts/verify_credentials at {base}: @oasis; "
+        "limits 1000 characters, 23 per URL, images up to 8388608 bytes (GET /api/v2/instance)"
+    )
     assert details["channel tg (telegram)"] == f"GET getMe at {base}: @oasis_bot"
     assert details["channel sky (bluesky)"] == (
         f"com.atproto.server.createSession at {base} as news.example.org: {DID}"
@@ -244,6 +261,7 @@ def test_all_good_is_one_ok_line_per_part_and_posts_nothing(
     assert sorted(sent) == sorted(
         [
             ("GET", "/api/v1/accounts/verify_credentials", ""),
+            ("GET", "/api/v2/instance", ""),
             ("GET", "/bot42:AAE-token/getMe", ""),
             ("POST", "/xrpc/com.atproto.server.createSession", ""),
             ("HEAD", "/hooks/newsroom", ""),
@@ -291,6 +309,34 @@ def test_a_revoked_mastodon_token(tmp_path: Path, database_url: str, httpserver:
         ]
     ]
     assert [(r.method, r.path) for r, _ in httpserver.log] == [("GET", "/api/v1/accounts/verify_credentials")]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.usefixtures("secrets")
+def test_a_mastodon_server_without_api_v2_instance_is_ok_with_the_limits_it_falls_back_to(
+    tmp_path: Path, database_url: str, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/api/v1/accounts/verify_credentials", method="GET").respond_with_json(
+        {"id": "1", "username": "oasis", "acct": "oasis"}
+    )
+    httpserver.expect_request("/api/v2/instance", method="GET").respond_with_data("Not Found", status=404)
+    base = httpserver.url_for("/").rstrip("/")
+    code, lines = _check(
+        tmp_path,
+        WEB
+        + _db(database_url)
+        + f'[[channels]]\ntype = "mastodon"\nname = "masto"\napi_base_url = "{base}"\nmax_characters = 700\n',
+    )
+    assert code == 0, "\n".join(lines)
+    details = {part: detail for _, part, detail in (_columns(line) for line in lines)}
+    assert details["channel masto (mastodon)"] == (
+        f"GET /api/v1/accounts/verify_credentials at {base}: @oasis; limits 700 characters (config), "
+        "23 per URL, images up to 16777216 bytes (Mastodon's defaults, GET /api/v2/instance failed: 404 NOT FOUND)"
+    )
+    assert [(r.method, r.path) for r, _ in httpserver.log] == [
+        ("GET", "/api/v1/accounts/verify_credentials"),
+        ("GET", "/api/v2/instance"),
+    ]
 
 
 @pytest.mark.sqlite_only

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
@@ -16,19 +17,26 @@ from urllib.parse import parse_qs
 import pytest
 import regex
 import responses
+from mastodon import Mastodon
 from pytest_httpserver import HTTPServer
+from requests import PreparedRequest
 from social_helpers import FakeTime, fake_jwt, make_article
+from typer.testing import CliRunner
 from werkzeug import Request, Response
+from werkzeug.test import EnvironBuilder
 
+from nashra.cli import app
+from nashra.config import Settings
 from nashra.model import Image
 from nashra.runtime import Runtime
 from nashra.social.channels.bluesky import record_key
+from nashra.social.channels.mastodon_limits import ServerLimits
 from nashra.social.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from nashra.social.post import post_pending
 from nashra.social.protocol import Channel
 from nashra.store import posts as records
 from nashra.store.articles import upsert_articles
-from nashra.store.posts import PostStatus
+from nashra.store.posts import FailureKind, PostStatus
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -57,21 +65,35 @@ def _article(image_url: str | None = None):  # type: ignore[no-untyped-def]
 # --- X ----------------------------------------------------------------------------------------
 
 
+X_SECRETS = ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+X_UPLOAD = "https://api.x.com/2/media/upload"
+
+
+def _multipart(request: PreparedRequest) -> Request:
+    """The multipart body `responses` recorded, parsed as a server parses it (fields and files)."""
+    body = request.body
+    assert isinstance(body, bytes)
+    builder = EnvironBuilder(method="POST", data=body, content_type=request.headers["Content-Type"])
+    return Request(builder.get_environ())
+
+
 @responses.activate
-def test_x_uploads_through_v1_1_then_creates_the_tweet_v2(
+def test_x_uploads_through_v2_media_then_creates_the_tweet_with_its_id(
     channel_from: Callable[..., Channel], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+    for name in X_SECRETS:
         monkeypatch.setenv(name, name.lower())
     httpserver.expect_request("/media/handball.png").respond_with_data(PNG, content_type="image/png")
     responses.post(
-        "https://upload.twitter.com/1.1/media/upload.json",
+        X_UPLOAD,
         json={
-            "media_id": 710511363345354753,
-            "media_id_string": "710511363345354753",
-            "size": len(PNG),
-            "expires_after_secs": 86400,
-            "image": {"image_type": "image/png", "w": 1, "h": 1},
+            "data": {
+                "id": "1880028106020515840",
+                "media_key": "3_1880028106020515840",
+                "size": len(PNG),
+                "expires_after_secs": 86400,
+                "image": {"image_type": "image/png", "w": 1, "h": 1},
+            }
         },
     )
     responses.post(
@@ -86,18 +108,99 @@ def test_x_uploads_through_v1_1_then_creates_the_tweet_v2(
     assert published.remote_id == "1861000000000000001"
     assert published.url == "https://x.com/nashra/status/1861000000000000001"
     upload, tweet = responses.calls
-    assert upload.request.url == "https://upload.twitter.com/1.1/media/upload.json"
-    assert PNG in upload.request.body and b"tweet_image" in upload.request.body
+    assert (upload.request.method, upload.request.url) == ("POST", X_UPLOAD)
+    form = _multipart(upload.request)
+    assert form.form.to_dict() == {"media_category": "tweet_image"}
+    assert list(form.files) == ["media"]
+    media = form.files["media"]
+    assert media.read() == PNG and media.filename == "handball.png" and media.mimetype == "image/png"
     assert tweet.request.url == "https://api.twitter.com/2/tweets"
     assert json.loads(tweet.request.body) == {
         "text": post.text,
-        "media": {"media_ids": ["710511363345354753"]},
+        "media": {"media_ids": ["1880028106020515840"]},
     }
     for call in (upload, tweet):
         auth = call.request.headers["Authorization"]
         assert auth.startswith("OAuth ") and 'oauth_consumer_key="x_consumer_key"' in auth
         assert 'oauth_token="x_access_token"' in auth and "oauth_signature=" in auth
     assert post.length <= 280 and post.text.endswith("\n" + URL)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "recorded", "kind", "said"),
+    [
+        (
+            429,
+            {
+                "title": "Too Many Requests",
+                "detail": "Too Many Requests",
+                "type": "about:blank",
+                "status": 429,
+            },
+            PostStatus.RETRY,
+            FailureKind.RATE_LIMITED,
+            "429 Too Many Requests",
+        ),
+        (503, {"title": "Service Unavailable"}, PostStatus.RETRY, FailureKind.TRANSIENT, "503"),
+        (
+            400,
+            {
+                "errors": [{"message": "media type unrecognized."}],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            },
+            PostStatus.FAILED,
+            FailureKind.BAD_REQUEST,
+            "400 Bad Request — media type unrecognized.",
+        ),
+        (
+            401,
+            {"title": "Unauthorized", "detail": "Unauthorized", "type": "about:blank", "status": 401},
+            PostStatus.FAILED,
+            FailureKind.AUTH,
+            "401 Unauthorized — Unauthorized",
+        ),
+    ],
+    ids=["429", "503", "400", "401"],
+)
+@responses.activate
+def test_x_upload_refused_is_recorded_like_any_x_error_and_no_tweet_is_made(
+    make_runtime: Callable[[str], Runtime],
+    httpserver: HTTPServer,
+    fake_time: FakeTime,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    body: dict[str, object],
+    recorded: PostStatus,
+    kind: FailureKind,
+    said: str,
+) -> None:
+    for name in X_SECRETS:
+        monkeypatch.setenv(name, name.lower())
+    httpserver.expect_request("/media/handball.png").respond_with_data(PNG, content_type="image/png")
+    reset = fake_time.current + timedelta(minutes=5)
+    headers = {"x-rate-limit-reset": str(int(reset.timestamp())), "x-rate-limit-remaining": "0"}
+    responses.post(X_UPLOAD, status=status, json=body, headers=headers if status == 429 else {})
+    runtime = make_runtime('[[channels]]\ntype = "x"\nname = "x"\n')
+    article = make_article(
+        "x1",
+        image=Image(url=httpserver.url_for("/media/handball.png"), alt="صورة"),
+        published_at=datetime.now(UTC) - timedelta(hours=1),
+    ).article
+    with runtime.store.begin() as conn:
+        upsert_articles(conn, [article], now=datetime.now(UTC))
+    post_pending(runtime, timing=fake_time.timing)
+
+    assert [c.request.url for c in responses.calls] == [X_UPLOAD]  # no tweet without its image
+    with runtime.store.connect() as conn:
+        (row,) = records.list_records(conn)
+    assert (row.status, row.error_kind, row.attempts) == (recorded, kind, 1)
+    assert row.last_error is not None and row.last_error.startswith(said)
+    if status == 429:
+        assert row.next_attempt_at == reset
+    elif status == 503:
+        assert row.next_attempt_at == fake_time.current + timedelta(seconds=60)
 
 
 # --- Mastodon ---------------------------------------------------------------------------------
@@ -119,24 +222,66 @@ def _status(text: str) -> dict[str, object]:
     }
 
 
+def _instance(
+    server: HTTPServer,
+    prefix: str = "",
+    *,
+    max_characters: int = 500,
+    characters_reserved_per_url: int = 23,
+    image_size_limit: int = 16_777_216,
+) -> None:
+    """The server's GET /api/v2/instance, trimmed to what a Mastodon 4.3 server sends around the limits."""
+    server.expect_request(f"{prefix}/api/v2/instance", method="GET").respond_with_json(
+        {
+            "domain": "social.example",
+            "title": "الواحة",
+            "version": "4.3.2",
+            "configuration": {
+                "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+                "statuses": {
+                    "max_characters": max_characters,
+                    "max_media_attachments": 4,
+                    "characters_reserved_per_url": characters_reserved_per_url,
+                },
+                "media_attachments": {
+                    "supported_mime_types": ["image/jpeg", "image/png", "image/webp"],
+                    "image_size_limit": image_size_limit,
+                    "image_matrix_limit": 33_177_600,
+                    "video_size_limit": 103_809_024,
+                },
+                "polls": {"max_options": 4, "max_characters_per_option": 50},
+                "translation": {"enabled": False},
+            },
+            "registrations": {"enabled": False, "approval_required": False},
+        }
+    )
+
+
+def _mastodon(base: str, extra: str = "") -> str:
+    return f'[[channels]]\ntype = "mastodon"\nname = "m"\napi_base_url = "{base}"\n{extra}'
+
+
 def test_mastodon_sends_text_language_media_and_the_idempotency_key(
     channel_from: Callable[..., Channel], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "tok-123")
+    _instance(httpserver)
     httpserver.expect_request("/media/handball.png").respond_with_data(PNG, content_type="image/png")
     httpserver.expect_request("/api/v2/media", method="POST").respond_with_json(
         {"id": "media-77", "type": "image", "url": None, "preview_url": None, "description": "alt"}
     )
     httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_json(_status("x"))
     base = httpserver.url_for("/").rstrip("/")
-    channel = channel_from(f'[[channels]]\ntype = "mastodon"\nname = "m"\napi_base_url = "{base}"\n')
+    channel = channel_from(_mastodon(base))
     post = channel.render(_article(httpserver.url_for("/media/handball.png")))
     published = channel.publish(post)
 
     assert published.remote_id == "113500000000000001"
     assert published.url == "https://social.example/@nashra/113500000000000001"
     requests = {r.path: r for r, _ in httpserver.log}
-    assert list(requests) == ["/media/handball.png", "/api/v2/media", "/api/v1/statuses"]  # no version probe
+    # The limits before composing; no version probe.
+    assert list(requests) == ["/api/v2/instance", "/media/handball.png", "/api/v2/media", "/api/v1/statuses"]
+    assert "Authorization" not in requests["/api/v2/instance"].headers  # a public endpoint
     media = requests["/api/v2/media"]
     assert media.headers["Authorization"] == "Bearer tok-123"
     assert media.files["file"].read() == PNG and media.form["description"] == "لاعبات المنتخب خلال التدريب"
@@ -163,9 +308,10 @@ def test_mastodon_500_then_success_repeats_the_same_idempotency_key(
             answers.pop(0) if answers else Response(json.dumps(_status("x")), content_type="application/json")
         )
 
+    _instance(httpserver)
     httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_handler(statuses)
     base = httpserver.url_for("/").rstrip("/")
-    runtime = make_runtime(f'[[channels]]\ntype = "mastodon"\nname = "m"\napi_base_url = "{base}"\n')
+    runtime = make_runtime(_mastodon(base))
     with runtime.store.begin() as conn:
         upsert_articles(
             conn,
@@ -178,11 +324,143 @@ def test_mastodon_500_then_success_repeats_the_same_idempotency_key(
     assert waiting.status == PostStatus.RETRY and waiting.next_attempt_at is not None
     fake_time.current = waiting.next_attempt_at  # the retry is the first run's after that
     post_pending(runtime, timing=fake_time.timing)
-    keys = [r.headers["Idempotency-Key"] for r, _ in httpserver.log]
+    assert [r.path for r, _ in httpserver.log].count("/api/v2/instance") == 1  # the second run too
+    keys = [r.headers["Idempotency-Key"] for r, _ in httpserver.log if r.path == "/api/v1/statuses"]
     assert len(keys) == 2 and keys[0] == keys[1]
     with runtime.store.connect() as conn:
         (row,) = records.list_records(conn)
     assert row.status == PostStatus.POSTED and row.remote_id == "113500000000000001" and row.attempts == 2
+
+
+LONG_LEAD = " ".join(
+    ["افتتحت الدورة الثانية عشرة لمهرجان الشعر الشعبي في الواحات مساء أمس بحضور شعراء من عشر ولايات."] * 7
+)
+
+
+def test_mastodon_composes_within_each_servers_own_limit_read_once_per_server(
+    channel_from: Callable[..., Channel], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "tok-123")
+    _instance(httpserver, "/big", max_characters=1000)
+    _instance(httpserver, "/small", max_characters=300, characters_reserved_per_url=30)
+    for prefix in ("/big", "/small"):
+        httpserver.expect_request(f"{prefix}/api/v1/statuses", method="POST").respond_with_json(_status("x"))
+    base = httpserver.url_for("/").rstrip("/")
+    article = make_article("long", lead=LONG_LEAD, url=URL)
+    assert len(LONG_LEAD) > 600  # more than the 500 a stock server allows
+
+    big = channel_from(_mastodon(f"{base}/big"))
+    long_post = big.render(article)
+    assert long_post.limit == 1000 and LONG_LEAD in long_post.text  # whole, not shortened
+    big.publish(long_post)
+    small = channel_from(_mastodon(f"{base}/small"))
+    short_post = small.render(article)
+    assert short_post.limit == 300 and LONG_LEAD not in short_post.text
+    assert short_post.length <= 300 and short_post.text.endswith("\n" + URL)
+    assert short_post.length == Mastodon.get_status_length(short_post.text) + 30 - 23  # its URL counts 30
+    small.publish(short_post)
+    # The next run builds its channels anew: the servers are not asked again.
+    again = channel_from(_mastodon(f"{base}/big"))
+    again.publish(again.render(make_article("other")))
+
+    paths = [r.path for r, _ in httpserver.log]
+    assert paths.count("/big/api/v2/instance") == 1 and paths.count("/small/api/v2/instance") == 1
+    sent = [parse_qs(r.get_data(as_text=True))["status"] for r, _ in httpserver.log if r.method == "POST"]
+    assert sent[:2] == [[long_post.text], [short_post.text]] and len(sent) == 3
+
+
+def test_mastodon_limits_in_the_config_win_and_spare_the_request(
+    channel_from: Callable[..., Channel], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "tok-123")
+    _instance(httpserver, max_characters=5000)
+    httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_json(_status("x"))
+    base = httpserver.url_for("/").rstrip("/")
+    channel = channel_from(_mastodon(base, "max_characters = 400\ncharacters_reserved_per_url = 40\n"))
+    post = channel.render(make_article("long", lead=LONG_LEAD, url=URL))
+    channel.publish(post)
+
+    assert post.limit == 400 and post.length <= 400
+    assert post.length == Mastodon.get_status_length(post.text) + 40 - 23
+    assert [r.path for r, _ in httpserver.log] == ["/api/v1/statuses"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Response("Not Found", status=404),  # a server older than Mastodon 4.0
+        Response(json.dumps({"error": "Internal error"}), status=500, content_type="application/json"),
+        Response("<html>maintenance</html>", content_type="text/html"),
+    ],
+    ids=["404", "500", "not-json"],
+)
+def test_mastodon_without_its_limits_posts_within_the_stock_ones_and_says_so_once(
+    channel_from: Callable[..., Channel],
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    answer: Response,
+) -> None:
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "tok-123")
+    httpserver.expect_request("/api/v2/instance").respond_with_response(answer)
+    httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_json(_status("x"))
+    base = httpserver.url_for("/").rstrip("/")
+    caplog.set_level(logging.WARNING, logger="nashra")
+    for guid in ("long", "other"):
+        channel = channel_from(_mastodon(base))
+        post = channel.render(make_article(guid, lead=LONG_LEAD, url=URL))
+        assert post.limit == 500 and post.length <= 500
+        assert post.length == Mastodon.get_status_length(post.text)
+        assert channel.publish(post).remote_id == "113500000000000001"
+
+    assert [r.path for r, _ in httpserver.log] == ["/api/v2/instance", "/api/v1/statuses", "/api/v1/statuses"]
+    (logged,) = [r for r in caplog.records if r.getMessage() == "social.mastodon_limits_unavailable"]
+    assert logged.__dict__["server"] == base and logged.__dict__["max_characters"] == 500
+
+
+def test_a_servers_limits_are_kept_a_day_and_a_failure_an_hour() -> None:
+    from nashra.social.channels.mastodon_limits import KEEP_FAILURE_SECONDS, KEEP_SECONDS, LimitsCache
+
+    clock = [0.0]
+    cache = LimitsCache(clock=lambda: clock[0])
+    reads: list[str] = []
+
+    def read(server: str, answer: ServerLimits) -> Callable[[], ServerLimits]:
+        def once() -> ServerLimits:
+            reads.append(server)
+            return answer
+
+        return once
+
+    big, stock = ServerLimits(max_characters=1000), ServerLimits(problem="404 NOT FOUND")
+    assert cache.get("https://big.example", read("big", big)) == big
+    assert cache.get("https://down.example", read("down", stock)) == stock
+    assert cache.get("https://big.example", read("big", stock)) == big  # another server's entry is not it
+    clock[0] = KEEP_FAILURE_SECONDS  # an hour on: the failing server is asked again, the other not
+    assert cache.get("https://down.example", read("down", big)) == big
+    assert cache.get("https://big.example", read("big", stock)) == big
+    clock[0] = KEEP_SECONDS
+    assert cache.get("https://big.example", read("big", stock)) == stock
+    assert reads == ["big", "down", "down", "big"]
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_post_dry_run_shows_the_servers_limit(
+    make_settings: Callable[[str], Settings], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "tok-123")
+    _instance(httpserver, max_characters=1000)
+    settings = make_settings(_mastodon(httpserver.url_for("/").rstrip("/")))
+    with Runtime.open(settings) as runtime, runtime.store.begin() as conn:
+        article = make_article("long", lead=LONG_LEAD, published_at=datetime.now(UTC) - timedelta(hours=1))
+        upsert_articles(conn, [article.article], now=datetime.now(UTC))
+    shown = CliRunner().invoke(
+        app, ["--config", str(settings.origin), "--quiet", "post", "--dry-run", "--format", "json"]
+    )
+    assert shown.exit_code == 0, shown.output
+    (item,) = json.loads(shown.stdout)
+    assert item["limit"] == 1000 and item["length"] > 500 and LONG_LEAD in item["text"]
+    assert [r.path for r, _ in httpserver.log] == ["/api/v2/instance"]  # nothing posted
 
 
 # --- Telegram ---------------------------------------------------------------------------------
@@ -497,7 +775,7 @@ def test_bluesky_facets_for_an_arabic_link_and_tags_inside_text() -> None:
 def test_x_posts_without_the_image_when_it_cannot_be_fetched(
     channel_from: Callable[..., Channel], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+    for name in X_SECRETS:
         monkeypatch.setenv(name, name.lower())
     httpserver.expect_request("/media/gone.png").respond_with_data("not found", status=404)
     httpserver.expect_request("/media/huge.png").respond_with_data(b"\x89PNG" + b"0" * 5_000_001)

@@ -128,7 +128,8 @@ class Channel(Protocol):
         ...
 
     def render(self, article: StoredArticle) -> Post:
-        """The post for `article`: pure, no network, the same text `publish` will send."""
+        """The post for `article`, the same text `publish` will send: pure but for reading the
+        platform's limits where they are the server's (Mastodon's `/api/v2/instance`, kept a day)."""
         ...
 
     def validate(self, post: Post) -> list[str]:

@@ -2,13 +2,19 @@
 
 The server honours the key for about an hour and answers a repeat with the status it already
 made, so a timeout after sending is simply retried. Construction passes `mastodon_version` and
-`version_check_mode="none"` so no request is made before the post itself, and `ratelimit_method=
-"throw"` so the posting loop, not the SDK, decides how long to wait on a 429.
+`version_check_mode="none"` so building the client asks the server nothing (no version probe), and
+`ratelimit_method="throw"` so the posting loop, not the SDK, decides how long to wait on a 429.
+
+A post is composed within the server's own limits, read from its `/api/v2/instance` through the
+shared HTTP client and kept a day per process (see mastodon_limits); `max_characters` and
+`characters_reserved_per_url` in the channel's table override the server's answer and spare the
+request for them. The image cap is always the server's `image_size_limit`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated
 
 from mastodon import (
@@ -25,10 +31,9 @@ from mastodon.versions import parse_version_string
 from pydantic import Field, field_validator
 
 from nashra.social.channels.base import TemplatedChannel, fetch_image
-from nashra.social.counting import MASTODON_LIMIT, MASTODON_URL_LENGTH, mastodon_length
+from nashra.social.channels.mastodon_limits import INSTANCE_PATH, ServerLimits, server_limits
+from nashra.social.counting import mastodon_length
 from nashra.social.protocol import ChannelOptions, ErrorKind, Post, Published, Verdict
-
-IMAGE_MAX_BYTES = 16_000_000  # Mastodon's default image limit
 
 
 class MastodonOptions(ChannelOptions):
@@ -41,10 +46,14 @@ class MastodonOptions(ChannelOptions):
     )
     visibility: str = Field(default="public", pattern="^(public|unlisted|private|direct)$")
     language: str | None = Field(default=None, description="ISO 639 code; default: site.language")
-    max_characters: Annotated[int, Field(gt=0)] = Field(
-        default=MASTODON_LIMIT, description="/api/v2/instance configuration.statuses.max_characters"
+    max_characters: Annotated[int, Field(gt=0)] | None = Field(
+        default=None,
+        description="overrides the server's /api/v2/instance configuration.statuses.max_characters",
     )
-    characters_reserved_per_url: Annotated[int, Field(gt=0)] = MASTODON_URL_LENGTH
+    characters_reserved_per_url: Annotated[int, Field(gt=0)] | None = Field(
+        default=None,
+        description="overrides the server's configuration.statuses.characters_reserved_per_url",
+    )
     timeout_seconds: Annotated[float, Field(gt=0)] = 30
 
     @field_validator("api_base_url")
@@ -71,11 +80,40 @@ class MastodonChannel(TemplatedChannel[MastodonOptions]):
     _api: Mastodon | None = None
     """The client of the last publish: `classify_error` reads its rate-limit reset."""
 
+    @cached_property
+    def _server(self) -> ServerLimits:
+        """The server's limits, fixed for this channel object once asked, so that a post's limit
+        and its measure always come from the same answer."""
+        o = self.options
+        return server_limits(self.context.http, o.api_base_url, self.timeout(o.timeout_seconds))
+
     def limit(self, *, with_image: bool) -> int:
-        return self.options.max_characters
+        configured = self.options.max_characters
+        return configured if configured is not None else self._server.max_characters
+
+    def _url_length(self) -> int:
+        configured = self.options.characters_reserved_per_url
+        return configured if configured is not None else self._server.characters_reserved_per_url
 
     def measure(self, text: str) -> int:
-        return mastodon_length(text, characters_reserved_per_url=self.options.characters_reserved_per_url)
+        return mastodon_length(text, characters_reserved_per_url=self._url_length())
+
+    def _limits_said(self) -> str:
+        """The limits posts are composed within, and where each comes from (for `nashra check`)."""
+        o = self.options
+        server = self._server
+        origin = (
+            f"Mastodon's defaults, GET {INSTANCE_PATH} failed: {server.problem}"
+            if server.problem
+            else f"GET {INSTANCE_PATH}"
+        )
+        characters = f"{self.limit(with_image=False)} characters" + (
+            " (config)" if o.max_characters is not None else ""
+        )
+        per_url = f"{self._url_length()} per URL" + (
+            " (config)" if o.characters_reserved_per_url is not None else ""
+        )
+        return f"{characters}, {per_url}, images up to {server.image_size_limit} bytes ({origin})"
 
     def _timeouts(self) -> tuple[float | None, float | None]:
         """(connect, read) for requests, which Mastodon.py hands them to."""
@@ -105,13 +143,18 @@ class MastodonChannel(TemplatedChannel[MastodonOptions]):
         account = self.checked(
             "GET /api/v1/accounts/verify_credentials", lambda: self.client().account_verify_credentials()
         )
-        return f"GET /api/v1/accounts/verify_credentials at {self.options.api_base_url}: @{account['acct']}"
+        return (
+            f"GET /api/v1/accounts/verify_credentials at {self.options.api_base_url}: @{account['acct']}; "
+            f"limits {self._limits_said()}"
+        )
 
     def publish(self, post: Post) -> Published:
         self._api = api = self.client()
         media_ids = None
         image = (
-            fetch_image(self.context.http, post.image, channel=self.name, max_bytes=IMAGE_MAX_BYTES)
+            fetch_image(
+                self.context.http, post.image, channel=self.name, max_bytes=self._server.image_size_limit
+            )
             if post.image
             else None
         )

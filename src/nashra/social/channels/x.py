@@ -1,13 +1,22 @@
-"""X (Twitter) through tweepy: API v2 `create_tweet`, images through the v1.1 media endpoint.
+"""X (Twitter): posts through tweepy's API v2 `create_tweet`, images through X's v2 media upload.
 
-tweepy has no v2 media upload (upstream #2217) while X is retiring v1.1 media: every upload goes
-through `upload_media`, the one function to swap when that changes. X refuses the same text twice
-("duplicate content"), which is why a repeated attempt is safe and counts as posted.
+tweepy 4.17 has no v2 media upload (upstream #2217) and X is retiring the v1.1 upload endpoint,
+so `upload_media` makes that one request itself, as X documents it
+(https://docs.x.com/x-api/media/upload-media): `POST https://api.x.com/2/media/upload`, a
+multipart form with the image bytes as `media` and `media_category=tweet_image`, answered with
+`{"data": {"id": ..., "media_key": ...}}` whose `id` goes into `create_tweet`'s `media_ids` (the
+"Media Upload" sample of xdevplatform/Twitter-API-v2-sample-code reads the same `data.id`).
+`media_type` is optional there and left out: X reads the type from the image, and its list has
+no GIF. The upload is signed with the same OAuth 1.0a user context as `create_tweet` (a multipart
+body is not part of an OAuth 1.0a signature), goes through the client's session and so its
+timeout, and fails with tweepy's own exceptions, so one `classify_error` reads both requests.
+
+X refuses the same text twice ("duplicate content"), which is why a repeated attempt is safe and
+counts as posted; an image uploaded by an attempt that then failed is simply never used.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,6 +29,13 @@ from nashra.social.counting import X_LIMIT, x_length
 from nashra.social.protocol import ChannelOptions, ErrorKind, Post, Published, Verdict
 
 IMAGE_MAX_BYTES = 5_000_000  # X's limit for images
+UPLOAD_URL = "https://api.x.com/2/media/upload"
+_REFUSALS: dict[int, type[tweepy.HTTPException]] = {
+    400: tweepy.BadRequest,
+    401: tweepy.Unauthorized,
+    403: tweepy.Forbidden,
+    404: tweepy.NotFound,
+}
 
 
 class XOptions(ChannelOptions):
@@ -34,7 +50,7 @@ class XOptions(ChannelOptions):
 
 
 class _TimeoutSession(requests.Session):
-    """tweepy.Client passes no timeout; a request must never hang the worker."""
+    """tweepy.Client passes no timeout; a request (the media upload too) must never hang the worker."""
 
     def __init__(self, timeout: tuple[float | None, float | None]) -> None:
         super().__init__()
@@ -45,12 +61,35 @@ class _TimeoutSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def upload_media(api: tweepy.API, image: ImageData) -> str:
-    """Upload one image and return its media id (v1.1 `media/upload` today; v2 is the planned swap)."""
-    media = api.media_upload(
-        filename=image.file_name, file=io.BytesIO(image.content), media_category="tweet_image"
+def _raise_for_status(response: requests.Response) -> None:
+    """The exception tweepy's `Client` raises for the same answer (its mapping, for our request)."""
+    status = response.status_code
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset")
+        raise tweepy.TooManyRequests(response, reset_time=int(reset) if reset and reset.isdigit() else None)
+    if status >= 500:
+        raise tweepy.TwitterServerError(response)
+    if not 200 <= status < 300:
+        raise _REFUSALS.get(status, tweepy.HTTPException)(response)
+
+
+def upload_media(client: tweepy.Client, image: ImageData) -> str:
+    """Upload one image through X's v2 media endpoint and return its media id.
+
+    Signed and sent as `client` sends `create_tweet` (its user context, its session), so the day
+    tweepy uploads through v2 itself this body becomes that one call.
+    """
+    auth = tweepy.OAuth1UserHandler(
+        client.consumer_key, client.consumer_secret, client.access_token, client.access_token_secret
+    ).apply_auth()
+    response = client.session.post(
+        UPLOAD_URL,
+        data={"media_category": "tweet_image"},
+        files={"media": (image.file_name, image.content, image.mime_type)},
+        auth=auth,
     )
-    return str(media.media_id_string)
+    _raise_for_status(response)
+    return str(response.json()["data"]["id"])
 
 
 def _message(error: tweepy.HTTPException) -> str:
@@ -97,7 +136,7 @@ class XChannel(TemplatedChannel[XOptions]):
         return f"GET /2/users/me: @{me.data.username}"
 
     def publish(self, post: Post) -> Published:
-        consumer_key, consumer_secret, access_token, access_secret = self._credentials()
+        client = self._client()
         media_ids = None
         image = (
             fetch_image(self.context.http, post.image, channel=self.name, max_bytes=IMAGE_MAX_BYTES)
@@ -105,10 +144,8 @@ class XChannel(TemplatedChannel[XOptions]):
             else None
         )
         if image is not None:
-            auth = tweepy.OAuth1UserHandler(consumer_key, consumer_secret, access_token, access_secret)
-            api = tweepy.API(auth, timeout=self._timeouts())
-            media_ids = [upload_media(api, image)]
-        response = self._client().create_tweet(text=post.text, media_ids=media_ids, user_auth=True)
+            media_ids = [upload_media(client, image)]
+        response = client.create_tweet(text=post.text, media_ids=media_ids, user_auth=True)
         tweet_id = str(response.data["id"])
         account = self.options.username.lstrip("@") if self.options.username else "i/web"
         return Published(remote_id=tweet_id, url=f"https://x.com/{account}/status/{tweet_id}")
