@@ -86,13 +86,17 @@ def _trimmed(clusters: list[str]) -> list[str]:
     return clusters[:end]
 
 
-def _tidy(clusters: list[str]) -> str:
+def _kept(clusters: list[str]) -> list[str]:
     """Cut before any unmatched opener, then drop trailing spaces and punctuation."""
     text = "".join(clusters)
     if _MAY_OPEN.search(text) is None:
-        return "".join(_trimmed(clusters))
+        return _trimmed(clusters)
     unmatched = _first_unmatched_opener(text, clusters)
-    return "".join(_trimmed(clusters if unmatched is None else clusters[:unmatched]))
+    return _trimmed(clusters if unmatched is None else clusters[:unmatched])
+
+
+def _tidy(clusters: list[str]) -> str:
+    return "".join(_kept(clusters))
 
 
 def _longest_fitting_prefix(clusters: list[str], fits: Callable[[list[str]], bool]) -> int:
@@ -184,8 +188,10 @@ def _cut(text: str, clusters: list[str], limit: int, measure: Callable[[str], in
                 return kept
         return ""
 
-    def fits(prefix: str) -> bool:
-        return measure(prefix + ellipsis) <= limit
+    def fits(kept: list[str], text: str) -> bool:
+        # Counted in clusters, a kept prefix is as long as its clusters (a prefix that ends between
+        # clusters segments into the same clusters) and the ellipsis adds its own: no segmenting.
+        return len(kept) + ellipsis_size <= limit if counted else measure(text + ellipsis) <= limit
 
     end = _longest_fitting_prefix(clusters, prefix_fits(ellipsis_size))
     word_cuts = (
@@ -193,7 +199,8 @@ def _cut(text: str, clusters: list[str], limit: int, measure: Callable[[str], in
     )
     for counts in (word_cuts, range(end, 0, -1)):
         for count in counts:
-            kept = _tidy(clusters[:count])
-            if kept and fits(kept):
-                return kept + ellipsis
+            kept = _kept(clusters[:count])
+            text = "".join(kept)
+            if text and fits(kept, text):
+                return text + ellipsis
     return ellipsis
