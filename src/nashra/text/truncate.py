@@ -199,8 +199,8 @@ def _cut(text: str, clusters: list[str], limit: int, measure: Callable[[str], in
     )
     for counts in (word_cuts, range(end, 0, -1)):
         for count in counts:
-            kept = _kept(clusters[:count])
-            text = "".join(kept)
-            if text and fits(kept, text):
+            prefix = _kept(clusters[:count])
+            text = "".join(prefix)
+            if text and fits(prefix, text):
                 return text + ellipsis
     return ellipsis
