@@ -224,6 +224,7 @@ def test_all_good_is_one_ok_line_per_part_and_posts_nothing(
         ("ok", "config"),
         ("ok", rows[1][1]),
         ("ok", "mail smtp"),
+        ("ok", "share cards"),
         ("ok", "channel masto (mastodon)"),
         ("ok", "channel tg (telegram)"),
         ("ok", "channel sky (bluesky)"),
@@ -244,6 +245,7 @@ def test_all_good_is_one_ok_line_per_part_and_posts_nothing(
         "limits 1000 characters, 23 per URL, images up to 8388608 bytes (GET /api/v2/instance)"
     )
     assert details["channel tg (telegram)"] == f"GET getMe at {base}: @oasis_bot"
+    assert details["share cards"].startswith("Arabic shaped by libraqm with Amiri-Bold.ttf")
     assert details["channel sky (bluesky)"] == (
         f"com.atproto.server.createSession at {base} as news.example.org: {DID}"
     )
@@ -551,6 +553,17 @@ def test_json_for_monitoring(tmp_path: Path, database_url: str, httpserver: HTTP
         ("FAIL", "source wire (rss)"),
     ]
     assert report["checks"][-1]["detail"] == f"source wire: {url} answered HTTP 404 NOT FOUND (check the URL)"
+
+
+def test_a_share_card_font_that_cannot_be_read_fails_its_line(tmp_path: Path, database_url: str) -> None:
+    (tmp_path / "broken.ttf").write_bytes(b"not a font")
+    code, lines = _only(
+        tmp_path, database_url, '[cards]\nfont = "broken.ttf"\n\n[[channels]]\ntype = "file"\nname = "f"\n'
+    )
+    assert code == 1
+    assert any(
+        line.startswith("FAIL") and "share cards" in line and "cannot read the font" in line for line in lines
+    ), lines
 
 
 def test_a_config_error_is_exit_2_before_anything_is_checked(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from nashra.cards.shaping import font_file, shaping_font
 from nashra.cli.app import STATE, app, console
 from nashra.cli.status import ago
 from nashra.config import Settings, SourceSettings
@@ -201,12 +202,28 @@ def _inbound(settings: Settings) -> list[Line]:
     return lines
 
 
+def _cards(settings: Settings) -> list[Line]:
+    """Share cards (drawn for a channel whose platform needs an image the article lacks): the font
+    reads and Pillow shapes Arabic, which otherwise only shows when a card is first drawn."""
+    if not any(c.enabled for c in settings.channels):
+        return []
+
+    def shape() -> str:
+        path = font_file(settings)
+        font = shaping_font(path, 48)
+        width = font.getlength("نشرة", direction="rtl", language="ar")
+        return f"Arabic shaped by libraqm with {path.name} (a test word {width:.0f} px wide at 48 px)"
+
+    return [_run("share cards", shape)]
+
+
 def check_all(settings: Settings) -> list[Line]:
     lines = [Line("ok", "config", f"{settings.origin or 'none, built-in defaults'}: valid")]
     database = _database(settings)
     lines += [database, *_queue(settings, database)]
     lines.append(_mail(settings))
     lines += _inbound(settings)
+    lines += _cards(settings)
     with open_client(settings) as http:
         channels = channel_context(settings, http)
         lines += [_channel(settings, c, channels) for c in settings.channels or [default_channel()]]
