@@ -8,6 +8,7 @@ sends of a worker it never talked to: here the send runs in the test, as a worke
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -17,6 +18,8 @@ from sqlalchemy import column, create_engine, delete, insert, select, table
 from loopback import free_port, live_app
 from mail.mailkit import DIGESTS_TOML, SmtpServer, populate, record_test_issue
 from nashra.digest import find_digest
+from nashra.feedback import Kind, Report
+from nashra.feedback.rules import apply
 from nashra.mail.send import send_digest
 from nashra.runtime import Runtime
 from nashra.store import Store
@@ -68,6 +71,25 @@ def test_metrics_follow_a_digest_send(make_site: Callable[[str], Site], smtp_ser
     assert (delivered(after, "queued"), delivered(after, "sent"), delivered(after, "failed")) == (0, 2, 1)
     assert delivered(after, "unknown") == delivered(after, "sending") == delivered(after, "submitting") == 0
     assert after[("nashra_digest_deliveries_bounced", (("digest", "daily"),))] == 1
+    assert after[("nashra_digest_reports", (("digest", "daily"), ("kind", "complaint")))] == 0
+
+    # A complaint arrives later (a service's webhook, the bounce mailbox): counted for the issue.
+    with runtime.store.begin() as conn:
+        apply(
+            conn,
+            Report("k1", "ses", Kind.COMPLAINT, "abuse", datetime.now(UTC), email="samir@example.com"),
+            soft_bounce_issues=3,
+            now=datetime.now(UTC),
+        )
+        apply(
+            conn,
+            Report("k2", "imap", Kind.HARD_BOUNCE, "5.1.1", datetime.now(UTC)),
+            soft_bounce_issues=3,
+            now=datetime.now(UTC),
+        )
+    later = scrape(client)
+    assert later[("nashra_digest_reports", (("digest", "daily"), ("kind", "complaint")))] == 1
+    assert later[("nashra_feedback_reports_unmatched", ())] == 1
 
 
 def test_metrics_count_articles_posts_and_job_runs(make_site: Callable[[str], Site]) -> None:

@@ -3,9 +3,10 @@ and from every worker, whichever process did the work.
 
 Each scrape runs a few aggregate queries: articles per source, each digest's newest issue's
 deliveries by status over the (issue_id, status) index — the send in progress or the last one,
-never the whole deliveries table, which grows by a list's size every issue — posts per channel and
-status over the (channel, status) index, and the job_runs rows. A store that does not answer
-gives `nashra_store_up 0` and none of these, never a figure it did not read.
+never the whole deliveries table, which grows by a list's size every issue — and the reports
+received about that issue since, posts per channel and status over the (channel, status) index,
+and the job_runs rows. A store that does not answer gives `nashra_store_up 0` and none of these,
+never a figure it did not read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from nashra.logs import event
 from nashra.runtime import Runtime
-from nashra.store import posts
+from nashra.store import feedback, posts
 from nashra.store.articles import count_articles
 from nashra.store.deliveries import DeliveryStatus, latest_issues
 from nashra.store.workers import job_runs_by_name
@@ -56,12 +57,28 @@ def _digests(conn: Connection) -> Iterator[GaugeMetricFamily]:
         "Failed deliveries of each digest's newest issue whose address is now suppressed as bounced.",
         ["digest"],
     )
-    for progress in sorted(latest_issues(conn), key=lambda p: p.digest):
+    reports = _gauge(
+        "nashra_digest_reports",
+        "Reports received after sending about each digest's newest issue, by kind (hard_bounce,"
+        " soft_bounce, complaint, unsubscribe): by mail or from an email service's webhook.",
+        ["digest", "kind"],
+    )
+    newest = sorted(latest_issues(conn), key=lambda p: p.digest)
+    received = feedback.counts_by_issue(conn, [p.issue_id for p in newest])
+    for progress in newest:
         issue.add_metric([progress.digest], progress.issue_id)
         for status in DeliveryStatus:
             deliveries.add_metric([progress.digest, status.value], progress.counts.get(status, 0))
         bounced.add_metric([progress.digest], progress.counts.get("bounced", 0))
-    yield from (issue, deliveries, bounced)
+        kinds = received.get(progress.issue_id)
+        for kind in feedback.Kind:
+            reports.add_metric([progress.digest, kind.value], kinds[kind] if kinds else 0)
+    unmatched = _gauge(
+        "nashra_feedback_reports_unmatched",
+        "Reports received after sending that named no subscriber Nashra could trust them about.",
+    )
+    unmatched.add_metric([], feedback.unmatched_count(conn))
+    yield from (issue, deliveries, bounced, reports, unmatched)
 
 
 def _posts(conn: Connection, channels: Iterable[str]) -> GaugeMetricFamily:
