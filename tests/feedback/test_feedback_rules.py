@@ -154,7 +154,7 @@ def test_a_report_without_an_issue_counts_against_the_newest_issue_sent(
 
     with runtime.store.connect() as conn:
         assert reports.counts_by_issue(conn, [3, 5, 6]) == {5: {Kind.COMPLAINT: 1}}
-        (stored,) = reports.for_subscriber(conn, karim)
+        (stored,) = reports.recent(conn, subscriber_id=karim)
     assert (stored.kind, stored.issue_id, stored.outcome) == (Kind.COMPLAINT, 5, Outcome.SUPPRESSED)
 
 
@@ -182,7 +182,7 @@ def test_erasing_a_subscriber_erases_their_reports(make_runtime: Callable[[str],
         db.delete_subscriber(conn, samir)
     with runtime.store.connect() as conn:
         assert reports.counts_by_issue(conn, [7]) == {}
-        assert reports.for_subscriber(conn, samir) == []
+        assert reports.recent(conn, subscriber_id=samir) == []
 
 
 def test_reports_are_timestamped_as_received(make_runtime: Callable[[str], Runtime]) -> None:
@@ -200,5 +200,5 @@ def test_reports_are_timestamped_as_received(make_runtime: Callable[[str], Runti
     )
     _apply(runtime, report)
     with runtime.store.connect() as conn:
-        (stored,) = reports.for_subscriber(conn, samir)
+        (stored,) = reports.recent(conn, subscriber_id=samir)
     assert stored.occurred_at == earlier and stored.source == "mailgun"

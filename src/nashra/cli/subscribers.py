@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,9 @@ from rich.table import Table
 
 from nashra.cli.app import STATE, app, console
 from nashra.subscribers.manage import DEFAULT_LIST
+
+if TYPE_CHECKING:
+    from nashra.store.feedback import ListedReport
 
 subscribers_app = typer.Typer(
     name="subscribers",
@@ -242,7 +245,7 @@ def show_command(
             console.print(f"[red]{escape(email)}: no such subscriber[/]", highlight=False)
             raise typer.Exit(1)
         history = db.status_history(conn, found.id, limit=20)
-        reports = feedback.for_subscriber(conn, found.id)
+        reports = feedback.recent(conn, subscriber_id=found.id, limit=20)
     console.print(f"{escape(found.email)}{f' ({escape(found.name)})' if found.name else ''}", highlight=False)
     reason = f" — {found.status_reason}" if found.status_reason else ""
     console.print(f"status: {found.status}{escape(reason)}", highlight=False)
@@ -261,19 +264,7 @@ def show_command(
             )
         console.print(changes)
     if reports:
-        table = Table(title="reports received after sending, newest first")
-        for column in ("when", "source", "kind", "issue", "outcome", "reason"):
-            table.add_column(column, overflow="fold")
-        for report in reports:
-            table.add_row(
-                _moment(report.occurred_at),
-                report.source,
-                report.kind,
-                str(report.issue_id or "—"),
-                report.outcome,
-                escape(report.reason),
-            )
-        console.print(table)
+        console.print(_reports_table(reports, address=False))
 
 
 @subscribers_app.command("reports")
@@ -292,20 +283,33 @@ def reports_command(
     if not listed:
         console.print("no reports" + (" without a subscriber" if unmatched else ""))
         return
+    console.print(_reports_table(listed, address=True))
+
+
+def _reports_table(reports: list[ListedReport], *, address: bool) -> Table:
+    """Reports received after sending, newest first; `address` adds whom each one named."""
     table = Table(title="reports received after sending, newest first")
-    for column in ("received", "source", "kind", "issue", "address", "outcome", "reason"):
+    for column in (
+        "received",
+        "source",
+        "kind",
+        "issue",
+        *(["address"] if address else []),
+        "outcome",
+        "reason",
+    ):
         table.add_column(column, overflow="fold")
-    for report in listed:
+    for report in reports:
         table.add_row(
             _moment(report.received_at),
             report.source,
             report.kind,
             str(report.issue_id or "—"),
-            escape(report.email or "—"),
+            *([escape(report.email or "—")] if address else []),
             report.outcome,
             escape(report.reason),
         )
-    console.print(table)
+    return table
 
 
 def _moment(moment: datetime | None) -> str:

@@ -75,16 +75,6 @@ feedback = Table(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StoredReport:
-    source: str
-    kind: Kind
-    issue_id: int | None
-    reason: str
-    outcome: Outcome
-    occurred_at: datetime
-
-
 def claim(
     conn: Connection,
     *,
@@ -174,25 +164,12 @@ def unmatched_count(conn: Connection) -> int:
     )
 
 
-def for_subscriber(conn: Connection, subscriber_id: int, *, limit: int = 20) -> list[StoredReport]:
-    """A subscriber's reports, newest first."""
-    rows = conn.execute(
-        select(feedback)
-        .where(feedback.c.subscriber_id == subscriber_id)
-        .order_by(feedback.c.id.desc())
-        .limit(limit)
-    )
-    return [
-        StoredReport(r.source, Kind(r.kind), r.issue_id, r.reason, Outcome(r.outcome), r.occurred_at)
-        for r in rows
-    ]
-
-
 @dataclass(frozen=True, slots=True)
 class ListedReport:
-    """A report as `nashra subscribers reports` lists it: its subscriber's address when it matched
+    """A report as the operator's commands list it: its subscriber's address when it matched
     one, else the address a service named (if any)."""
 
+    occurred_at: datetime
     received_at: datetime
     source: str
     kind: Kind
@@ -202,18 +179,23 @@ class ListedReport:
     reason: str
 
 
-def recent(conn: Connection, *, unmatched: bool = False, limit: int = 50) -> list[ListedReport]:
-    """The newest reports, newest first."""
+def recent(
+    conn: Connection, *, subscriber_id: int | None = None, unmatched: bool = False, limit: int = 50
+) -> list[ListedReport]:
+    """The newest reports (about one subscriber, or that matched nobody), newest first."""
     query = (
         select(feedback, subscribers.c.email.label("subscriber_email"))
         .outerjoin(subscribers, subscribers.c.id == feedback.c.subscriber_id)
         .order_by(feedback.c.id.desc())
         .limit(limit)
     )
+    if subscriber_id is not None:
+        query = query.where(feedback.c.subscriber_id == subscriber_id)
     if unmatched:
         query = query.where(feedback.c.outcome == Outcome.UNMATCHED)
     return [
         ListedReport(
+            r.occurred_at,
             r.received_at,
             r.source,
             Kind(r.kind),
