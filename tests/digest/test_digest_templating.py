@@ -85,3 +85,34 @@ def test_templates_see_the_environment_globals(tmp_path: Path) -> None:
     )
     assert _render(tmp_path, source, autoescape=True) == "3"
     assert templating.render_string("{{ range(2)|list }} {{ x }}", {"x": "<"}, name="s") == "[0, 1] <"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Folded: set once at the top from a literal, read after.
+        '{% set ink = "<b>&" %}{% set n = 3 %}{% for i in range(2) %}{{ ink }}{{ n }}|{% endfor %}',
+        # Not folded: read before the set (the context's value), or bound again.
+        '{{ ink }}{% set ink = "#111" %}{{ ink }}',
+        '{% set ink = "#111" %}{% for ink in ["<i>"] %}{{ ink }}{% endfor %}{{ ink }}',
+        '{% set ink = "#111" %}{% macro m(ink) %}{{ ink }}{% endmacro %}{{ m("<u>") }}{{ ink }}',
+        '{% set ink = "#111" %}{% if true %}{% set ink = "#222" %}{% endif %}{{ ink }}',
+        '{% set ink = "#111" %}{% set ink %}<s>{% endset %}{{ ink }}',
+        '{% set ink = "#111" %}{% with ink = "<q>" %}{{ ink }}{% endwith %}{{ ink }}',
+        "{% set ink = v %}{{ ink }}",
+    ],
+)
+def test_names_set_from_literals_render_as_jinja_renders_them(tmp_path: Path, source: str) -> None:
+    values = {"ink": "<ctx>", "v": "<v>"}
+    for autoescape in (True, False):
+        folder = tmp_path / str(autoescape)
+        expected = jinja_render(source, autoescape=autoescape, **values)
+        assert _render(folder, source, autoescape=autoescape, **values) == expected
+
+
+def test_a_name_set_from_a_literal_is_written_into_the_template() -> None:
+    """What the folding is for: no lookup and no escaping of `ink` left in the compiled code."""
+    env = templating._bundled_env(True)
+    code = env.compile('{% set ink = "#1d1d1b" %}<a style="color:{{ ink }}">{{ v }}</a>', raw=True)
+    assert '<a style="color:#1d1d1b">' in code
+    assert "l_0_v" in code and "escaped(l_0_ink" not in code

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import functools
 import traceback
+from collections import Counter
 from collections.abc import Callable, Mapping, MutableMapping
+from copy import copy
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.nodes import Expr
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
 from nashra.digest.fragments import CacheExtension
@@ -48,19 +51,81 @@ def escaped(value: object) -> str:
 
 
 class _CodeGenerator(CodeGenerator):
-    """Compiles `{{ … }}` in autoescaped templates to `escaped(…)` rather than `escape(…)`.
+    """Compiles `{{ … }}` in autoescaped templates to `escaped(…)` rather than `escape(…)`, with
+    markup (most of a digest's values: `|attr` and `|bdi` results, teasers' bidi titles, cached
+    blocks) passed through without a call; and writes names set once from a literal as that literal.
 
     `Environment.code_generator_class` is Jinja's hook for changing the code templates compile
-    to, and `_output_child_pre` is what its `visit_Output` writes before each expression. Were a
-    later Jinja to stop calling it, templates would escape with Jinja's own `escape`: the same
-    text, only slower (tests/digest/test_digest_templating.py compares both).
+    to; `_output_child_pre`/`_post` are what its `visit_Output` writes around each expression and
+    `visit_Template` is where it starts. Were a later Jinja to stop calling them, templates would
+    escape with Jinja's own `escape` and look names up: the same text, only slower
+    (tests/digest/test_digest_templating.py compares both).
     """
 
-    def _output_child_pre(self, node: Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo) -> None:
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        _fold_literal_names(node)
+        super().visit_Template(node, frame)
+
+    def _output_child_pre(
+        self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
+    ) -> None:
         if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None:
-            self.write("environment.escaped(")
+            self.write("(_out if type(_out := ")
         else:
             super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(
+        self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
+    ) -> None:
+        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None:
+            self.write(") is Markup else environment.escaped(_out))")
+        else:
+            super()._output_child_post(node, frame, finalize)
+
+
+class _Literal(NodeTransformer):
+    """Replaces loads of the given names with their literal values."""
+
+    def __init__(self, literals: dict[str, nodes.Const]) -> None:
+        self.literals = literals
+
+    def visit_Name(self, node: nodes.Name) -> nodes.Node:
+        literal = self.literals.get(node.name) if node.ctx == "load" else None
+        if literal is None:
+            return node
+        folded = copy(literal)
+        folded.lineno = node.lineno
+        return folded
+
+
+def _fold_literal_names(template: nodes.Template) -> None:
+    """`{% set ink = "#1d1d1b" %}` at the top of a template, then `{{ ink }}` in every teaser:
+    each such name becomes its literal wherever it is read after the `set`, so Jinja writes it into
+    the template's text once at compile time instead of looking it up and escaping it per use.
+
+    Only names bound exactly once in the whole template (no loop, macro argument, import or inner
+    `set` of the same name), by a top-level `set` of a constant, in a template with no `extends`
+    or blocks (whose rendering order is not the text's). The `set` itself stays, so the name is
+    still exported to the context as before.
+    """
+    if template.find(nodes.Extends) is not None or template.find(nodes.Block) is not None:
+        return
+    bound = Counter(name.name for name in template.find_all(nodes.Name) if name.ctx != "load")
+    imported = [found.target for found in template.find_all(nodes.Import)]
+    for found in template.find_all(nodes.FromImport):
+        imported.extend(name if isinstance(name, str) else name[1] for name in found.names)
+    bound.update(imported + imported)  # an imported name is never a literal: count it twice
+    literals: dict[str, nodes.Const] = {}
+    for index, child in enumerate(template.body):
+        if literals:
+            template.body[index] = _Literal(dict(literals)).visit(child)
+        if (
+            isinstance(child, nodes.Assign)
+            and isinstance(child.target, nodes.Name)
+            and isinstance(child.node, nodes.Const)
+            and bound[child.target.name] == 1
+        ):
+            literals[child.target.name] = child.node
 
 
 class _Environment(jinja2.Environment):
