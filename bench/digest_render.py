@@ -32,7 +32,6 @@ that send only content:encoded). The per-article figures time each text step on 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -55,7 +54,7 @@ from nashra.forms import forms_from_json, forms_to_json, prepare_forms
 from nashra.model import StoredArticle
 from nashra.sources.base import SourceContext
 from nashra.sources.folder import FolderOptions, FolderSource
-from nashra.store.database import dumps_json
+from nashra.store.database import dumps_json, loads_json
 from nashra.store.sources import SourceState
 from nashra.text import clean_text, html_to_text, normalize_for_match, truncate
 from nashra.text.html import excerpt_source
@@ -158,7 +157,7 @@ def main() -> None:
                 a.article,
                 a.first_seen_at,
                 a.last_changed_at,
-                forms=forms_from_json(json.loads(text), h),
+                forms=forms_from_json(loads_json(text), h),
             )
             for a, text, h in zip(bare, stored_forms, hashes, strict=True)
         ]

@@ -7,12 +7,15 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Text, cast, select, update
 
 from nashra.forms import FORMS_VERSION, prepare_forms
 from nashra.model import Article, Image
 from nashra.store import Store
 from nashra.store.articles import get_article, upsert_articles
+from nashra.store.database import dumps_json, loads_json
 from nashra.store.schema import articles
 
 ALGIERS = timezone(timedelta(hours=1))
@@ -109,3 +112,31 @@ def test_forms_are_stored_as_compact_utf8_json(store: Store) -> None:
     assert data["title"] == "عنوان عربي خالص"
     assert data["excerpts"] == {"90": "مقدمة عربية خالصة بلا أرقام."}
     assert stored is not None and stored.forms == prepare_forms(article, (90,))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_JSON)
+def test_json_columns_read_back_what_json_loads_reads(value: object) -> None:
+    """The store's reader takes its short way for what the store wrote, and `json.loads`' for the
+    rest: same values, and the same errors for text that is not one JSON value."""
+    written = dumps_json(value)
+    assert loads_json(written) == json.loads(written)
+    spaced = json.dumps(value, indent=1)
+    assert loads_json(f" {spaced} ") == json.loads(spaced)
+    assert loads_json(written.encode()) == json.loads(written)
+    for broken in (written + " x", written[:-1] or "[", "", f"{written}{written}"):
+        try:
+            expected: object = json.loads(broken)
+        except json.JSONDecodeError as error:
+            expected = (type(error), str(error))
+        try:
+            got: object = loads_json(broken)
+        except json.JSONDecodeError as error:
+            got = (type(error), str(error))
+        assert got == expected

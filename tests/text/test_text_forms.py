@@ -4,7 +4,6 @@ generated archive; and a second render, from the caches the first one filled, eq
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
@@ -15,7 +14,7 @@ from nashra.config import Settings
 from nashra.digest.fragments import FRAGMENTS
 from nashra.forms import forms_from_json, forms_to_json, fresh_forms, prepare_forms, teaser_lengths
 from nashra.model import StoredArticle
-from nashra.store.database import dumps_json
+from nashra.store.database import dumps_json, loads_json
 
 
 def _articles(corpus: str, settings: Settings) -> list[StoredArticle]:
@@ -30,7 +29,7 @@ def _with_stored_forms(articles: list[StoredArticle], settings: Settings) -> lis
         written = dumps_json(
             forms_to_json(prepare_forms(stored.article, teaser_lengths(settings)), content_hash)
         )
-        out.append(replace(stored, forms=forms_from_json(json.loads(written), content_hash)))
+        out.append(replace(stored, forms=forms_from_json(loads_json(written), content_hash)))
     return out
 
 
