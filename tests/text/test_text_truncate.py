@@ -273,3 +273,15 @@ def test_shorten_cuts_its_first_clusters_as_truncate_does(text: str, length: int
     """`shorten` hands its first clusters to the cut without segmenting them again."""
     expected = truncate("".join(graphemes_module.first_graphemes(text, length + 1)), length)
     assert shorten(text, length) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    any_text | mixed_text | st.text(alphabet="ab ،.!؟)]»\u0600\u0651\t", max_size=40),
+    st.integers(min_value=0, max_value=45),
+)
+def test_a_counted_cut_finds_the_prefix_the_search_finds(text: str, room: int) -> None:
+    """Counting clusters, the longest prefix that fits is worked out, not searched for: the same."""
+    clusters = graphemes(text)
+    searched = truncate_module._longest_fitting_prefix(clusters, lambda kept: len(kept) <= room)
+    assert truncate_module._longest_counted_prefix(clusters, room) == searched

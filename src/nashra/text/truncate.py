@@ -118,6 +118,16 @@ def _longest_fitting_prefix(clusters: list[str], fits: Callable[[list[str]], boo
     return low
 
 
+def _longest_counted_prefix(clusters: list[str], room: int) -> int:
+    """`_longest_fitting_prefix` when a prefix measures its cluster count, without the search: every
+    prefix of at most `room` clusters fits, and a longer one only when what it adds past `room` is
+    trailing spaces and punctuation, which trimming drops."""
+    end = min(room, len(clusters))
+    while end < len(clusters) and _is_trimmable(clusters[end]):
+        end += 1
+    return end
+
+
 def _leading_clusters(text: str, limit: int) -> list[str]:
     """As many first clusters of `text` as a cut counted in clusters can look at, not the whole text.
 
@@ -174,14 +184,15 @@ def _cut(text: str, clusters: list[str], limit: int, measure: Callable[[str], in
         return text
     ellipsis_size = measure(ellipsis)
 
-    def prefix_fits(extra: int) -> Callable[[list[str]], bool]:
+    def longest(extra: int) -> int:
+        """The longest prefix that fits, trimmed, with `extra` after it (the ellipsis, or 0)."""
         if counted:
-            return lambda kept: len(kept) + extra <= limit
+            return _longest_counted_prefix(clusters, limit - extra)
         suffix = ellipsis if extra else ""
-        return lambda kept: measure("".join(kept) + suffix) <= limit
+        return _longest_fitting_prefix(clusters, lambda kept: measure("".join(kept) + suffix) <= limit)
 
     if ellipsis_size > limit:
-        end = _longest_fitting_prefix(clusters, prefix_fits(0))
+        end = longest(0)
         for count in range(end, 0, -1):
             kept = _tidy(clusters[:count])
             if measure(kept) <= limit:
@@ -193,7 +204,7 @@ def _cut(text: str, clusters: list[str], limit: int, measure: Callable[[str], in
         # clusters segments into the same clusters) and the ellipsis adds its own: no segmenting.
         return len(kept) + ellipsis_size <= limit if counted else measure(text + ellipsis) <= limit
 
-    end = _longest_fitting_prefix(clusters, prefix_fits(ellipsis_size))
+    end = longest(ellipsis_size)
     word_cuts = (
         count for count in range(end, 0, -1) if count == len(clusters) or clusters[count][0].isspace()
     )
