@@ -108,7 +108,10 @@ class ArticleForms(NamedTuple):
     """(teaser length, excerpt) for each teaser length the digests asked for."""
 
     def has_excerpt(self, length: int) -> bool:
-        return any(size == length for size, _ in self.excerpts)
+        for size, _ in self.excerpts:  # noqa: SIM110  # one or two pairs: a loop costs less than any(generator)
+            if size == length:
+                return True
+        return False
 
     def excerpt(self, length: int) -> DisplayText:
         """The excerpt cut to `length`; KeyError when these forms were prepared without it."""

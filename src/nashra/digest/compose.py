@@ -55,13 +55,13 @@ class Teaser(NamedTuple):
     lang: str
     direction: str
     """"rtl", or "ltr" for a story in a left-to-right language (`direction`)."""
-
-    @property
-    def align(self) -> str:
-        return "left" if self.direction == "ltr" else "right"
+    align: str
+    """The text-align that goes with `direction`: "right", or "left"."""
 
 
 _ID = attrgetter("id")
+_BY_TIME = attrgetter("article.published_at", "id")
+"""The order of publication (ties by id), read in C rather than by a lambda per article."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +137,7 @@ def teaser(stored: StoredArticle, length: int) -> Teaser:
     excerpt = forms.excerpt(length)
     image = article.image
     lang = article.language or "ar"
+    flow = direction(lang)
     return Teaser(
         id=stored.id,
         title=forms.title.plain,
@@ -152,7 +153,8 @@ def teaser(stored: StoredArticle, length: int) -> Teaser:
         title_isolated=forms.title.isolated,
         excerpt_isolated=excerpt.isolated,
         lang=lang,
-        direction=direction(lang),
+        direction=flow,
+        align="left" if flow == "ltr" else "right",
     )
 
 
@@ -174,7 +176,7 @@ def dedupe(items: Iterable[StoredArticle], exclusions: Exclusions = NO_EXCLUSION
         set(exclusions.title_keys),
     )
     kept: list[StoredArticle] = []
-    for stored in sorted(items, key=lambda s: (s.article.published_at, s.id)):
+    for stored in sorted(items, key=_BY_TIME):
         url = canonical_url(stored.article.url)
         key = match_key(stored)
         if stored.id in ids or url in urls or (key and key in titles):
@@ -188,7 +190,7 @@ def dedupe(items: Iterable[StoredArticle], exclusions: Exclusions = NO_EXCLUSION
 
 
 def _newest(items: Sequence[StoredArticle]) -> list[StoredArticle]:
-    return sorted(items, key=lambda s: (s.article.published_at, s.id), reverse=True)
+    return sorted(items, key=_BY_TIME, reverse=True)
 
 
 def pick_lead(items: Sequence[StoredArticle], digest: DigestSettings) -> StoredArticle | None:
