@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -116,3 +117,35 @@ def test_a_name_set_from_a_literal_is_written_into_the_template() -> None:
     code = env.compile('{% set ink = "#1d1d1b" %}<a style="color:{{ ink }}">{{ v }}</a>', raw=True)
     assert '<a style="color:#1d1d1b">' in code
     assert "l_0_v" in code and "escaped(l_0_ink" not in code
+
+
+class _Record:
+    def __init__(self) -> None:
+        self.title = "<t>"
+        self.inner = {"name": "<n>", "items": [1, 2]}
+
+    @property
+    def broken(self) -> str:
+        raise AttributeError("broken")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ r.title }}|{{ r.inner.name }}|{{ r.inner.name|length }}|{{ r.inner.items }}|{{ d.inner.title }}",
+        "{% for x in [r, d] %}{{ x.title }}{% endfor %}|{{ (r if r.title else d).title }}",
+        "{{ r.broken }}",  # no such attribute: Jinja's own lookup answers (here: undefined)
+        "{{ d.missing is defined }}|{{ r.missing is defined }}",
+    ],
+)
+def test_attributes_read_as_jinja_reads_them(tmp_path: Path, source: str) -> None:
+    values = {"r": _Record(), "d": {"title": "<d>", "inner": _Record(), "broken": "item"}}
+    for autoescape in (True, False):
+        strict = jinja2.Environment(autoescape=autoescape, undefined=jinja2.StrictUndefined)
+        try:
+            expected = strict.from_string(source).render(values)
+        except jinja2.UndefinedError as error:
+            with pytest.raises(TemplateError, match=re.escape(str(error))):
+                _render(tmp_path / str(autoescape), source, autoescape=autoescape, **values)
+            continue
+        assert _render(tmp_path / str(autoescape), source, autoescape=autoescape, **values) == expected

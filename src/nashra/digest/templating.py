@@ -21,7 +21,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
@@ -53,13 +53,14 @@ def escaped(value: object) -> str:
 class _CodeGenerator(CodeGenerator):
     """Compiles `{{ … }}` in autoescaped templates to `escaped(…)` rather than `escape(…)`, with
     markup (most of a digest's values: `|attr` and `|bdi` results, teasers' bidi titles, cached
-    blocks) passed through without a call; and writes names set once from a literal as that literal.
+    blocks) passed through and plain text escaped without a Python call; reads attributes with
+    Python's own `getattr`; and writes names set once from a literal as that literal.
 
     `Environment.code_generator_class` is Jinja's hook for changing the code templates compile
-    to; `_output_child_pre`/`_post` are what its `visit_Output` writes around each expression and
-    `visit_Template` is where it starts. Were a later Jinja to stop calling them, templates would
-    escape with Jinja's own `escape` and look names up: the same text, only slower
-    (tests/digest/test_digest_templating.py compares both).
+    to; `_output_child_pre`/`_post` are what its `visit_Output` writes around each expression,
+    `visit_Getattr` writes `obj.name` and `visit_Template` is where it starts. Were a later Jinja
+    to stop calling them, templates would escape and read attributes with Jinja's own code: the
+    same text, only slower (tests/digest/test_digest_templating.py compares both).
     """
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
@@ -78,9 +79,26 @@ class _CodeGenerator(CodeGenerator):
         self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
     ) -> None:
         if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None:
-            self.write(") is Markup else environment.escaped(_out))")
+            self.write(
+                ") is Markup else environment.escape_text(_out)"
+                " if type(_out) is str else environment.escaped(_out))"
+            )
         else:
             super()._output_child_post(node, frame, finalize)
+
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        """`obj.name` as Python's `getattr(obj, "name", missing)`, and through Jinja's
+        `environment.getattr` (an item, or undefined) only when the object has no such attribute:
+        the same value, without a Python call for every field of every teaser."""
+        if self.environment.is_async or type(self.environment).getattr is not jinja2.Environment.getattr:
+            super().visit_Getattr(node, frame)  # a sandbox's getattr is its guard: never go around it
+            return
+        self.write("(_got if (_got := getattr((_obj := ")
+        self.visit(node.node, frame)
+        self.write(
+            f"), {node.attr!r}, missing)) is not missing else environment.getattr(_obj, {node.attr!r}))"
+        )
 
 
 class _Literal(NodeTransformer):
@@ -131,6 +149,7 @@ def _fold_literal_names(template: nodes.Template) -> None:
 class _Environment(jinja2.Environment):
     code_generator_class = _CodeGenerator
     escaped = staticmethod(escaped)
+    escape_text = staticmethod(escape_text)
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one dict, not Jinja's ChainMap over the environment's: every
