@@ -149,3 +149,16 @@ def test_attributes_read_as_jinja_reads_them(tmp_path: Path, source: str) -> Non
                 _render(tmp_path / str(autoescape), source, autoescape=autoescape, **values)
             continue
         assert _render(tmp_path / str(autoescape), source, autoescape=autoescape, **values) == expected
+
+
+def test_a_sandbox_keeps_its_own_attribute_lookup() -> None:
+    """A sandbox's `getattr` is where it refuses unsafe attributes: the generator never goes around it."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class Sandboxed(SandboxedEnvironment):
+        code_generator_class = templating._CodeGenerator
+
+    code = Sandboxed().compile("{{ r.title }}", raw=True)
+    assert "environment.getattr(" in code and "_obj" not in code
+    plain = templating._bundled_env(True).compile("{{ r.title }}", raw=True)
+    assert "getattr((_obj := " in plain
