@@ -78,7 +78,7 @@ class CacheExtension(Extension):
         autoescape = self.environment.autoescape
         escaped = autoescape(parser.name) if callable(autoescape) else autoescape
         block = nodes.Const(f"{self._sources.get(parser.name, '')}:{lineno}:{escaped}")
-        # {% set key = (block, keys) %}{% set text = key|lookup %}{% if text is none %}
+        # {% set key = (block, keys) %}{% set text = key|lookup %}{% if not text %}
         # {% set text %}body{% endset %}{% set text = text|store(key) %}{% endif %}{{ text }}
         # (a call block would build a macro for every teaser, found in the cache or not).
         key, text = f"_cache_key_{lineno}", f"_cache_text_{lineno}"
@@ -86,7 +86,7 @@ class CacheExtension(Extension):
             nodes.Assign(nodes.Name(key, "store"), nodes.Tuple([block, nodes.Tuple(keys, "load")], "load")),
             nodes.Assign(nodes.Name(text, "store"), _filter(_LOOKUP, nodes.Name(key, "load"))),
             nodes.If(
-                nodes.Test(nodes.Name(text, "load"), "none", [], [], None, None),
+                nodes.Not(nodes.Name(text, "load")),  # `is none` is a call; an empty block renders again
                 [
                     nodes.AssignBlock(nodes.Name(text, "store"), None, body),
                     nodes.Assign(
