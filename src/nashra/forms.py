@@ -10,9 +10,11 @@ the store) gets them on first use, once per article version (`forms_of`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import lru_cache
-from typing import Any
+from collections.abc import Callable, Iterable
+from functools import lru_cache, partial
+from typing import Any, cast
+
+from markupsafe import Markup
 
 from nashra.config import Settings
 from nashra.config.digests import DigestSettings
@@ -84,10 +86,21 @@ def _texts(text: DisplayText) -> str | list[str]:
     return [text.plain, str(text.html), text.isolated]
 
 
+# A NamedTuple's own `__new__` is a Python function; `tuple.__new__` of the class is the same
+# tuple built in C: for the forms of every article of every render.
+_new_display_text = cast(
+    Callable[[tuple[str, Markup, str]], DisplayText], partial(tuple.__new__, DisplayText)
+)
+_new_forms = cast(
+    Callable[[tuple[DisplayText, str, str, str, str, tuple[tuple[int, DisplayText], ...]]], ArticleForms],
+    partial(tuple.__new__, ArticleForms),
+)
+
+
 def _display_text(texts: str | list[str]) -> DisplayText:
     if type(texts) is str:
-        return DisplayText(texts, as_markup(escape_text(texts)), texts)
-    return DisplayText(texts[0], as_markup(texts[1]), texts[2])
+        return _new_display_text((texts, as_markup(escape_text(texts)), texts))
+    return _new_display_text((texts[0], as_markup(texts[1]), texts[2]))
 
 
 def forms_to_json(forms: ArticleForms, content_hash: str) -> dict[str, Any]:
@@ -110,15 +123,17 @@ def forms_from_json(data: dict[str, Any] | None, content_hash: str) -> ArticleFo
     article or of this module)."""
     if not data or data.get("key") != _key(content_hash):
         return None
-    # Read for every article of every render: positional arguments, no generator.
+    # Read for every article of every render: built in C, no generator.
     match_key = data["match_key"]
-    return ArticleForms(
-        _display_text(data["title"]),
-        match_key,
-        data.get("title_key", match_key),
-        data["summary"],
-        data["image_alt"],
-        tuple([(int(n), _display_text(texts)) for n, texts in data["excerpts"].items()]),
+    return _new_forms(
+        (
+            _display_text(data["title"]),
+            match_key,
+            data.get("title_key", match_key),
+            data["summary"],
+            data["image_alt"],
+            tuple([(int(n), _display_text(texts)) for n, texts in data["excerpts"].items()]),
+        )
     )
 
 
