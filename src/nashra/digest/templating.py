@@ -134,9 +134,10 @@ def _fold_literal_names(template: nodes.Template) -> None:
         imported.extend(name if isinstance(name, str) else name[1] for name in found.names)
     bound.update(imported + imported)  # an imported name is never a literal: count it twice
     literals: dict[str, nodes.Const] = {}
+    folding = _Literal(literals)  # each child sees the literals set before it
     for index, child in enumerate(template.body):
         if literals:
-            template.body[index] = _Literal(dict(literals)).visit(child)
+            template.body[index] = folding.visit(child)
         if (
             isinstance(child, nodes.Assign)
             and isinstance(child.target, nodes.Name)
