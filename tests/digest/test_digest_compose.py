@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from nashra.config.digests import DigestSettings
 from nashra.digest.compose import canonical_url, compose, dedupe
+from nashra.forms import fresh_forms
 from nashra.model import Image
 from nashra.store.digests import Exclusions
 
@@ -125,6 +126,39 @@ def test_teaser_fields_and_alt_fallback() -> None:
     assert result.lead.excerpt == with_alt.article.lead
 
 
+def test_every_teaser_field_holds_its_own_value() -> None:
+    """Teasers are built as plain tuples in field order: a field moved in `Teaser` shows up here."""
+    item = stored(
+        "fields",
+        title="افتتاح ميناء Djen Djen الجديد",
+        section="اقتصاد",
+        image=Image(url="https://news.example/port.png", alt="رافعات الميناء"),
+    )
+    result = compose([item], DAILY, now=NOW)
+    assert result is not None and result.lead is not None
+    forms = fresh_forms(item.article, DAILY.teaser_length)
+    excerpt = forms.excerpt(DAILY.teaser_length)
+    assert result.lead._asdict() == {
+        "id": item.id,
+        "title": forms.title.plain,
+        "url": item.article.url,
+        "section": "اقتصاد",
+        "published_at": item.article.published_at,
+        "excerpt": excerpt.plain,
+        "image_url": "https://news.example/port.png",
+        "image_alt": "رافعات الميناء",
+        "title_key": forms.title_key,
+        "title_html": forms.title.html,
+        "excerpt_html": excerpt.html,
+        "title_isolated": forms.title.isolated,
+        "excerpt_isolated": excerpt.isolated,
+        "lang": "ar",
+        "direction": "rtl",
+        "align": "right",
+    }
+    assert "<bdi" in result.lead.title_html and "\u2066" in result.lead.title_isolated
+
+
 def test_a_story_in_a_left_to_right_language_keeps_its_direction() -> None:
     items = [
         stored("fr", language="fr", title="Le port sec de Sétif entre en service"),
@@ -217,3 +251,26 @@ def test_canonical_url_fast_path_matches_split_and_join(url: str) -> None:
     except ValueError:  # what urlsplit refuses (a bad port or IPv6 host) the fast path never takes
         return
     assert canonical_url(url) == expected
+
+
+def test_teasers_of_one_article_that_differ_render_their_own_blocks() -> None:
+    """A teaser hashes as its article's id (cheap for a first render): two teasers of one article
+    with other texts share that hash, and their template blocks must still be told apart."""
+    from nashra.config import Settings
+    from nashra.digest.fragments import FRAGMENTS
+    from nashra.digest.render import render_digest
+
+    FRAGMENTS.cache_clear()
+    settings = Settings.model_validate({"digests": [{"name": "daily"}]})
+    digest = settings.digests[0]
+    first = stored("edited", title="عنوان أول للخبر", lead="مقدمة أولى للخبر.")
+    second = stored("edited", title="عنوان ثان للخبر", lead="مقدمة ثانية مختلفة للخبر.")
+    assert first.id == second.id
+    teasers = []
+    for item in (first, second):
+        composition = compose([item], digest, now=NOW)
+        assert composition is not None and composition.lead is not None
+        teasers.append(composition.lead)
+        html = render_digest(settings, digest, composition, now=NOW).html
+        assert item.article.title in html and item.article.lead in html
+    assert hash(teasers[0]) == hash(teasers[1]) and teasers[0] != teasers[1]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from pathlib import Path
 
 import jinja2
@@ -136,10 +137,17 @@ class _Record:
         "{% for x in [r, d] %}{{ x.title }}{% endfor %}|{{ (r if r.title else d).title }}",
         "{{ r.broken }}",  # no such attribute: Jinja's own lookup answers (here: undefined)
         "{{ d.missing is defined }}|{{ r.missing is defined }}",
+        # A dict's method wins over its key, a None item is read as None, a dict subclass and
+        # another mapping go through Jinja's own lookup.
+        "{{ d.items is defined }}|{{ d.keys is callable }}|{{ d.nothing }}|{{ o.title }}|{{ o.missing is defined }}",
     ],
 )
 def test_attributes_read_as_jinja_reads_them(tmp_path: Path, source: str) -> None:
-    values = {"r": _Record(), "d": {"title": "<d>", "inner": _Record(), "broken": "item"}}
+    values = {
+        "r": _Record(),
+        "d": {"title": "<d>", "inner": _Record(), "broken": "item", "keys": "k", "nothing": None},
+        "o": OrderedDict(title="<o>"),
+    }
     for autoescape in (True, False):
         strict = jinja2.Environment(autoescape=autoescape, undefined=jinja2.StrictUndefined)
         try:

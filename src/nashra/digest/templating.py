@@ -88,16 +88,21 @@ class _CodeGenerator(CodeGenerator):
 
     @optimizeconst
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
-        """`obj.name` as Python's `getattr(obj, "name", missing)`, and through Jinja's
-        `environment.getattr` (an item, or undefined) only when the object has no such attribute:
-        the same value, without a Python call for every field of every teaser."""
+        """`obj.name` as Python's `getattr(obj, "name", missing)`, then as a plain dict's item
+        (`site.name`: the contexts are dicts), and through Jinja's `environment.getattr` (another
+        mapping's item, or undefined) only when neither has it: the same value, without a Python
+        call for every field of every teaser, nor the AttributeError Jinja raises and catches for
+        every key of a dict."""
         if self.environment.is_async or type(self.environment).getattr is not jinja2.Environment.getattr:
             super().visit_Getattr(node, frame)  # a sandbox's getattr is its guard: never go around it
             return
+        name = repr(node.attr)
         self.write("(_got if (_got := getattr((_obj := ")
         self.visit(node.node, frame)
         self.write(
-            f"), {node.attr!r}, missing)) is not missing else environment.getattr(_obj, {node.attr!r}))"
+            f"), {name}, missing)) is not missing"
+            f" else _got if type(_obj) is dict and (_got := _obj.get({name}, missing)) is not missing"
+            f" else environment.getattr(_obj, {name}))"
         )
 
 
