@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -218,11 +219,26 @@ def test_digest_texts_holding_arabic_are_right_to_left(title: list[str], lead: l
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(_MIXED | st.sampled_from(["\n", "\n\n", "== ", "--", "\u2066", "\u2069", "\u200f"])))
+@given(
+    st.lists(
+        _MIXED
+        | st.sampled_from(["\n", "\n\n", "== ", "--", "«", "• ", "(", "\u2066", "\u2069", "\u200f", "ب"])
+    )
+)
 def test_text_part_lines_are_each_made_right_to_left(pieces: list[str]) -> None:
-    """Only the lines not opening with an Arabic letter are looked at: the same as every line."""
+    """Only the lines not opening with an Arabic letter (after neutral punctuation) are looked at:
+    the same as every line."""
     text = "".join(pieces)
     assert rtl_lines(text) == "\n".join(rtl_paragraph(line) for line in text.split("\n"))
+
+
+def test_lines_passed_over_open_with_neutrals_then_an_arabic_letter() -> None:
+    """What makes passing over them exact: `rtl_paragraph` finds an Arabic letter first."""
+    from nashra.digest.render import _NEUTRAL_OPENERS
+
+    for char in _NEUTRAL_OPENERS:
+        assert unicodedata.bidirectional(char) not in ("L", "R", "AL", "LRI", "RLI", "FSI"), hex(ord(char))
+    assert {unicodedata.bidirectional(chr(code)) for code in range(0x621, 0x64B)} == {"AL"}
 
 
 def test_templates_are_overridable_by_path(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
 import bisect
+import sys
 import unicodedata
 
 import pytest
@@ -21,7 +22,15 @@ from nashra.text import (
     rtl_paragraph,
     strip_bidi_controls,
 )
-from nashra.text.bidi import _LTR_RUN, _MAY_START_A_RUN, _first_strong, _has_rtl, ltr_run_spans
+from nashra.text.bidi import (
+    _DIGITS_RUN,
+    _LTR_RUN,
+    _MAY_BE_RTL,
+    _MAY_START_A_RUN,
+    _first_strong,
+    _has_rtl,
+    ltr_run_spans,
+)
 
 
 def shown(s: str) -> str:
@@ -275,6 +284,30 @@ def test_runs_are_looked_for_only_where_one_may_start() -> None:
         char = chr(code)
         never = _LTR_RUN.match(f"{char}1") is None and _LTR_RUN.match(f"{char}a") is None
         assert (_MAY_START_A_RUN.match(char) is None) == never, hex(code)
+
+
+def test_every_right_to_left_letter_is_where_has_rtl_looks() -> None:
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.bidirectional(chr(code)) in ("R", "AL"):
+            assert _MAY_BE_RTL.match(chr(code)), hex(code)
+
+
+def test_a_number_run_told_by_re_is_the_run_regex_matches() -> None:
+    """Where `_DIGITS_RUN` answers, `_LTR_RUN` gives the same run, whatever follows the character
+    that ends it; and it answers for the common shapes (a number before an Arabic word, in brackets)."""
+    after = ["", "a", "1", " a", " 1", "ب", "-1", ".5", "%", ", a", "\u064e", "http://x.example"]
+    for code in (*range(0x700), *range(0x2000, 0x2070)):
+        for gap in ("", " ", " \t "):
+            for rest in after:
+                for digits in ("7", "2026"):
+                    text = f"{digits}{gap}{chr(code)}{rest}"
+                    fast = _DIGITS_RUN.match(text)
+                    if fast is not None:
+                        run = _LTR_RUN.match(text)
+                        assert run is not None and run.span() == fast.span(), ascii(text)
+    for text in ("30 نوفمبر", "2026", "(2)", "12 )", "5 «الخبر»", "3،"):
+        found = _DIGITS_RUN.match(text, 1 if text[0] == "(" else 0)
+        assert found is not None and found.group() in {"30", "2026", "2", "12", "5", "3"}, text
 
 
 @settings(max_examples=400, deadline=None)

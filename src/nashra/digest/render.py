@@ -30,9 +30,14 @@ HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 
 # The lines of a text part that `rtl_paragraph` may change, each with the line break before it (a
-# pattern opening with a literal is searched for quickly): a line opening with an Arabic letter
-# (most of them) is right-to-left already, and an empty one holds nothing.
-_LINE_NOT_OPENING_IN_ARABIC = re.compile("\n[^\n\u0621-\u064a][^\n]*")
+# pattern opening with a literal is searched for quickly): a line whose first letter is Arabic,
+# after spaces and punctuation at most ("== اقتصاد ==", "«…»", most lines), is right-to-left
+# already, and an empty one holds nothing.
+_NEUTRAL_OPENERS = " =«»\"'([-–—•*#:.,"
+_ARABIC_LETTERS = "\u0621-\u064a"
+_LINE_NOT_OPENING_IN_ARABIC = re.compile(
+    f"\n(?![{re.escape(_NEUTRAL_OPENERS)}]*[{_ARABIC_LETTERS}])[^\n{_ARABIC_LETTERS}][^\n]*"
+)
 
 
 def _rtl_line(found: re.Match[str]) -> str:

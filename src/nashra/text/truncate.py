@@ -86,17 +86,17 @@ def _trimmed(clusters: list[str]) -> list[str]:
     return clusters[:end]
 
 
-def _kept(clusters: list[str]) -> list[str]:
-    """Cut before any unmatched opener, then drop trailing spaces and punctuation."""
-    text = "".join(clusters)
-    if _MAY_OPEN.search(text) is None:
-        return _trimmed(clusters)
-    unmatched = _first_unmatched_opener(text, clusters)
-    return _trimmed(clusters if unmatched is None else clusters[:unmatched])
-
-
-def _tidy(clusters: list[str]) -> str:
-    return "".join(_kept(clusters))
+def _kept_count(clusters: list[str], text: str) -> int:
+    """How many of `clusters` (whose characters are `text`) stay: cut before any unmatched
+    opener, then trailing spaces and punctuation dropped."""
+    end = len(clusters)
+    if _MAY_OPEN.search(text) is not None:
+        unmatched = _first_unmatched_opener(text, clusters)
+        if unmatched is not None:
+            end = unmatched
+    while end and _is_trimmable(clusters[end - 1]):
+        end -= 1
+    return end
 
 
 def _longest_fitting_prefix(clusters: list[str], fits: Callable[[list[str]], bool]) -> int:
@@ -191,18 +191,30 @@ def _cut(text: str, clusters: list[str], limit: int, measure: Callable[[str], in
         suffix = ellipsis if extra else ""
         return _longest_fitting_prefix(clusters, lambda kept: measure("".join(kept) + suffix) <= limit)
 
+    # The text of the first `count` clusters: a slice when every cluster is one code point (most
+    # Arabic and Latin text), else their join.
+    joined = text if len(text) == len(clusters) else "".join(clusters)
+    simple = len(joined) == len(clusters)
+
+    def head(count: int) -> str:
+        return joined[:count] if simple else "".join(clusters[:count])
+
+    def kept(count: int) -> int:
+        """How many of the first `count` clusters stay once tidied (`_kept_count`)."""
+        return _kept_count(clusters[:count], head(count))
+
     if ellipsis_size > limit:
         end = longest(0)
         for count in range(end, 0, -1):
-            kept = _tidy(clusters[:count])
-            if measure(kept) <= limit:
-                return kept
+            tidy = head(kept(count))
+            if measure(tidy) <= limit:
+                return tidy
         return ""
 
-    def fits(kept: list[str], text: str) -> bool:
+    def fits(count: int, text: str) -> bool:
         # Counted in clusters, a kept prefix is as long as its clusters (a prefix that ends between
         # clusters segments into the same clusters) and the ellipsis adds its own: no segmenting.
-        return len(kept) + ellipsis_size <= limit if counted else measure(text + ellipsis) <= limit
+        return count + ellipsis_size <= limit if counted else measure(text + ellipsis) <= limit
 
     end = longest(ellipsis_size)
     word_cuts = (
@@ -210,8 +222,7 @@ def _cut(text: str, clusters: list[str], limit: int, measure: Callable[[str], in
     )
     for counts in (word_cuts, range(end, 0, -1)):
         for count in counts:
-            prefix = _kept(clusters[:count])
-            text = "".join(prefix)
-            if text and fits(prefix, text):
-                return text + ellipsis
+            size = kept(count)
+            if size and fits(size, tidy := head(size)):
+                return tidy + ellipsis
     return ellipsis
