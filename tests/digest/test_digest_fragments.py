@@ -48,6 +48,6 @@ def test_escaping_is_part_of_the_block(tmp_path: Path) -> None:
 def test_the_cache_is_bounded() -> None:
     cache = FragmentCache(2)
     for key in ("a", "b", "c"):
-        cache.store(key, key.upper())
+        cache.store(key.upper(), key)
     assert cache.lookup("a") is None
     assert (cache.lookup("b"), cache.lookup("c")) == ("B", "C")

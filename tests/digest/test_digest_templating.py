@@ -60,6 +60,9 @@ def test_templates_escape_as_jinja_does(tmp_path: Path) -> None:
     source = (
         "{% macro m(x) %}<i>{{ x }}</i>{% endmacro %}{% set block %}<b>{{ v }}</b>{% endset %}"
         "{{ v }}|{{ m(v) }}|{{ block }}|{{ v|e }}|{{ n }}|{{ v ~ n }}"
+        # Captured text: markup in an autoescaped template (never escaped again), filtered, nested.
+        "{% set upper | upper %}<i>{{ v }}</i>{% endset %}|{{ upper }}|{{ block ~ v }}"
+        "{% set outer %}[{% set inner %}<u>{{ v }}</u>{% endset %}{{ inner }}]{% endset %}|{{ outer }}"
         "{% autoescape false %}|{{ v }}{% endautoescape %}\n"
     )
     values = {"v": "<a href='x'>&\"</a>", "n": 3}

@@ -36,7 +36,9 @@ class FragmentCache:
         # The dict's own `get`, bound once: the filter every teaser of every render calls, in C.
         self.lookup: Callable[[Hashable], str | None] = self._blocks.get
 
-    def store(self, key: Hashable, text: str) -> str:
+    def store(self, text: str, key: Hashable) -> str:
+        """Keep `text` under `key` and give it back: the filter each rendered block goes through
+        (`text|store(key)`), bound to the cache itself, with no call in between."""
         with self._lock:
             self._blocks[key] = text
             if len(self._blocks) > self.size:
@@ -62,7 +64,7 @@ class CacheExtension(Extension):
         self._sources: dict[str | None, str] = {}
         # Filters, not calls: Jinja calls a filter directly, a function through `context.call`.
         environment.filters[_LOOKUP] = FRAGMENTS.lookup
-        environment.filters[_STORE] = _store
+        environment.filters[_STORE] = FRAGMENTS.store
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
         self._sources[name] = hashlib.sha256(source.encode()).hexdigest()
@@ -102,10 +104,6 @@ class CacheExtension(Extension):
 
 
 _LOOKUP, _STORE = "_cache_lookup", "_cache_store"
-
-
-def _store(text: str, key: Hashable) -> str:
-    return FRAGMENTS.store(key, text)
 
 
 def _filter(name: str, value: nodes.Expr, *args: nodes.Expr) -> nodes.Filter:

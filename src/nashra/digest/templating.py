@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 
 from nashra.digest.fragments import CacheExtension
 from nashra.errors import TemplateError
-from nashra.text.markup import escape_text
+from nashra.text.markup import as_markup, escape_text
 
 PACKAGE = "nashra.templates"
 
@@ -58,14 +58,32 @@ class _CodeGenerator(CodeGenerator):
 
     `Environment.code_generator_class` is Jinja's hook for changing the code templates compile
     to; `_output_child_pre`/`_post` are what its `visit_Output` writes around each expression,
-    `visit_Getattr` writes `obj.name` and `visit_Template` is where it starts. Were a later Jinja
-    to stop calling them, templates would escape and read attributes with Jinja's own code: the
-    same text, only slower (tests/digest/test_digest_templating.py compares both).
+    `visit_Getattr` writes `obj.name`, `visit_AssignBlock` writes a `{% set %}` block and
+    `visit_Template` is where it starts. Were a later Jinja to stop calling them (or to write a
+    block's Markup otherwise), templates would escape, read attributes and wrap blocks with
+    Jinja's own code: the same text, only slower (tests/digest/test_digest_templating.py compares
+    both).
     """
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         _fold_literal_names(node)
+        self._captures: list[bool] = []
         super().visit_Template(node, frame)
+
+    def visit_AssignBlock(self, node: nodes.AssignBlock, frame: Frame) -> None:
+        """`{% set x %}…{% endset %}` (each rendered teaser block) wraps the joined text in Markup:
+        with no filter that text is a str, made Markup by `as_markup` rather than Markup's Python
+        `__new__` (see `write`)."""
+        self._captures.append(node.filter is None)
+        try:
+            super().visit_AssignBlock(node, frame)
+        finally:
+            self._captures.pop()
+
+    def write(self, x: str) -> None:
+        if x == _MARKUP_OF_CAPTURE and self._captures and self._captures[-1]:
+            x = " = (environment.as_markup if context.eval_ctx.autoescape else identity)("
+        super().write(x)
 
     def _output_child_pre(
         self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
@@ -152,10 +170,15 @@ def _fold_literal_names(template: nodes.Template) -> None:
             literals[child.target.name] = child.node
 
 
+_MARKUP_OF_CAPTURE = " = (Markup if context.eval_ctx.autoescape else identity)("
+"""What Jinja's `visit_AssignBlock` writes before the captured text."""
+
+
 class _Environment(jinja2.Environment):
     code_generator_class = _CodeGenerator
     escaped = staticmethod(escaped)
     escape_text = staticmethod(escape_text)
+    as_markup = staticmethod(as_markup)
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one dict, not Jinja's ChainMap over the environment's: every
