@@ -72,7 +72,7 @@ CACHED = [
     ("nashra.forms", "fresh_forms"),
     ("nashra.digest.fragments", "FRAGMENTS"),
     ("nashra.digest.subject", "preheader_text"),
-    ("nashra.digest.compose", "canonical_url"),
+    ("nashra.digest.compose", "_split_canonical"),
     ("nashra.digest.compose", "direction"),
     ("nashra.text.slug", "slugify"),
     ("nashra.text.dates", "_format_day"),

@@ -121,13 +121,18 @@ class Composition:
 _ALREADY_CANONICAL = re.compile(r"https?://[a-z0-9.\-]+(?::[0-9]+)?(?:/[^/?#\s]+)+(?:\?[^#\s]+)?")
 
 
-@memoise_short(maxsize=4096)
 def canonical_url(url: str) -> str:
     """Same page, same key: scheme and host case, fragments and trailing slashes do not matter.
 
-    Memoised: every digest keys its candidates and every URL its earlier issues carried."""
+    An URL already in that form is told by one match, cheaper than a memo's lookup (and the new
+    articles of every issue are all new URLs); only the others are split and joined, memoised."""
     if _ALREADY_CANONICAL.fullmatch(url):
         return url
+    return _split_canonical(url)
+
+
+@memoise_short(maxsize=4096)
+def _split_canonical(url: str) -> str:
     parts = urlsplit(url.strip())
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
@@ -238,7 +243,9 @@ def compose(
     """The digest that would go out at `now`, or None when there is nothing new (it is not sent)."""
     since = now - timedelta(hours=digest.window_hours)
     eligible = dedupe((s for s in articles if _in_window(s, since, digest.sections)), exclusions)
-    chosen = _newest(eligible)[: digest.max_items]
+    # `dedupe` keeps them oldest first by (time, id), keys that are all different: newest first
+    # is that order reversed.
+    chosen = eligible[::-1][: digest.max_items]
     if not chosen:
         return None
     lead = pick_lead(chosen, digest)
