@@ -45,8 +45,15 @@ def _rtl_line(found: re.Match[str]) -> str:
 
 
 def rtl_lines(text: str) -> str:
-    """`rtl_paragraph` of every line of `text`, visiting only the lines it may change."""
-    return _LINE_NOT_OPENING_IN_ARABIC.sub(_rtl_line, "\n" + text)[1:]
+    """`rtl_paragraph` of every line of `text`, visiting only the lines it may change.
+
+    The first line has no line break before it: it is done on its own, and the whole text is
+    copied again only when it changes (a text part's first line is the site's name)."""
+    rest = _LINE_NOT_OPENING_IN_ARABIC.sub(_rtl_line, text)
+    end = rest.find("\n")
+    first = rest if end < 0 else rest[:end]
+    done = rtl_paragraph(first)
+    return rest if done == first else done + rest[len(first) :]
 
 
 # System fonts with Arabic glyphs on Windows, Apple and Android, ending with Outlook's safe ones.
