@@ -79,24 +79,22 @@ def _is_trimmable(cluster: str) -> bool:
     return char.isspace() or (unicodedata.category(char).startswith("P") and char not in _CLOSERS)
 
 
-def _trimmed(clusters: list[str]) -> list[str]:
-    end = len(clusters)
+def _trimmed_end(clusters: list[str], end: int) -> int:
+    """How many of the first `end` clusters stay once trailing spaces and punctuation are dropped."""
     while end and _is_trimmable(clusters[end - 1]):
         end -= 1
-    return clusters[:end]
+    return end
+
+
+def _trimmed(clusters: list[str]) -> list[str]:
+    return clusters[: _trimmed_end(clusters, len(clusters))]
 
 
 def _kept_count(clusters: list[str], text: str) -> int:
     """How many of `clusters` (whose characters are `text`) stay: cut before any unmatched
     opener, then trailing spaces and punctuation dropped."""
-    end = len(clusters)
-    if _MAY_OPEN.search(text) is not None:
-        unmatched = _first_unmatched_opener(text, clusters)
-        if unmatched is not None:
-            end = unmatched
-    while end and _is_trimmable(clusters[end - 1]):
-        end -= 1
-    return end
+    unmatched = _first_unmatched_opener(text, clusters) if _MAY_OPEN.search(text) else None
+    return _trimmed_end(clusters, len(clusters) if unmatched is None else unmatched)
 
 
 def _longest_fitting_prefix(clusters: list[str], fits: Callable[[list[str]], bool]) -> int:
