@@ -10,8 +10,8 @@ medians over the rounds. Times are CPU time of the process (see `timed`).
 
 Three measured cases. Before each cold one every in-memory cache Nashra keeps (`CACHED`: memoised
 text functions, forms computed on first use, rendered teaser blocks, memoised dates, slugs and
-attribute values) is cleared. Compiled templates and parsed locales are kept in all three: each is
-once per process (the config is checked at start), not per render.
+attribute values) is cleared. Compiled templates, parsed locales and date patterns are kept in all
+three: each is once per process (the config is checked at start), not per render.
 - "cold, stored forms": a first render of new articles, as they come out of the store after
   ingest. The timed step starts from each article's forms as the column holds them (JSON text)
   and decodes them and builds the StoredArticles as `store.articles` does, then composes and

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale
+from babel import dates as babel_dates
 
 from nashra.text import format_date, format_datetime, parse_locale
 
@@ -38,6 +39,17 @@ def test_format_datetime_converts_and_shows_local_time() -> None:
 def test_custom_pattern() -> None:
     assert format_date(LATE_UTC, locale="ar", format="d MMMM") == "13 يونيو"
     assert format_datetime(LATE_UTC, locale="ar_DZ", tz="Africa/Algiers", format="HH:mm") == "00:30"
+
+
+@pytest.mark.parametrize("locale", ["ar", "ar_DZ", "ar_MA", "fr", "en"])
+@pytest.mark.parametrize("style", ["full", "long", "medium", "short", "EEEE d MMMM y"])
+def test_dates_are_babels_own(locale: str, style: str) -> None:
+    """The pattern is parsed once per style and locale; the text is what `babel.dates.format_date` gives."""
+    zone = ZoneInfo("Africa/Algiers")
+    for days in range(0, 400, 37):
+        moment = datetime(2026, 1, 1, 23, 30, tzinfo=UTC) + timedelta(days=days)
+        expected = babel_dates.format_date(moment.astimezone(zone).date(), format=style, locale=locale)
+        assert format_date(moment, locale=locale, tz=zone, format=style) == expected
 
 
 def test_naive_datetimes_are_refused() -> None:

@@ -7,6 +7,7 @@ date would print the wrong day. And Arabic locales differ in month names
 
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -55,10 +56,24 @@ def format_date(
     return _format_day(_localise(value, tz).date(), format, locale)
 
 
+_Style = Literal["full", "long", "medium", "short"]
+_STYLES = frozenset(get_args(_Style))
+
+
+@lru_cache(maxsize=64)
+def _date_pattern(format: str, locale: str) -> babel_dates.DateTimePattern:
+    """A style's CLDR pattern in `locale`, or a pattern given as is, parsed once: what
+    `babel.dates.format_date` looks up and parses again on every call."""
+    if format in _STYLES:
+        return babel_dates.get_date_format(cast(_Style, format), locale=parse_locale(locale))
+    return babel_dates.parse_pattern(format)
+
+
 @lru_cache(maxsize=256)
 def _format_day(day: date, format: str, locale: str) -> str:
-    """Once per day, style and locale: every digest, preview and archive page of a day shows it."""
-    return babel_dates.format_date(day, format=format, locale=parse_locale(locale))
+    """Once per day, style and locale: every digest, preview and archive page of a day shows it.
+    `babel.dates.format_date`, with the pattern parsed once (`_date_pattern`)."""
+    return _date_pattern(format, locale).apply(day, parse_locale(locale))
 
 
 def format_datetime(
